@@ -1,0 +1,83 @@
+# One entry point per workflow. `make run` and `make test` are the two a newcomer needs.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+# The Lambda runtime is python3.13; use the same interpreter locally when the machine has it.
+PYTHON ?= $(shell for p in python3.13 $(wildcard $(HOME)/.pyenv/versions/3.13*/bin/python3.13) python3.12 python3; do \
+	$$p -c 'import sys; assert sys.version_info >= (3, 11)' >/dev/null 2>&1 && { echo $$p; break; }; done)
+VENV := .venv
+SAM_VENV := .venv-sam
+PY := $(VENV)/bin/python
+SAM := $(SAM_VENV)/bin/sam
+export AWS_DEFAULT_REGION ?= us-east-1
+# sam validate and cfn-lint read no credentials, but botocore insists on a region.
+export SAM_CLI_TELEMETRY := 0
+
+FN ?=
+EVENT ?=
+
+.PHONY: help
+help: ## List the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: requirements-dev.txt layers/shared/requirements.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	@touch $@
+
+$(SAM_VENV)/.installed: requirements-sam.txt
+	@test -x $(SAM_VENV)/bin/python || $(PYTHON) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(SAM_VENV)/bin/python -m pip install --quiet -r requirements-sam.txt
+	@touch $@
+
+.PHONY: install
+install: $(VENV)/.installed $(SAM_VENV)/.installed ## Install everything into local virtual environments
+
+.PHONY: run
+run: $(VENV)/.installed ## Run every sample in events/ through the real handlers on the local stack
+	$(PY) -m local_stack.run
+
+.PHONY: api
+api: $(VENV)/.installed ## Serve the template's API routes on http://127.0.0.1:3000 against the local stack
+	$(PY) -m local_stack.api_server --port 3000
+
+.PHONY: invoke
+invoke: $(VENV)/.installed ## Invoke one function with one event: make invoke FN=SendApiFunction EVENT=events/x.json
+	@test -n "$(FN)" -a -n "$(EVENT)" || { echo "usage: make invoke FN=<LogicalId> EVENT=events/<file>.json"; exit 2; }
+	$(PY) -m local_stack.invoke $(FN) $(EVENT)
+
+.PHONY: lint
+lint: $(VENV)/.installed ## Ruff lint and format check
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+.PHONY: format
+format: $(VENV)/.installed ## Apply ruff's fixes and formatting
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+.PHONY: validate
+validate: $(VENV)/.installed $(SAM_VENV)/.installed ## cfn-lint and sam validate (offline)
+	$(VENV)/bin/cfn-lint template.yaml
+	$(SAM) validate --lint --template template.yaml --region $(AWS_DEFAULT_REGION)
+
+.PHONY: build
+build: $(SAM_VENV)/.installed ## sam build (needs python3.13 on PATH, which the venv provides)
+	PATH="$(abspath $(SAM_VENV))/bin:$$PATH" $(SAM) build --template template.yaml
+
+.PHONY: unit
+unit: $(VENV)/.installed ## Every test
+	$(PY) -m pytest
+
+.PHONY: test
+test: lint validate unit build ## Lint, template checks, every test, and sam build
+
+.PHONY: deploy
+deploy: build ## sam deploy with samconfig.toml (CONFIG_ENV=default|prod)
+	$(SAM) deploy --config-env $${CONFIG_ENV:-default}
+
+.PHONY: clean
+clean: ## Remove build output and virtual environments
+	rm -rf .aws-sam $(VENV) $(SAM_VENV) .pytest_cache .ruff_cache

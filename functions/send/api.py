@@ -1,0 +1,44 @@
+"""POST /messages: send a Listrak transactional email."""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Body
+from aws_lambda_powertools.logging import correlation_paths
+
+from listrak_kit.api import json_response, rest_api
+from listrak_kit.observability import logger, metrics
+from listrak_kit.send.models import SendRequest
+from listrak_kit.settings import SendSettings, load_settings
+from listrak_kit.wiring import send_service
+
+CATALOG = Path(__file__).with_name("catalog.toml")
+app = rest_api()
+
+
+@cache
+def service():
+    return send_service(load_settings(SendSettings), default_catalog=CATALOG)
+
+
+@app.post("/messages")
+def post_message(request: Annotated[SendRequest, Body()]) -> Response:
+    sender, _ = service()
+    outcome = sender.send(request, idempotency_key=app.current_event.headers.get("idempotency-key"))
+    body = outcome.result.model_dump()
+    if outcome.result.status == "unknown":
+        # Listrak got the request but its answer never came: the email may be out. It is not sent again.
+        body["detail"] = "Listrak did not answer in time; the email may have been sent and will not be repeated"
+        return json_response(504, body)
+    return json_response(200 if outcome.replayed else 201, body)
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@metrics.log_metrics(capture_cold_start_metric=True)
+def lambda_handler(event: dict, context) -> dict:
+    service()[1].register_lambda_context(context)
+    return app.resolve(event, context)

@@ -1,0 +1,43 @@
+"""Storefront events from EventBridge: each catalog trigger sends its message once per event."""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.parser import event_parser
+from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
+
+from listrak_kit.catalog.event_mapping import request_from_event
+from listrak_kit.observability import logger, metrics
+from listrak_kit.settings import SendSettings, load_settings
+from listrak_kit.wiring import send_service
+
+CATALOG = Path(__file__).with_name("catalog.toml")
+
+
+class StorefrontEvent(EventBridgeModel):
+    detail: dict[str, Any]
+
+
+@cache
+def service():
+    return send_service(load_settings(SendSettings), default_catalog=CATALOG)
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.EVENT_BRIDGE)
+@metrics.log_metrics(capture_cold_start_metric=True)
+@event_parser(model=StorefrontEvent)
+def lambda_handler(event: StorefrontEvent, context) -> dict:
+    # Any exception fails the invocation: Lambda retries it, then parks it in the dead-letter queue.
+    sender, idempotency = service()
+    idempotency.register_lambda_context(context)
+    request = request_from_event(sender.catalog, detail_type=event.detail_type, detail=event.detail, event_id=event.id)
+    outcome = sender.send(request)
+    return {
+        "reference": outcome.result.reference,
+        "status": "duplicate" if outcome.replayed else outcome.result.status,
+        "resendKey": outcome.result.resendKey,
+    }

@@ -1,0 +1,92 @@
+"""The REST resolver every API function uses, with domain errors mapped to HTTP answers in one place.
+
+Every error body is JSON: {"message": ..., "errors": [{"field", "message"}]} for bad input, and
+{"message", "listrakError", "listrakMessage"} when Listrak refused.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+
+from listrak_kit.errors import ConfigurationError, InvalidRequest, SendConflict, UnknownMessage
+from listrak_kit.listrak.errors import (
+    ListrakInvalidCredentials,
+    ListrakNotFound,
+    ListrakRejected,
+    ListrakUnauthorized,
+    ListrakUnavailable,
+)
+from listrak_kit.observability import logger
+from listrak_kit.send.validation import field_name, problem_message
+
+
+def json_response(status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> Response:
+    return Response(status_code=status, content_type="application/json", body=body, headers=headers)
+
+
+def rest_api() -> APIGatewayRestResolver:
+    app = APIGatewayRestResolver(enable_validation=True)
+
+    @app.exception_handler(RequestValidationError)
+    def _invalid_body(exc: RequestValidationError) -> Response:
+        errors = []
+        for error in exc.errors():
+            loc = list(error.get("loc", ()))
+            if loc and loc[0] in ("body", "query", "path", "header"):
+                loc = loc[1:]
+            message = "the body is not valid JSON" if error.get("type") == "json_invalid" else problem_message(error)
+            errors.append({"field": field_name(loc), "message": message})
+        return json_response(400, {"message": "invalid request; nothing was sent", "errors": errors})
+
+    @app.exception_handler(InvalidRequest)
+    def _invalid(exc: InvalidRequest) -> Response:
+        return json_response(
+            400,
+            {"message": "invalid request; nothing was sent", "errors": [p.as_dict() for p in exc.problems]},
+        )
+
+    @app.exception_handler(UnknownMessage)
+    def _unknown(exc: UnknownMessage) -> Response:
+        return json_response(404, {"message": str(exc)})
+
+    @app.exception_handler(SendConflict)
+    def _conflict(exc: SendConflict) -> Response:
+        return json_response(409, {"message": str(exc)}, {"Retry-After": "2"} if exc.in_progress else None)
+
+    @app.exception_handler(ListrakUnavailable)
+    def _unavailable(exc: ListrakUnavailable) -> Response:
+        logger.warning("listrak unavailable", extra={"detail": exc.detail})
+        return json_response(
+            503, {"message": "Listrak is unavailable; nothing was sent, retry later"}, {"Retry-After": "30"}
+        )
+
+    @app.exception_handler(ListrakRejected)
+    def _rejected(exc: ListrakRejected) -> Response:
+        logger.warning("listrak rejected", extra={"status": exc.status, "code": exc.code})
+        what = "resource not found at Listrak" if isinstance(exc, ListrakNotFound) else "Listrak refused the request"
+        return json_response(
+            502, {"message": what, "listrakStatus": exc.status, "listrakError": exc.code, "listrakMessage": exc.detail}
+        )
+
+    @app.exception_handler(ListrakUnauthorized)
+    def _unauthorized(exc: ListrakUnauthorized) -> Response:
+        logger.error("listrak refused a fresh token", extra={"code": exc.code})
+        return json_response(
+            502,
+            {
+                "message": "Listrak refused the integration's token",
+                "listrakError": exc.code,
+                "listrakMessage": exc.detail,
+            },
+        )
+
+    @app.exception_handler(ListrakInvalidCredentials)
+    @app.exception_handler(ConfigurationError)
+    def _misconfigured(exc: Exception) -> Response:
+        logger.error("misconfigured", extra={"problem": str(exc)})
+        return json_response(500, {"message": "the service is misconfigured; its logs say how to fix it"})
+
+    return app

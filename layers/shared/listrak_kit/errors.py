@@ -1,0 +1,38 @@
+"""Domain errors. Handlers map them to HTTP answers; none of them carries event or HTTP types."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class FieldProblem:
+    field: str
+    message: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"field": self.field, "message": self.message}
+
+
+class InvalidRequest(Exception):
+    """The request cannot be sent as it is; nothing was sent."""
+
+    def __init__(self, problems: list[FieldProblem]):
+        self.problems = problems
+        super().__init__("; ".join(f"{p.field}: {p.message}" for p in problems))
+
+
+class UnknownMessage(Exception):
+    """The catalog has no such message (or no message for an event's detail-type)."""
+
+
+class ConfigurationError(Exception):
+    """The deployment is misconfigured (a placeholder secret, a broken catalog); retrying will not help."""
+
+
+class SendConflict(Exception):
+    """The reference was already used for a different payload, or that send is still in flight."""
+
+    def __init__(self, message: str, *, in_progress: bool = False):
+        self.in_progress = in_progress
+        super().__init__(message)

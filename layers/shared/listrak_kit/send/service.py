@@ -1,0 +1,182 @@
+"""The send path: resolve a request against the catalog, send once per reference, record it for resends."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from listrak_kit.catalog.item_block import render_items
+from listrak_kit.catalog.model import Catalog
+from listrak_kit.clock import Clock, SystemClock, to_iso
+from listrak_kit.errors import FieldProblem, InvalidRequest, UnknownMessage
+from listrak_kit.listrak.email_api import EmailApi
+from listrak_kit.listrak.errors import ListrakOutcomeUnknown
+from listrak_kit.masking import email_fingerprint, mask_email
+from listrak_kit.observability import logger
+from listrak_kit.send.models import RESEND_WINDOW_SECONDS, PreparedSend, SendRecord, SendRequest, SendResult
+
+
+class SendRecords(Protocol):
+    def put(self, record: SendRecord) -> None: ...
+
+
+OnceGuard = Callable[[Callable[..., dict[str, Any]]], Callable[..., dict[str, Any]]]
+"""Wraps the delivery so that one reference delivers once (Powertools Idempotency in production)."""
+
+
+@dataclass(frozen=True)
+class SendOutcome:
+    result: SendResult
+    replayed: bool  # True when this reference had already been delivered and nothing was sent now
+
+
+REPLAY_MARKER = "__replayed__"
+
+
+class SendService:
+    def __init__(
+        self,
+        *,
+        catalog: Catalog,
+        email_api: EmailApi,
+        records: SendRecords,
+        once: OnceGuard,
+        clock: Clock | None = None,
+        count: Callable[[str], None] | None = None,
+    ):
+        self._catalog = catalog
+        self._email_api = email_api
+        self._records = records
+        self._clock = clock or SystemClock()
+        self._count = count or (lambda _name: None)
+        self._deliver_once = once(self._deliver)
+
+    @property
+    def catalog(self) -> Catalog:
+        return self._catalog
+
+    def send(self, request: SendRequest, *, idempotency_key: str | None = None) -> SendOutcome:
+        prepared = self.prepare(request, idempotency_key=idempotency_key)
+        answer = dict(self._deliver_once(prepared=prepared))
+        replayed = bool(answer.pop(REPLAY_MARKER, False))
+        result = SendResult.model_validate(answer)
+        self._count("SendReplayed" if replayed else f"Send_{result.status}")
+        return SendOutcome(result=result, replayed=replayed)
+
+    def prepare(self, request: SendRequest, *, idempotency_key: str | None = None) -> PreparedSend:
+        """Everything that can be checked before Listrak is called; raises InvalidRequest or UnknownMessage."""
+        problems: list[FieldProblem] = []
+        if request.reference and idempotency_key and request.reference != idempotency_key:
+            problems.append(FieldProblem("reference", "differs from the Idempotency-Key header"))
+        reference = request.reference or idempotency_key or f"auto-{uuid.uuid4()}"
+
+        values: list[dict[str, Any]] = []
+        if request.message is not None:
+            spec = self._catalog.messages.get(request.message)
+            if spec is None:
+                raise UnknownMessage(f"message {request.message!r} is not in the catalog")
+            list_id, message_id = spec.listId, spec.transactionalMessageId
+            for name, value in request.fields.items():
+                if name not in spec.fields:
+                    problems.append(FieldProblem(f"fields.{name}", f"not a field of message {request.message}"))
+                elif spec.items is not None and name == spec.items.field:
+                    problems.append(FieldProblem(f"fields.{name}", "is filled from items; send items instead"))
+                else:
+                    values.append({"segmentationFieldId": spec.fields[name], "value": _text(value)})
+            if request.items:
+                if spec.items is None:
+                    problems.append(FieldProblem("items", f"message {request.message} has no item block"))
+                else:
+                    try:
+                        block = render_items(spec.items, request.items)
+                        values.append({"segmentationFieldId": spec.fields[spec.items.field], "value": block})
+                    except InvalidRequest as exc:
+                        problems.extend(exc.problems)
+        else:
+            assert request.listId is not None and request.transactionalMessageId is not None
+            list_id, message_id = request.listId, request.transactionalMessageId
+            if request.fields:
+                problems.append(FieldProblem("fields", "named fields need a catalog message; use message"))
+            if request.items:
+                problems.append(FieldProblem("items", "items need a catalog message with an item block"))
+
+        values.extend(v.model_dump() for v in request.segmentationFieldValues)
+        seen: set[int] = set()
+        for value in values:
+            if value["segmentationFieldId"] in seen:
+                problems.append(
+                    FieldProblem(
+                        "segmentationFieldValues",
+                        f"segmentationFieldId {value['segmentationFieldId']} is given more than once",
+                    )
+                )
+            seen.add(value["segmentationFieldId"])
+        if problems:
+            raise InvalidRequest(problems)
+        return PreparedSend(
+            reference=reference,
+            message=request.message,
+            listId=list_id,
+            transactionalMessageId=message_id,
+            emailAddress=request.emailAddress,
+            segmentationFieldValues=values,
+        )
+
+    def _deliver(self, prepared: PreparedSend) -> dict[str, Any]:
+        """Runs at most once per reference. Raising lets a retry deliver; returning records the outcome."""
+        sent_at = self._clock.now()
+        status = "sent"
+        resend_key = None
+        try:
+            receipt = self._email_api.send_transactional(
+                list_id=prepared.listId,
+                transactional_message_id=prepared.transactionalMessageId,
+                email_address=prepared.emailAddress,
+                segmentation_field_values=prepared.segmentationFieldValues,
+            )
+            resend_key = receipt.resend_key
+        except ListrakOutcomeUnknown:
+            # The email may have gone. Recording (not raising) makes every retry of this reference a replay.
+            status = "unknown"
+            logger.warning("send outcome unknown", extra={"reference": prepared.reference})
+
+        result = SendResult(
+            reference=prepared.reference,
+            status=status,
+            message=prepared.message,
+            listId=prepared.listId,
+            transactionalMessageId=prepared.transactionalMessageId,
+            resendKey=resend_key,
+            sentAt=to_iso(sent_at),
+            resendableUntil=to_iso(sent_at + RESEND_WINDOW_SECONDS),
+        )
+        record = SendRecord(
+            **result.model_dump(),
+            emailMasked=mask_email(prepared.emailAddress),
+            emailFingerprint=email_fingerprint(prepared.emailAddress),
+        )
+        try:
+            self._records.put(record)
+        except Exception:
+            # The email went out; failing now would let a retry send it twice. Resends can still find it
+            # through Listrak's activity.
+            self._count("SendRecordWriteFailed")
+            logger.exception("send record not written", extra={"reference": prepared.reference})
+        logger.info(
+            "sent" if status == "sent" else "send outcome unknown",
+            extra={
+                "reference": prepared.reference,
+                "message": prepared.message,
+                "to": record.emailMasked,
+                "resendKey": bool(resend_key),
+            },
+        )
+        return result.model_dump()
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)

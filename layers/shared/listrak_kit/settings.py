@@ -1,0 +1,44 @@
+"""Environment variables as validated models: a misconfigured function fails at its first call, by name."""
+
+from __future__ import annotations
+
+import os
+from typing import TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from listrak_kit.errors import ConfigurationError
+
+
+class ListrakSettings(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    LISTRAK_AUTH_URL: str = "https://auth.listrak.com/OAuth2/Token"
+    LISTRAK_EMAIL_API_URL: str = "https://api.listrak.com/email"
+    LISTRAK_DATA_API_URL: str = "https://api.listrak.com/data"
+    LISTRAK_CONNECT_TIMEOUT: float = Field(3.05, gt=0, le=30)
+    LISTRAK_READ_TIMEOUT: float = Field(10.0, gt=0, le=120)
+    LISTRAK_MAX_ATTEMPTS: int = Field(4, ge=1, le=10)
+    LISTRAK_RETRY_BUDGET_SECONDS: float = Field(12.0, ge=0, le=600)
+    TOKEN_REFRESH_AHEAD_SECONDS: float = Field(600.0, ge=0, le=3000)
+    TABLE_NAME: str = Field(min_length=1)
+
+
+class EmailSettings(ListrakSettings):
+    LISTRAK_EMAIL_CREDENTIALS_SECRET: str = Field(min_length=1)
+    LISTRAK_EMAIL_TOKEN_CACHE_SECRET: str = Field(min_length=1)
+
+
+class SendSettings(EmailSettings):
+    CATALOG_PATH: str | None = None
+
+
+SettingsT = TypeVar("SettingsT", bound=BaseModel)
+
+
+def load_settings(model: type[SettingsT]) -> SettingsT:
+    try:
+        return model.model_validate(dict(os.environ))
+    except ValidationError as exc:
+        names = ", ".join(f"{'.'.join(str(p) for p in e['loc'])} ({e['msg']})" for e in exc.errors())
+        raise ConfigurationError(f"environment is misconfigured: {names}") from None

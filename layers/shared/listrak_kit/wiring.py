@@ -1,0 +1,74 @@
+"""Builds the object graph a function needs from its settings; handlers call these once per container."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from aws_lambda_powertools.metrics import MetricUnit
+
+from listrak_kit.aws.secrets import SecretsManagerCredentials, SecretsManagerTokenCache
+from listrak_kit.aws.send_records import DynamoSendRecords
+from listrak_kit.aws.table import DynamoRefreshLock
+from listrak_kit.catalog.model import load_catalog
+from listrak_kit.listrak.email_api import AuthorizedListrak, EmailApi
+from listrak_kit.listrak.http import ListrakHttp, RetryPolicy, Timeouts
+from listrak_kit.listrak.tokens import TokenMinter, TokenPolicy, TokenProvider
+from listrak_kit.observability import logger, metrics
+from listrak_kit.send.idempotency import SendIdempotency
+from listrak_kit.send.service import SendService
+from listrak_kit.settings import EmailSettings, ListrakSettings, SendSettings
+
+
+def count(name: str) -> None:
+    metrics.add_metric(name=name, unit=MetricUnit.Count, value=1)
+
+
+def listrak_http(settings: ListrakSettings) -> ListrakHttp:
+    return ListrakHttp(
+        timeouts=Timeouts(connect=settings.LISTRAK_CONNECT_TIMEOUT, read=settings.LISTRAK_READ_TIMEOUT),
+        retry=RetryPolicy(
+            max_attempts=settings.LISTRAK_MAX_ATTEMPTS, retry_budget_seconds=settings.LISTRAK_RETRY_BUDGET_SECONDS
+        ),
+    )
+
+
+def token_provider(
+    *, integration: str, settings: ListrakSettings, http: ListrakHttp, credentials_secret: str, cache_secret: str
+) -> TokenProvider:
+    def on_event(name: str) -> None:
+        count(name)
+        logger.info("token cache", extra={"integration": integration, "event": name})
+
+    return TokenProvider(
+        integration=integration,
+        credentials=SecretsManagerCredentials(credentials_secret),
+        cache=SecretsManagerTokenCache(cache_secret),
+        lock=DynamoRefreshLock(settings.TABLE_NAME, f"token#{integration}"),
+        minter=TokenMinter(http, settings.LISTRAK_AUTH_URL),
+        policy=TokenPolicy(refresh_ahead_seconds=settings.TOKEN_REFRESH_AHEAD_SECONDS),
+        on_event=on_event,
+    )
+
+
+def email_api(settings: EmailSettings) -> EmailApi:
+    http = listrak_http(settings)
+    tokens = token_provider(
+        integration="email",
+        settings=settings,
+        http=http,
+        credentials_secret=settings.LISTRAK_EMAIL_CREDENTIALS_SECRET,
+        cache_secret=settings.LISTRAK_EMAIL_TOKEN_CACHE_SECRET,
+    )
+    return EmailApi(AuthorizedListrak(http, tokens, settings.LISTRAK_EMAIL_API_URL))
+
+
+def send_service(settings: SendSettings, *, default_catalog: Path) -> tuple[SendService, SendIdempotency]:
+    idempotency = SendIdempotency(settings.TABLE_NAME)
+    service = SendService(
+        catalog=load_catalog(settings.CATALOG_PATH or default_catalog),
+        email_api=email_api(settings),
+        records=DynamoSendRecords(settings.TABLE_NAME),
+        once=idempotency,
+        count=count,
+    )
+    return service, idempotency
