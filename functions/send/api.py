@@ -26,7 +26,7 @@ def service():
 
 
 @app.post("/messages")
-def post_message(request: Annotated[SendRequest, Body()]) -> Response:
+def post_message(request: Annotated[SendRequest, Body()]) -> Response[dict]:
     sender, _ = service()
     outcome = sender.send(request, idempotency_key=app.current_event.headers.get("idempotency-key"))
     body = outcome.result.model_dump()

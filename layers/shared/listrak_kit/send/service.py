@@ -168,7 +168,7 @@ class SendService:
             "sent" if status == "sent" else "send outcome unknown",
             extra={
                 "reference": prepared.reference,
-                "message": prepared.message,
+                "messageName": prepared.message,
                 "to": record.emailMasked,
                 "resendKey": bool(resend_key),
             },

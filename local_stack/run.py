@@ -1,0 +1,100 @@
+"""`make run`: every sample in events/ through the real handlers on the local stack, and what became of each."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from local_stack import ROOT
+from local_stack.stack import LocalStack
+
+# Refusals a sample may be built to show; anything else (a 5xx, a crash) fails the run.
+EXPECTED_REFUSALS = {"InvalidRequest", "UnknownMessage", "ValidationError", "SendConflict"}
+
+
+@dataclass
+class Outcome:
+    sample: str
+    function: str
+    status: str  # sent | duplicate | rejected | unknown | failed
+    detail: str
+
+
+def run_sample(stack: LocalStack, path: Path) -> Outcome:
+    event = json.loads(path.read_text(encoding="utf-8"))
+    function = stack.route(event)
+    if stack.is_async(function, event):
+        return _async(stack, path.name, function, event)
+    return _api(path.name, function, stack.invoke(function, event))
+
+
+def _api(name: str, function: str, response: dict[str, Any]) -> Outcome:
+    status = response.get("statusCode", 0)
+    body = json.loads(response.get("body") or "{}")
+    if status == 201:
+        return Outcome(name, function, "sent", f"201 reference={body['reference']} resendKey={_short(body)}")
+    if status == 200:
+        return Outcome(name, function, "duplicate", f"200 reference={body['reference']}: first answer replayed")
+    reason = body.get("message", "")
+    if body.get("errors"):
+        reason += ": " + "; ".join(f"{e['field']}: {e['message']}" for e in body["errors"])
+    if body.get("listrakError"):
+        reason += f" ({body['listrakError']}: {body.get('listrakMessage')})"
+    return Outcome(name, function, "rejected" if status < 500 else "failed", f"{status} {reason}")
+
+
+def _async(stack: LocalStack, name: str, function: str, event: dict[str, Any]) -> Outcome:
+    outcome = stack.invoke_async(function, event)
+    if outcome.error is None:
+        result = outcome.result
+        return Outcome(name, function, result["status"], f"reference={result['reference']} resendKey={_short(result)}")
+    kind = type(outcome.error).__name__
+    where = "dead-letter queue" if outcome.parked_in else "nowhere (no on-failure destination)"
+    status = "rejected" if kind in EXPECTED_REFUSALS else "failed"
+    return Outcome(name, function, status, f"{kind} after {outcome.attempts} attempts, parked in {where}: {outcome.error}")
+
+
+def _short(body: dict[str, Any]) -> str:
+    key = body.get("resendKey")
+    return f"{key[:8]}…" if key else "none"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("samples", nargs="*", type=Path, help="event files (default: every file in events/)")
+    args = parser.parse_args(argv)
+    samples = args.samples or sorted((ROOT / "events").glob("*.json"))
+
+    with LocalStack() as stack:
+        print(f"AWS (moto):      {stack.aws_endpoint}")
+        print(f"Listrak sandbox: {stack.sandbox.url if stack.sandbox else stack.listrak_urls['LISTRAK_EMAIL_API_URL']}")
+        print()
+        outcomes = [run_sample(stack, path) for path in samples]
+        width = max(len(o.sample) for o in outcomes)
+        for o in outcomes:
+            print(f"{o.sample:<{width}}  {o.function:<18} {o.status:<9}  {o.detail}")
+        print()
+        if stack.sandbox is not None:
+            stats = stack.sandbox.stats
+            print(
+                f"Listrak sandbox received {stats['sends']} sends; {stats['tokens_minted']} token(s) minted "
+                f"for {sum(1 for o in outcomes)} samples."
+            )
+        for logical_id, resource in stack.template.of_type("AWS::SQS::Queue").items():
+            attributes = stack.client("sqs").get_queue_attributes(
+                QueueUrl=stack.refs[logical_id], AttributeNames=["ApproximateNumberOfMessages"]
+            )["Attributes"]
+            print(f"{logical_id}: {attributes['ApproximateNumberOfMessages']} message(s)")
+        print(f"Function logs: {stack.log_dir.relative_to(ROOT)}/")
+    failed = [o for o in outcomes if o.status == "failed"]
+    if failed:
+        print(f"{len(failed)} sample(s) failed unexpectedly", file=sys.stderr)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,402 @@
+"""Starts moto and the Listrak sandbox on 127.0.0.1, provisions what template.yaml declares, runs its functions.
+
+The functions run in-process with the environment the template gives them (Refs resolved to the local
+resources), so the code that runs here is the code that runs in Lambda. Set AWS_ENDPOINT_URL to use an
+AWS endpoint of your own, and LISTRAK_AUTH_URL / LISTRAK_EMAIL_API_URL / LISTRAK_DATA_API_URL (with
+LISTRAK_EMAIL_CLIENT_ID/SECRET, LISTRAK_DATA_CLIENT_ID/SECRET) to use a Listrak of your own.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import importlib.util
+import io
+import json
+import logging
+import os
+import secrets
+import sys
+import threading
+import time
+import uuid
+import warnings
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import boto3
+import requests
+
+from local_stack import ROOT, TEMPLATE
+from local_stack.listrak_sandbox import ListrakSandbox
+from local_stack.template import FunctionSpec, Template
+
+REGION = "us-east-1"
+ACCOUNT = "123456789012"
+LISTRAK_URL_VARS = ("LISTRAK_AUTH_URL", "LISTRAK_EMAIL_API_URL", "LISTRAK_DATA_API_URL")
+CATALOGS = ("functions/send/catalog.toml",)
+
+
+class FakeLambdaContext:
+    def __init__(self, spec: FunctionSpec):
+        self.function_name = spec.logical_id
+        self.function_version = "$LATEST"
+        self.memory_limit_in_mb = 512
+        self.invoked_function_arn = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{spec.logical_id}"
+        self.aws_request_id = str(uuid.uuid4())
+        self.log_group_name = f"/aws/lambda/{spec.logical_id}"
+        self.log_stream_name = "local"
+        self._deadline = time.monotonic() + spec.timeout
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self._deadline - time.monotonic()) * 1000))
+
+
+@dataclass
+class AsyncOutcome:
+    result: Any = None
+    error: Exception | None = None
+    attempts: int = 1
+    parked_in: str | None = None  # the dead-letter queue URL when it ended there
+
+
+@dataclass(frozen=True)
+class ApiRoute:
+    method: str
+    path: str
+    logical_id: str
+    api_key_required: bool
+
+    def match(self, method: str, path: str) -> dict[str, str] | None:
+        if method.upper() != self.method.upper():
+            return None
+        want, got = self.path.strip("/").split("/"), path.strip("/").split("/")
+        if len(want) != len(got):
+            return None
+        params = {}
+        for pattern, part in zip(want, got, strict=True):
+            if pattern.startswith("{") and pattern.endswith("}"):
+                params[pattern[1:-1]] = part
+            elif pattern != part:
+                return None
+        return params
+
+
+class LocalStack:
+    def __init__(self, *, template_path: Path = TEMPLATE, prefix: str = "listrak-local", log_dir: Path | None = None):
+        self.template = Template.load(template_path)
+        self.functions = self.template.functions()
+        self.prefix = prefix
+        self.log_dir = log_dir or ROOT / ".local-stack" / "logs"
+        self.api_key = os.environ.get("LOCAL_API_KEY") or secrets.token_urlsafe(24)
+        self.sandbox: ListrakSandbox | None = None
+        self.aws_endpoint: str | None = None
+        self.listrak_urls: dict[str, str] = {}
+        self.credentials: dict[str, tuple[str, str]] = {}
+        self.refs: dict[str, str] = {"AWS::Region": REGION}
+        self.attributes: dict[tuple[str, str], str] = {}
+        self._moto = None
+        self._modules: dict[str, ModuleType] = {}
+        self._invoke_lock = threading.RLock()
+        self._saved_env: dict[str, str | None] = {}
+
+    # -- lifecycle ----------------------------------------------------------------------------------
+
+    def start(self) -> LocalStack:
+        self._start_aws()
+        self._start_listrak()
+        self.provision()
+        return self
+
+    def stop(self) -> None:
+        if self.sandbox is not None:
+            self.sandbox.stop()
+        if self._moto is not None:
+            self._moto.stop()
+        for name, value in self._saved_env.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+    def __enter__(self) -> LocalStack:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def reset(self) -> None:
+        """A clean slate between tests: empty AWS and Listrak state, every function cold again."""
+        if self._moto is not None:
+            requests.post(f"{self.aws_endpoint}/moto-api/reset", timeout=10).raise_for_status()
+        if self.sandbox is not None:
+            self.sandbox.reset()
+        self.cold_start()
+        self.provision()
+
+    def cold_start(self, logical_id: str | None = None) -> None:
+        """Drop the loaded handler module(s): the next invocation starts like a new Lambda container."""
+        for name in [logical_id] if logical_id else list(self._modules):
+            self._modules.pop(name, None)
+
+    def _set_env(self, name: str, value: str) -> None:
+        self._saved_env.setdefault(name, os.environ.get(name))
+        os.environ[name] = value
+
+    def _start_aws(self) -> None:
+        self._set_env("AWS_DEFAULT_REGION", os.environ.get("AWS_DEFAULT_REGION", REGION))
+        self.refs["AWS::Region"] = os.environ["AWS_DEFAULT_REGION"]
+        if os.environ.get("AWS_ENDPOINT_URL"):
+            self.aws_endpoint = os.environ["AWS_ENDPOINT_URL"]
+        else:
+            from moto.server import ThreadedMotoServer
+
+            logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's per-request access log
+
+            self._moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+            self._moto.start()
+            host, port = self._moto.get_host_and_port()
+            self.aws_endpoint = f"http://{host}:{port}"
+            self._set_env("AWS_ENDPOINT_URL", self.aws_endpoint)
+            # moto accepts any credentials; fixed fake ones keep a real account out of reach.
+            for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+                self._set_env(name, "testing")
+            self._saved_env.setdefault("AWS_SESSION_TOKEN", os.environ.get("AWS_SESSION_TOKEN"))
+            os.environ.pop("AWS_SESSION_TOKEN", None)
+
+    def _start_listrak(self) -> None:
+        if all(os.environ.get(v) for v in LISTRAK_URL_VARS):
+            self.listrak_urls = {v: os.environ[v] for v in LISTRAK_URL_VARS}
+            for integration in ("EMAIL", "DATA"):
+                client_id = os.environ.get(f"LISTRAK_{integration}_CLIENT_ID")
+                client_secret = os.environ.get(f"LISTRAK_{integration}_CLIENT_SECRET")
+                if client_id and client_secret:
+                    self.credentials[integration.title()] = (client_id, client_secret)
+            return
+        self.sandbox = ListrakSandbox().start()
+        for integration in ("Email", "Data"):
+            client = (f"local-{integration.lower()}-client", secrets.token_urlsafe(18))
+            self.sandbox.add_client(*client, integration=integration)
+            self.credentials[integration] = client
+        for catalog in CATALOGS:
+            for list_id, message_id in _catalog_messages(ROOT / catalog):
+                self.sandbox.add_transactional_message(list_id, message_id)
+        self.listrak_urls = {
+            "LISTRAK_AUTH_URL": self.sandbox.auth_url,
+            "LISTRAK_EMAIL_API_URL": self.sandbox.email_api_url,
+            "LISTRAK_DATA_API_URL": self.sandbox.data_api_url,
+        }
+
+    # -- provisioning -------------------------------------------------------------------------------
+
+    def client(self, service: str) -> Any:
+        return boto3.client(service, endpoint_url=self.aws_endpoint, region_name=self.refs["AWS::Region"])
+
+    def provision(self) -> None:
+        for logical_id, resource in self.template.resources.items():
+            kind = resource.get("Type")
+            props = resource.get("Properties", {})
+            if kind == "AWS::DynamoDB::Table":
+                self._table(logical_id, props)
+            elif kind == "AWS::SecretsManager::Secret":
+                self._secret(logical_id, props)
+            elif kind == "AWS::Events::EventBus":
+                self._bus(logical_id, props)
+            elif kind == "AWS::SQS::Queue":
+                self._queue(logical_id)
+
+    def _table(self, logical_id: str, props: dict[str, Any]) -> None:
+        name = f"{self.prefix}-{logical_id}"
+        ddb = self.client("dynamodb")
+        with contextlib.suppress(ddb.exceptions.ResourceInUseException):
+            ddb.create_table(
+                TableName=name,
+                AttributeDefinitions=props["AttributeDefinitions"],
+                KeySchema=props["KeySchema"],
+                BillingMode=props.get("BillingMode", "PAY_PER_REQUEST"),
+            )
+            ttl = props.get("TimeToLiveSpecification")
+            if ttl:
+                ddb.update_time_to_live(TableName=name, TimeToLiveSpecification=ttl)
+        self.refs[logical_id] = name
+        self.attributes[(logical_id, "Arn")] = f"arn:aws:dynamodb:{self.refs['AWS::Region']}:{ACCOUNT}:table/{name}"
+
+    def _secret(self, logical_id: str, props: dict[str, Any]) -> None:
+        name = f"{self.prefix}/{logical_id}"
+        value = props.get("SecretString", "{}")
+        for integration, (client_id, client_secret) in self.credentials.items():
+            if logical_id.startswith(integration) and "Credentials" in logical_id:
+                value = json.dumps({"clientId": client_id, "clientSecret": client_secret})
+        sm = self.client("secretsmanager")
+        try:
+            arn = sm.create_secret(Name=name, SecretString=value)["ARN"]
+        except sm.exceptions.ResourceExistsException:
+            arn = sm.describe_secret(SecretId=name)["ARN"]
+        self.refs[logical_id] = arn
+
+    def _bus(self, logical_id: str, props: dict[str, Any]) -> None:
+        name = self.template.resolve(props.get("Name", f"{self.prefix}-{logical_id}"), self.refs, self.attributes)
+        events = self.client("events")
+        with contextlib.suppress(events.exceptions.ResourceAlreadyExistsException):
+            events.create_event_bus(Name=name)
+        self.refs[logical_id] = name
+        self.attributes[(logical_id, "Arn")] = f"arn:aws:events:{self.refs['AWS::Region']}:{ACCOUNT}:event-bus/{name}"
+
+    def _queue(self, logical_id: str) -> None:
+        url = self.client("sqs").create_queue(QueueName=f"{self.prefix}-{logical_id}")["QueueUrl"]
+        self.refs[logical_id] = url
+        self.attributes[(logical_id, "Arn")] = f"arn:aws:sqs:{self.refs['AWS::Region']}:{ACCOUNT}:{url.rsplit('/', 1)[1]}"
+
+    def queue_url(self, arn_or_url: str) -> str:
+        for (logical_id, attribute), value in self.attributes.items():
+            if attribute == "Arn" and value == arn_or_url:
+                return self.refs[logical_id]
+        return arn_or_url
+
+    # -- running functions ----------------------------------------------------------------------------
+
+    def environment_for(self, logical_id: str) -> dict[str, str]:
+        env = self.template.resolve(self.functions[logical_id].environment, self.refs, self.attributes)
+        env = {k: str(v) for k, v in env.items()}
+        env.update(self.listrak_urls)
+        env["AWS_LAMBDA_FUNCTION_NAME"] = logical_id
+        return env
+
+    @contextlib.contextmanager
+    def _function_env(self, logical_id: str) -> Iterator[None]:
+        env = self.environment_for(logical_id)
+        saved = {k: os.environ.get(k) for k in env}
+        os.environ.update(env)
+        try:
+            yield
+        finally:
+            for name, value in saved.items():
+                if value is None:
+                    os.environ.pop(name, None)
+                else:
+                    os.environ[name] = value
+
+    def _handler(self, logical_id: str) -> Any:
+        spec = self.functions[logical_id]
+        module = self._modules.get(logical_id)
+        if module is None:
+            module_spec = importlib.util.spec_from_file_location(f"lambda_{logical_id}", spec.module_path)
+            assert module_spec is not None and module_spec.loader is not None
+            module = importlib.util.module_from_spec(module_spec)
+            sys.modules[module_spec.name] = module  # as a normal import would, so type hints resolve
+            module_spec.loader.exec_module(module)
+            self._modules[logical_id] = module
+        return getattr(module, spec.function_name)
+
+    def invoke(self, logical_id: str, event: dict[str, Any]) -> Any:
+        """A synchronous invocation (what API Gateway does); exceptions propagate like a function error."""
+        if logical_id not in self.functions:
+            raise KeyError(f"template.yaml has no function {logical_id}; it has {', '.join(self.functions)}")
+        with self._invoke_lock, self._function_env(logical_id), self._capture_logs(logical_id):
+            handler = self._handler(logical_id)
+            return handler(copy.deepcopy(event), FakeLambdaContext(self.functions[logical_id]))
+
+    def invoke_async(self, logical_id: str, event: dict[str, Any]) -> AsyncOutcome:
+        """An asynchronous invocation (what EventBridge does): retried, then sent to the on-failure queue."""
+        spec = self.functions[logical_id]
+        outcome = AsyncOutcome()
+        for attempt in range(1, spec.max_async_retries + 2):
+            outcome.attempts = attempt
+            try:
+                outcome.result = self.invoke(logical_id, event)
+                outcome.error = None
+                return outcome
+            except Exception as exc:  # a function error, as Lambda sees it
+                outcome.error = exc
+        if spec.on_failure_destination is not None:
+            arn = self.template.resolve(spec.on_failure_destination, self.refs, self.attributes)
+            url = self.queue_url(arn)
+            self.client("sqs").send_message(QueueUrl=url, MessageBody=json.dumps(_failure_record(spec, event, outcome)))
+            outcome.parked_in = url
+        return outcome
+
+    @contextlib.contextmanager
+    def _capture_logs(self, logical_id: str) -> Iterator[None]:
+        # Function logs go to a file per function (as CloudWatch would keep them), not into the console.
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        buffer = io.StringIO()
+        with contextlib.redirect_stdout(buffer), warnings.catch_warnings():
+            # Powertools warns when an invocation emitted no metric; in Lambda that goes to the log too.
+            warnings.filterwarnings("ignore", message="No application metrics to publish")
+            try:
+                yield
+            finally:
+                with (self.log_dir / f"{logical_id}.log").open("a", encoding="utf-8") as log:
+                    log.write(buffer.getvalue())
+
+    # -- routing -------------------------------------------------------------------------------------
+
+    def api_routes(self) -> list[ApiRoute]:
+        routes = []
+        apis = self.template.of_type("AWS::Serverless::Api")
+        for logical_id, spec in self.functions.items():
+            for event in spec.events.values():
+                if event.get("Type") != "Api":
+                    continue
+                props = event.get("Properties", {})
+                api_id = props.get("RestApiId", {}).get("Ref") if isinstance(props.get("RestApiId"), dict) else None
+                auth = apis.get(api_id, {}).get("Properties", {}).get("Auth", {})
+                required = props.get("Auth", {}).get("ApiKeyRequired", auth.get("ApiKeyRequired", False))
+                routes.append(ApiRoute(props["Method"].upper(), props["Path"], logical_id, bool(required)))
+        return routes
+
+    def route(self, event: dict[str, Any]) -> str:
+        """Which function the template sends this sample event to."""
+        if "httpMethod" in event:
+            for route in self.api_routes():
+                if route.match(event["httpMethod"], event.get("resource") or event.get("path", "")) is not None:
+                    return route.logical_id
+            raise LookupError(f"no function serves {event['httpMethod']} {event.get('path')}")
+        if "detail-type" in event:
+            for logical_id, spec in self.functions.items():
+                for ev in spec.events.values():
+                    if ev.get("Type") == "EventBridgeRule" and _matches(ev["Properties"].get("Pattern", {}), event):
+                        return logical_id
+            raise LookupError(f"no rule matches detail-type {event['detail-type']!r}")
+        raise LookupError("neither an API Gateway event nor an EventBridge event")
+
+    def is_async(self, logical_id: str, event: dict[str, Any]) -> bool:
+        return "detail-type" in event
+
+
+def _matches(pattern: dict[str, Any], event: dict[str, Any]) -> bool:
+    for key, wanted in pattern.items():
+        value = event.get(key)
+        if isinstance(wanted, dict):
+            if not isinstance(value, dict) or not _matches(wanted, value):
+                return False
+        elif isinstance(wanted, list) and value not in wanted:
+            return False
+    return True
+
+
+def _failure_record(spec: FunctionSpec, event: dict[str, Any], outcome: AsyncOutcome) -> dict[str, Any]:
+    """The record Lambda puts on an on-failure destination, so the local queue holds what AWS would."""
+    return {
+        "version": "1.0",
+        "timestamp": time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime()),
+        "requestContext": {
+            "requestId": str(uuid.uuid4()),
+            "functionArn": f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{spec.logical_id}:$LATEST",
+            "condition": "RetriesExhausted",
+            "approximateInvokeCount": outcome.attempts,
+        },
+        "requestPayload": event,
+        "responseContext": {"statusCode": 200, "executedVersion": "$LATEST", "functionError": "Unhandled"},
+        "responsePayload": {"errorMessage": str(outcome.error), "errorType": type(outcome.error).__name__},
+    }
+
+
+def _catalog_messages(path: Path) -> list[tuple[int, int]]:
+    from listrak_kit.catalog.model import load_catalog
+
+    catalog = load_catalog(path)
+    return sorted({(m.listId, m.transactionalMessageId) for m in catalog.messages.values()})

@@ -1,0 +1,114 @@
+"""Reads template.yaml the way CloudFormation would, for the parts the local stack emulates."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from cfnlint.decode import cfn_yaml
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    logical_id: str
+    code_uri: Path
+    handler: str
+    timeout: int
+    environment: dict[str, Any]
+    events: dict[str, dict[str, Any]]
+    max_async_retries: int
+    on_failure_destination: Any | None
+
+    @property
+    def module_path(self) -> Path:
+        module, _ = self.handler.rsplit(".", 1)
+        return self.code_uri / (module.replace(".", "/") + ".py")
+
+    @property
+    def function_name(self) -> str:
+        return self.handler.rsplit(".", 1)[1]
+
+
+@dataclass
+class Template:
+    path: Path
+    body: dict[str, Any]
+    parameters: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, path: Path, overrides: dict[str, str] | None = None) -> Template:
+        body = _plain(cfn_yaml.load(str(path)))
+        parameters = {name: spec.get("Default") for name, spec in body.get("Parameters", {}).items()}
+        parameters.update(overrides or {})
+        return cls(path=path, body=body, parameters=parameters)
+
+    @property
+    def resources(self) -> dict[str, dict[str, Any]]:
+        return self.body.get("Resources", {})
+
+    def of_type(self, resource_type: str) -> dict[str, dict[str, Any]]:
+        return {k: v for k, v in self.resources.items() if v.get("Type") == resource_type}
+
+    def functions(self) -> dict[str, FunctionSpec]:
+        defaults = self.body.get("Globals", {}).get("Function", {})
+        specs = {}
+        for logical_id, resource in self.of_type("AWS::Serverless::Function").items():
+            props = resource.get("Properties", {})
+            env = dict(defaults.get("Environment", {}).get("Variables", {}))
+            env.update(props.get("Environment", {}).get("Variables", {}))
+            invoke = props.get("EventInvokeConfig", {})
+            specs[logical_id] = FunctionSpec(
+                logical_id=logical_id,
+                code_uri=(self.path.parent / props.get("CodeUri", defaults.get("CodeUri", "."))).resolve(),
+                handler=props.get("Handler", defaults.get("Handler", "")),
+                timeout=int(props.get("Timeout", defaults.get("Timeout", 3))),
+                environment=env,
+                events=props.get("Events", {}),
+                max_async_retries=int(invoke.get("MaximumRetryAttempts", 2)),
+                on_failure_destination=invoke.get("DestinationConfig", {}).get("OnFailure", {}).get("Destination"),
+            )
+        return specs
+
+    def resolve(self, value: Any, refs: dict[str, str], attributes: dict[tuple[str, str], str]) -> Any:
+        """Ref, Fn::GetAtt and Fn::Sub against the local stack's physical ids; other values unchanged."""
+        if isinstance(value, dict) and len(value) == 1:
+            (key, arg), = value.items()
+            if key == "Ref":
+                if arg in refs:
+                    return refs[arg]
+                if arg in self.parameters:
+                    return self.parameters[arg]
+                pseudo = {"AWS::Region": refs.get("AWS::Region", "us-east-1"), "AWS::AccountId": "123456789012"}
+                if arg in pseudo:
+                    return pseudo[arg]
+                raise KeyError(f"cannot resolve Ref {arg}")
+            if key == "Fn::GetAtt":
+                logical, attribute = arg if isinstance(arg, list) else arg.split(".", 1)
+                return attributes[(logical, attribute)]
+            if key == "Fn::Sub":
+                text = arg if isinstance(arg, str) else arg[0]
+
+                def sub(match: re.Match[str]) -> str:
+                    name = match.group(1)
+                    if "." in name:
+                        return str(self.resolve({"Fn::GetAtt": name}, refs, attributes))
+                    return str(self.resolve({"Ref": name}, refs, attributes))
+
+                return re.sub(r"\$\{([^}!]+)\}", sub, text)
+        if isinstance(value, dict):
+            return {k: self.resolve(v, refs, attributes) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self.resolve(v, refs, attributes) for v in value]
+        return value
+
+
+def _plain(node: Any) -> Any:
+    if isinstance(node, dict):
+        return {str(k): _plain(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_plain(v) for v in node]
+    if isinstance(node, str):
+        return str(node)
+    return node
