@@ -55,7 +55,9 @@ def _async(stack: LocalStack, name: str, function: str, event: dict[str, Any]) -
     kind = type(outcome.error).__name__
     where = "dead-letter queue" if outcome.parked_in else "nowhere (no on-failure destination)"
     status = "rejected" if kind in EXPECTED_REFUSALS else "failed"
-    return Outcome(name, function, status, f"{kind} after {outcome.attempts} attempts, parked in {where}: {outcome.error}")
+    return Outcome(
+        name, function, status, f"{kind} after {outcome.attempts} attempts, parked in {where}: {outcome.error}"
+    )
 
 
 def _short(body: dict[str, Any]) -> str:
@@ -82,9 +84,9 @@ def main(argv: list[str] | None = None) -> int:
             stats = stack.sandbox.stats
             print(
                 f"Listrak sandbox received {stats['sends']} sends; {stats['tokens_minted']} token(s) minted "
-                f"for {sum(1 for o in outcomes)} samples."
+                f"for {len(outcomes)} samples."
             )
-        for logical_id, resource in stack.template.of_type("AWS::SQS::Queue").items():
+        for logical_id, _resource in stack.template.of_type("AWS::SQS::Queue").items():
             attributes = stack.client("sqs").get_queue_attributes(
                 QueueUrl=stack.refs[logical_id], AttributeNames=["ApproximateNumberOfMessages"]
             )["Attributes"]

@@ -102,10 +102,13 @@ class LocalStack:
         self._modules: dict[str, ModuleType] = {}
         self._invoke_lock = threading.RLock()
         self._saved_env: dict[str, str | None] = {}
+        self.env_overrides: dict[str, str] = {}  # applied to every function (tests tune timeouts with it)
 
     # -- lifecycle ----------------------------------------------------------------------------------
 
     def start(self) -> LocalStack:
+        for old in self.log_dir.glob("*.log"):
+            old.unlink()
         self._start_aws()
         self._start_listrak()
         self.provision()
@@ -134,6 +137,7 @@ class LocalStack:
             requests.post(f"{self.aws_endpoint}/moto-api/reset", timeout=10).raise_for_status()
         if self.sandbox is not None:
             self.sandbox.reset()
+        self.env_overrides.clear()
         self.cold_start()
         self.provision()
 
@@ -248,7 +252,9 @@ class LocalStack:
     def _queue(self, logical_id: str) -> None:
         url = self.client("sqs").create_queue(QueueName=f"{self.prefix}-{logical_id}")["QueueUrl"]
         self.refs[logical_id] = url
-        self.attributes[(logical_id, "Arn")] = f"arn:aws:sqs:{self.refs['AWS::Region']}:{ACCOUNT}:{url.rsplit('/', 1)[1]}"
+        self.attributes[(logical_id, "Arn")] = (
+            f"arn:aws:sqs:{self.refs['AWS::Region']}:{ACCOUNT}:{url.rsplit('/', 1)[1]}"
+        )
 
     def queue_url(self, arn_or_url: str) -> str:
         for (logical_id, attribute), value in self.attributes.items():
@@ -263,6 +269,7 @@ class LocalStack:
         env = {k: str(v) for k, v in env.items()}
         env.update(self.listrak_urls)
         env["AWS_LAMBDA_FUNCTION_NAME"] = logical_id
+        env.update(self.env_overrides)
         return env
 
     @contextlib.contextmanager

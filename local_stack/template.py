@@ -74,7 +74,7 @@ class Template:
     def resolve(self, value: Any, refs: dict[str, str], attributes: dict[tuple[str, str], str]) -> Any:
         """Ref, Fn::GetAtt and Fn::Sub against the local stack's physical ids; other values unchanged."""
         if isinstance(value, dict) and len(value) == 1:
-            (key, arg), = value.items()
+            ((key, arg),) = value.items()
             if key == "Ref":
                 if arg in refs:
                     return refs[arg]

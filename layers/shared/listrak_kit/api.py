@@ -37,8 +37,10 @@ def rest_api() -> APIGatewayRestResolver:
             loc = list(error.get("loc", ()))
             if loc and loc[0] in ("body", "query", "path", "header"):
                 loc = loc[1:]
-            message = "the body is not valid JSON" if error.get("type") == "json_invalid" else problem_message(error)
-            errors.append({"field": field_name(loc), "message": message})
+            if error.get("type") == "json_invalid":
+                errors.append({"field": "(body)", "message": "the body is not valid JSON"})
+            else:
+                errors.append({"field": field_name(loc), "message": problem_message(error)})
         return json_response(400, {"message": "invalid request; nothing was sent", "errors": errors})
 
     @app.exception_handler(InvalidRequest)

@@ -1,0 +1,139 @@
+"""`make api`: the template's API routes on http://127.0.0.1:3000, served in-process against the local stack.
+
+Like API Gateway: routes and methods come from the template, a route that requires an API key answers 403
+without a valid `x-api-key`, and the handler receives a REST API (v1) proxy event.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from local_stack.stack import LocalStack
+
+MAX_BODY_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit
+
+
+def proxy_event(
+    method: str,
+    raw_path: str,
+    headers: dict[str, str],
+    body: bytes,
+    resource: str,
+    path_params: dict[str, str],
+    stage: str,
+) -> dict[str, Any]:
+    url = urlsplit(raw_path)
+    query = parse_qs(url.query, keep_blank_values=True)
+    text = body.decode("utf-8", errors="replace") if body else None
+    return {
+        "resource": resource,
+        "path": url.path,
+        "httpMethod": method,
+        "headers": headers,
+        "multiValueHeaders": {k: [v] for k, v in headers.items()},
+        "queryStringParameters": {k: v[-1] for k, v in query.items()} or None,
+        "multiValueQueryStringParameters": query or None,
+        "pathParameters": path_params or None,
+        "stageVariables": None,
+        "requestContext": {
+            "resourcePath": resource,
+            "httpMethod": method,
+            "path": f"/{stage}{url.path}",
+            "stage": stage,
+            "requestId": str(uuid.uuid4()),
+            "requestTimeEpoch": int(time.time() * 1000),
+            "identity": {"sourceIp": "127.0.0.1", "apiKey": headers.get("x-api-key")},
+        },
+        "body": text,
+        "isBase64Encoded": False,
+    }
+
+
+def make_server(stack: LocalStack, host: str = "127.0.0.1", port: int = 3000) -> ThreadingHTTPServer:
+    routes = stack.api_routes()
+    stage = str(stack.template.parameters.get("StageName") or "v1")
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+            sys.stderr.write(f"{self.command} {self.path} -> {args[1] if len(args) > 1 else ''}\n")
+
+        def _answer(self, status: int, body: str, headers: dict[str, str] | None = None) -> None:
+            data = body.encode("utf-8")
+            self.send_response(status)
+            for name, value in (headers or {"Content-Type": "application/json"}).items():
+                self.send_header(name, value)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def _handle(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            if length > MAX_BODY_BYTES:
+                self.rfile.read(length)
+                return self._answer(413, json.dumps({"message": "Request Too Long"}))
+            body = self.rfile.read(length) if length else b""
+            path = urlsplit(self.path).path
+            for route in routes:
+                params = route.match(self.command, path)
+                if params is None:
+                    continue
+                if route.api_key_required and self.headers.get("x-api-key") != stack.api_key:
+                    return self._answer(403, json.dumps({"message": "Forbidden"}))
+                headers = dict(self.headers.items())
+                event = proxy_event(self.command, self.path, headers, body, route.path, params, stage)
+                try:
+                    result = stack.invoke(route.logical_id, event)
+                except Exception as exc:  # a function error: API Gateway answers 502
+                    sys.stderr.write(f"{route.logical_id} failed: {type(exc).__name__}: {exc}\n")
+                    return self._answer(502, json.dumps({"message": "Internal server error"}))
+                out_headers = dict(result.get("headers") or {})
+                for name, values in (result.get("multiValueHeaders") or {}).items():
+                    out_headers[name] = ", ".join(values)
+                return self._answer(int(result.get("statusCode", 200)), result.get("body") or "", out_headers)
+            # API Gateway's answer for a path or method the API does not have.
+            return self._answer(403, json.dumps({"message": "Missing Authentication Token"}))
+
+        do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _handle  # noqa: N815
+
+    return ThreadingHTTPServer((host, port), Handler)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=3000)
+    args = parser.parse_args(argv)
+    with LocalStack() as stack:
+        server = make_server(stack, args.host, args.port)
+        print(f"API on http://{args.host}:{server.server_address[1]} (API key: {stack.api_key})")
+        for route in stack.api_routes():
+            print(f"  {route.method:<6} {route.path:<32} -> {route.logical_id}")
+        print(f"AWS (moto) at {stack.aws_endpoint}; Listrak at {stack.listrak_urls['LISTRAK_EMAIL_API_URL']}")
+        print("Try:")
+        print(
+            f"  curl -s -X POST http://{args.host}:{server.server_address[1]}/messages -H 'x-api-key: {stack.api_key}' "
+            '-H \'Content-Type: application/json\' -d \'{"emailAddress": "jane@example.com", '
+            '"message": "password-reset", "fields": {"firstName": "Jane", '
+            '"passwordResetLink": "https://shop.example.com/r/1"}, "reference": "reset-1"}\''
+        )
+        print("Ctrl-C stops it.")
+        try:
+            server.serve_forever()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            server.server_close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
