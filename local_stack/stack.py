@@ -330,12 +330,23 @@ class LocalStack:
         # Function logs go to a file per function (as CloudWatch would keep them), not into the console.
         self.log_dir.mkdir(parents=True, exist_ok=True)
         buffer = io.StringIO()
+        # Powertools' Logger keeps the stdout it saw at import: point every stream handler at the buffer too.
+        handlers = [
+            h
+            for logger in [logging.getLogger(), *logging.Logger.manager.loggerDict.values()]
+            if isinstance(logger, logging.Logger)
+            for h in logger.handlers
+            if type(h) is logging.StreamHandler
+        ]
+        previous = [h.setStream(buffer) for h in handlers]
         with contextlib.redirect_stdout(buffer), warnings.catch_warnings():
             # Powertools warns when an invocation emitted no metric; in Lambda that goes to the log too.
             warnings.filterwarnings("ignore", message="No application metrics to publish")
             try:
                 yield
             finally:
+                for handler, stream in zip(handlers, previous, strict=True):
+                    handler.setStream(stream)
                 with (self.log_dir / f"{logical_id}.log").open("a", encoding="utf-8") as log:
                     log.write(buffer.getvalue())
 

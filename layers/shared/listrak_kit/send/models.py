@@ -8,12 +8,12 @@ from typing import Annotated, Any, Literal
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
-    StrictBool,
-    StrictFloat,
     StrictInt,
     StrictStr,
+    WithJsonSchema,
     model_validator,
 )
 
@@ -39,9 +39,19 @@ def _reference(value: str) -> str:
     return value
 
 
+def _scalar(value: Any) -> Any:
+    if isinstance(value, (str, int, float, bool)) and value is not None:
+        return value
+    raise ValueError("must be a string, a number or a boolean")
+
+
 EmailAddress = Annotated[StrictStr, Field(max_length=254), AfterValidator(_email)]
 Reference = Annotated[StrictStr, AfterValidator(_reference)]
-FieldValue = StrictStr | StrictInt | StrictFloat | StrictBool
+FieldValue = Annotated[
+    Any,
+    BeforeValidator(_scalar),
+    WithJsonSchema({"anyOf": [{"type": "string"}, {"type": "number"}, {"type": "boolean"}]}),
+]
 Id = Annotated[StrictInt, Field(gt=0, le=INT32_MAX)]
 
 
