@@ -111,6 +111,7 @@ class LocalStack:
             old.unlink()
         self._start_aws()
         self._start_listrak()
+        self.cold_start()
         self.provision()
         return self
 
@@ -119,6 +120,7 @@ class LocalStack:
             self.sandbox.stop()
         if self._moto is not None:
             self._moto.stop()
+        self.cold_start()
         for name, value in self._saved_env.items():
             if value is None:
                 os.environ.pop(name, None)
@@ -145,6 +147,9 @@ class LocalStack:
         """Drop the loaded handler module(s): the next invocation starts like a new Lambda container."""
         for name in [logical_id] if logical_id else list(self._modules):
             self._modules.pop(name, None)
+        clients = sys.modules.get("listrak_kit.aws.clients")
+        if clients is not None:  # boto3 clients bound to another stack's endpoint
+            clients.aws_client.cache_clear()
 
     def _set_env(self, name: str, value: str) -> None:
         self._saved_env.setdefault(name, os.environ.get(name))
@@ -231,14 +236,18 @@ class LocalStack:
     def _secret(self, logical_id: str, props: dict[str, Any]) -> None:
         name = f"{self.prefix}/{logical_id}"
         value = props.get("SecretString", "{}")
+        managed = self.sandbox is not None  # a sandbox of ours: every secret must match it
         for integration, (client_id, client_secret) in self.credentials.items():
             if logical_id.startswith(integration) and "Credentials" in logical_id:
                 value = json.dumps({"clientId": client_id, "clientSecret": client_secret})
+                managed = True
         sm = self.client("secretsmanager")
         try:
             arn = sm.create_secret(Name=name, SecretString=value)["ARN"]
         except sm.exceptions.ResourceExistsException:
             arn = sm.describe_secret(SecretId=name)["ARN"]
+            if managed:
+                sm.put_secret_value(SecretId=arn, SecretString=value)
         self.refs[logical_id] = arn
 
     def _bus(self, logical_id: str, props: dict[str, Any]) -> None:

@@ -1,0 +1,52 @@
+"""The laptop experience: `make run` over every sample, `make api` over real HTTP with the API key."""
+
+from __future__ import annotations
+
+import json
+import threading
+
+import pytest
+import requests
+
+from local_stack import run
+from local_stack.api_server import make_server
+
+
+def test_make_run_sends_every_sample_and_reports_each(capsys, monkeypatch):
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)  # its own moto server, as on a laptop
+    assert run.main([]) == 0
+    out = capsys.readouterr().out
+    lines = {line.split()[0]: line for line in out.splitlines() if line.endswith(".json") or ".json " in line}
+    assert " sent " in lines["api-1-order-confirmation.json"]
+    assert " duplicate " in lines["api-2-order-confirmation-repeated.json"]
+    assert " rejected " in lines["api-4-reference-reused.json"] and "409" in lines["api-4-reference-reused.json"]
+    assert "emailAddress" in lines["api-5-invalid-input.json"]
+    assert "404" in lines["api-6-unknown-message.json"]
+    assert " duplicate " in lines["eventbridge-2-placed-order-redelivered.json"]
+    assert "dead-letter queue" in lines["eventbridge-9-placed-order-without-email.json"]
+    assert "received 9 sends; 1 token(s) minted" in out
+
+
+@pytest.fixture
+def api(stack):
+    server = make_server(stack, port=0)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}", stack.api_key
+    server.shutdown()
+    server.server_close()
+
+
+def test_the_local_api_requires_the_key_and_serves_the_handler(api, sandbox):
+    url, key = api
+    body = {"emailAddress": "jane@example.com", "message": "password-reset", "fields": {"firstName": "Jane"}}
+
+    assert requests.post(f"{url}/messages", json=body, timeout=10).status_code == 403
+    assert requests.post(f"{url}/messages", json=body, headers={"x-api-key": "wrong"}, timeout=10).status_code == 403
+    sent = requests.post(f"{url}/messages", json=body, headers={"x-api-key": key, "Idempotency-Key": "k1"}, timeout=10)
+    assert sent.status_code == 201, sent.text
+    assert sent.json()["reference"] == "k1"
+    assert requests.get(f"{url}/nowhere", headers={"x-api-key": key}, timeout=10).status_code == 403
+    bad = requests.post(f"{url}/messages", data="{", headers={"x-api-key": key}, timeout=10)
+    assert bad.status_code == 400 and json.loads(bad.text)["errors"]
+    assert sandbox.stats["sends"] == 1

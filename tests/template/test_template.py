@@ -1,0 +1,112 @@
+"""What template.yaml promises: runtime, architecture, protection of every route, least privilege, retention."""
+
+from __future__ import annotations
+
+import pytest
+
+from listrak_kit.catalog.model import load_catalog
+from local_stack import ROOT, TEMPLATE
+from local_stack.template import Template
+
+
+@pytest.fixture(scope="module")
+def template() -> Template:
+    return Template.load(TEMPLATE)
+
+
+def function_props(template: Template) -> dict[str, dict]:
+    return {k: v["Properties"] for k, v in template.of_type("AWS::Serverless::Function").items()}
+
+
+def test_functions_and_layer_run_a_long_supported_python_on_arm64(template):
+    defaults = template.body["Globals"]["Function"]
+    assert defaults["Runtime"] == "python3.13"
+    assert defaults["Architectures"] == ["arm64"]
+    layer = template.resources["SharedLayer"]
+    assert layer["Metadata"] == {"BuildMethod": "python3.13", "BuildArchitecture": "arm64"}
+    assert layer["Properties"]["CompatibleRuntimes"] == ["python3.13"]
+
+
+def test_every_api_route_needs_an_api_key_and_the_api_has_a_throttled_usage_plan(template):
+    [api] = template.of_type("AWS::Serverless::Api").values()
+    auth = api["Properties"]["Auth"]
+    assert auth["ApiKeyRequired"] is True
+    assert auth["UsagePlan"]["CreateUsagePlan"] == "PER_API"
+    assert set(auth["UsagePlan"]["Throttle"]) == {"RateLimit", "BurstLimit"}
+    for props in function_props(template).values():
+        for event in props.get("Events", {}).values():
+            if event["Type"] == "Api":
+                assert event["Properties"].get("Auth", {}).get("ApiKeyRequired", True) is True
+
+
+def test_the_storefront_rule_listens_for_exactly_the_catalog_triggers(template):
+    catalog = load_catalog(ROOT / "functions/send/catalog.toml")
+    rule = function_props(template)["SendEventFunction"]["Events"]["Storefront"]["Properties"]
+    assert sorted(rule["Pattern"]["detail-type"]) == sorted(catalog.by_detail_type)
+    assert rule["DeadLetterConfig"]["Arn"] == {"Fn::GetAtt": ["SendDeadLetterQueue", "Arn"]}
+
+
+def test_failed_events_are_parked_in_the_dead_letter_queue(template):
+    config = function_props(template)["SendEventFunction"]["EventInvokeConfig"]
+    assert config["DestinationConfig"]["OnFailure"] == {
+        "Type": "SQS",
+        "Destination": {"Fn::GetAtt": ["SendDeadLetterQueue", "Arn"]},
+    }
+
+
+def test_the_table_is_on_demand_with_ttl_and_point_in_time_recovery(template):
+    table = template.resources["Table"]["Properties"]
+    assert table["BillingMode"] == "PAY_PER_REQUEST"
+    assert table["TimeToLiveSpecification"] == {"AttributeName": "expiration", "Enabled": True}
+    assert table["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
+    assert template.resources["Table"]["DeletionPolicy"] == "Retain"
+
+
+def test_every_function_logs_to_its_own_group_with_retention(template):
+    groups = template.of_type("AWS::Logs::LogGroup")
+    for name, props in function_props(template).items():
+        group = props["LoggingConfig"]["LogGroup"]["Ref"]
+        assert group in groups, name
+        assert groups[group]["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionDays"}
+
+
+def statements(props: dict) -> list[dict]:
+    found = []
+    for policy in props.get("Policies", []):
+        assert isinstance(policy, dict) and "Statement" in policy, "only inline, reviewable statements"
+        found.extend(policy["Statement"])
+    return found
+
+
+def test_iam_is_least_privilege_no_wildcard_actions_or_resources(template):
+    for name, props in function_props(template).items():
+        for statement in statements(props):
+            actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+            assert all("*" not in a for a in actions), (name, actions)
+            assert statement["Resource"] != "*", name
+            assert "*" not in str(statement["Resource"]), name
+
+
+def test_send_functions_touch_only_the_email_secrets_and_their_own_table_keys(template):
+    for name in ("SendApiFunction", "SendEventFunction"):
+        by_sid = {s["Sid"]: s for s in statements(function_props(template)[name])}
+        assert by_sid["ShareEmailToken"]["Resource"] == {"Ref": "EmailTokenCacheSecret"}
+        readable = by_sid["ReadEmailCredentialsAndToken"]["Resource"]
+        assert {"Ref": "DataCredentialsSecret"} not in readable
+        keys = by_sid["SendRecordsIdempotencyAndTokenLock"]["Condition"]["ForAllValues:StringLike"]
+        assert set(keys["dynamodb:LeadingKeys"]) == {"listrak-send#*", "send#*", "lock#token#email"}
+
+
+def test_the_key_prefixes_iam_allows_are_the_ones_the_code_writes():
+    from listrak_kit.aws.send_records import DynamoSendRecords
+    from listrak_kit.send.idempotency import SEND_KEY_PREFIX
+
+    assert DynamoSendRecords.item_id("x").startswith("send#")
+    assert SEND_KEY_PREFIX == "listrak-send"
+
+
+def test_credentials_are_created_for_the_user_to_fill(template):
+    for name in ("EmailCredentialsSecret", "DataCredentialsSecret"):
+        assert "REPLACE_ME" in template.resources[name]["Properties"]["SecretString"]
+    for name in ("EmailTokenCacheSecret", "DataTokenCacheSecret"):
+        assert template.resources[name]["Properties"]["SecretString"] == "{}"
