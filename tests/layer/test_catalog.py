@@ -1,0 +1,127 @@
+"""The catalog file, the item block and the event mapping, on their own."""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+
+import pytest
+
+from listrak_kit.catalog.event_mapping import request_from_event
+from listrak_kit.catalog.item_block import render_items
+from listrak_kit.catalog.model import ItemBlock, load_catalog
+from listrak_kit.errors import ConfigurationError, InvalidRequest, UnknownMessage
+
+SAMPLE = Path(__file__).resolve().parents[2] / "functions" / "send" / "catalog.toml"
+
+
+@pytest.fixture(scope="module")
+def catalog():
+    return load_catalog(SAMPLE)
+
+
+def test_the_sample_catalog_has_the_promised_messages(catalog):
+    assert set(catalog.messages) == {
+        "order-confirmation",
+        "shipping-confirmation",
+        "password-reset",
+        "account-created",
+        "failed-payment",
+        "new-lead",
+        "loyalty-tier-upgrade",
+    }
+    assert all(spec.event for spec in catalog.messages.values())
+
+
+def write(tmp_path, text):
+    path = tmp_path / "catalog.toml"
+    path.write_text(text)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("text", "names"),
+    [
+        ("[messages.a]\nlistId = 1\n", "messages.a.transactionalMessageId"),
+        ("[messages.a]\nlistId = -1\ntransactionalMessageId = 2\n", "messages.a.listId"),
+        ("[messages.a]\nlistId = 1\ntransactionalMessageId = 2\n[messages.a.fields]\nx = 5\ny = 5\n", "share"),
+        (
+            "[messages.a]\nlistId = 1\ntransactionalMessageId = 2\n[messages.a.items]\nfield = 'nope'\n"
+            "template = '{X}'\n",
+            "items.field 'nope'",
+        ),
+        (
+            "[messages.a]\nlistId = 1\ntransactionalMessageId = 2\n[messages.a.fields]\nblock = 3\n"
+            "[messages.a.items]\nfield = 'block'\ntemplate = '<tr></tr>'\n",
+            "no {Placeholder} slot",
+        ),
+        (
+            "[messages.a]\nlistId = 1\ntransactionalMessageId = 2\n[messages.a.event]\ndetailTypes = ['X']\n"
+            "emailAddress = 'profile.email'\n[messages.b]\nlistId = 1\ntransactionalMessageId = 3\n"
+            "[messages.b.event]\ndetailTypes = ['X']\nemailAddress = 'profile.email'\n",
+            "triggers both a and b",
+        ),
+        ("[messages.Bad_Name]\nlistId = 1\ntransactionalMessageId = 2\n", "messages.Bad_Name"),
+        ("[messages.a]\nlistId = 1\ntransactionalMessageId = 2\ncolour = 'red'\n", "messages.a.colour"),
+        ("messages = [", "not valid TOML"),
+    ],
+)
+def test_catalog_errors_name_the_bad_entry(tmp_path, text, names):
+    with pytest.raises(ConfigurationError, match=None) as caught:
+        load_catalog(write(tmp_path, text))
+    assert names in str(caught.value)
+
+
+def test_a_missing_catalog_is_a_configuration_error(tmp_path):
+    with pytest.raises(ConfigurationError, match="not found"):
+        load_catalog(tmp_path / "nope.toml")
+
+
+def test_item_values_are_escaped_then_the_whole_block_is_escaped():
+    block = ItemBlock(field="items", template='<td title="{Name}">{Name}</td><td>{Qty}</td>')
+    rendered = render_items(block, [{"Name": '"><script>alert(1)</script>', "Qty": 2}, {"Name": "B&B", "Qty": 1}])
+
+    assert "<" not in rendered and '"' not in rendered
+    listrak_sees = html.unescape(rendered)
+    assert listrak_sees.count("<td") == 4
+    assert "<script>" not in listrak_sees
+    assert "&lt;script&gt;" in listrak_sees and "B&amp;B" in listrak_sees
+
+
+def test_items_missing_a_slot_name_every_gap():
+    block = ItemBlock(field="items", template="{A}{B}")
+    with pytest.raises(InvalidRequest) as caught:
+        render_items(block, [{"A": 1}, {"B": 2}, "oops"])
+    assert [p.field for p in caught.value.problems] == ["items[0].B", "items[1].A", "items[2]"]
+
+
+def test_an_event_maps_onto_a_send_request(catalog):
+    request = request_from_event(
+        catalog,
+        detail_type="Reset Password",
+        detail={
+            "profile": {"email": "sam@example.com", "first_name": "Sam"},
+            "properties": {"PasswordResetLink": "https://r/1"},
+            "unique_id": "r-1",
+        },
+        event_id="evt",
+    )
+    assert request.message == "password-reset"
+    assert request.reference == "password-reset/r-1"
+    assert request.fields == {"firstName": "Sam", "passwordResetLink": "https://r/1"}
+
+
+def test_an_event_with_an_unknown_detail_type_is_refused(catalog):
+    with pytest.raises(UnknownMessage, match="Birthday"):
+        request_from_event(catalog, detail_type="Birthday", detail={}, event_id="e")
+
+
+def test_an_event_field_of_the_wrong_shape_is_named_by_its_event_path(catalog):
+    with pytest.raises(InvalidRequest) as caught:
+        request_from_event(
+            catalog,
+            detail_type="Reset Password",
+            detail={"profile": {"email": "sam@example.com", "first_name": {"x": 1}}},
+            event_id="e",
+        )
+    assert [p.field for p in caught.value.problems] == ["detail.profile.first_name"]
