@@ -58,7 +58,10 @@ def once_per_reference():
     return wrap
 
 
-def service(outcome=SendReceipt("0f8fad5b-d9cb-469f-a165-70867728950e"), records=None):
+RECEIPT = SendReceipt("0f8fad5b-d9cb-469f-a165-70867728950e")
+
+
+def service(outcome=RECEIPT, records=None):
     api = FakeEmailApi(outcome)
     records = records if records is not None else Records()
     return SendService(catalog=CATALOG, email_api=api, records=records, once=once_per_reference(), clock=Clock()), api
