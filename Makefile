@@ -40,6 +40,9 @@ run: $(VENV)/.installed ## Run every sample in events/ through the real handlers
 	$(PY) -m local_stack.run
 
 .PHONY: api
+# Fixed ports so that `sam local invoke --env-vars env.json` (with Docker) can reach the same stack.
+api: export LOCAL_AWS_PORT ?= 5000
+api: export LOCAL_LISTRAK_PORT ?= 8025
 api: $(VENV)/.installed ## Serve the template's API routes on http://127.0.0.1:3000 against the local stack
 	$(PY) -m local_stack.api_server --port 3000
 

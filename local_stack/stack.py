@@ -165,7 +165,8 @@ class LocalStack:
 
             logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's per-request access log
 
-            self._moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+            port = int(os.environ.get("LOCAL_AWS_PORT", "0"))  # fixed, for sam local invoke (see env.json)
+            self._moto = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
             self._moto.start()
             host, port = self._moto.get_host_and_port()
             self.aws_endpoint = f"http://{host}:{port}"
@@ -185,7 +186,7 @@ class LocalStack:
                 if client_id and client_secret:
                     self.credentials[integration.title()] = (client_id, client_secret)
             return
-        self.sandbox = ListrakSandbox().start()
+        self.sandbox = ListrakSandbox(port=int(os.environ.get("LOCAL_LISTRAK_PORT", "0"))).start()
         for integration in ("Email", "Data"):
             client = (f"local-{integration.lower()}-client", secrets.token_urlsafe(18))
             self.sandbox.add_client(*client, integration=integration)
