@@ -69,6 +69,8 @@ validate: $(VENV)/.installed $(SAM_VENV)/.installed ## cfn-lint and sam validate
 .PHONY: build
 build: $(SAM_VENV)/.installed ## sam build (needs python3.13 on PATH, which the venv provides)
 	PATH="$(abspath $(SAM_VENV))/bin:$$PATH" $(SAM) build --template template.yaml
+	@test -f .aws-sam/build/SharedLayer/python/listrak_kit/__init__.py || { echo "layer lacks listrak_kit"; exit 1; }
+	@ls .aws-sam/build/SharedLayer/python/pydantic_core/*aarch64*.so >/dev/null || { echo "layer is not arm64"; exit 1; }
 
 .PHONY: unit
 unit: $(VENV)/.installed ## Every test
