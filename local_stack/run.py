@@ -13,7 +13,7 @@ from local_stack import ROOT
 from local_stack.stack import LocalStack
 
 # Refusals a sample may be built to show; anything else (a 5xx, a crash) fails the run.
-EXPECTED_REFUSALS = {"InvalidRequest", "UnknownMessage", "ValidationError", "SendConflict"}
+EXPECTED_REFUSALS = {"InvalidRequest", "UnknownMessage", "ValidationError", "Conflict", "NotFound", "Gone"}
 
 
 @dataclass

@@ -47,11 +47,11 @@ def once_per_reference():
     done = {}
 
     def wrap(fn):
-        def call(*, prepared):
-            if prepared.reference in done:
-                return {**done[prepared.reference], "__replayed__": True}
-            done[prepared.reference] = fn(prepared)
-            return done[prepared.reference]
+        def call(*, data):
+            if data.reference in done:
+                return {**done[data.reference], "__replayed__": True}
+            done[data.reference] = fn(data)
+            return done[data.reference]
 
         return call
 

@@ -11,7 +11,7 @@ from typing import Any
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 
-from listrak_kit.errors import ConfigurationError, InvalidRequest, SendConflict, UnknownMessage
+from listrak_kit.errors import ConfigurationError, Conflict, Gone, InvalidRequest, NotFound, UnknownMessage
 from listrak_kit.listrak.errors import (
     ListrakInvalidCredentials,
     ListrakNotFound,
@@ -54,9 +54,18 @@ def rest_api() -> APIGatewayRestResolver:
     def _unknown(exc: UnknownMessage) -> Response:
         return json_response(404, {"message": str(exc)})
 
-    @app.exception_handler(SendConflict)
-    def _conflict(exc: SendConflict) -> Response:
-        return json_response(409, {"message": str(exc)}, {"Retry-After": "2"} if exc.in_progress else None)
+    @app.exception_handler(NotFound)
+    def _not_found(exc: NotFound) -> Response:
+        return json_response(404, {"message": str(exc)})
+
+    @app.exception_handler(Gone)
+    def _gone(exc: Gone) -> Response:
+        return json_response(410, {"message": str(exc)})
+
+    @app.exception_handler(Conflict)
+    def _conflict(exc: Conflict) -> Response:
+        retry = {"Retry-After": str(exc.retry_after)} if exc.retry_after else None
+        return json_response(409, {"message": str(exc)}, retry)
 
     @app.exception_handler(ListrakUnavailable)
     def _unavailable(exc: ListrakUnavailable) -> Response:

@@ -30,9 +30,17 @@ class ConfigurationError(Exception):
     """The deployment is misconfigured (a placeholder secret, a broken catalog); retrying will not help."""
 
 
-class SendConflict(Exception):
-    """The reference was already used for a different payload, or that send is still in flight."""
+class Conflict(Exception):
+    """A key was already used for a different payload, that request is still in flight, or it is too early."""
 
-    def __init__(self, message: str, *, in_progress: bool = False):
-        self.in_progress = in_progress
+    def __init__(self, message: str, *, retry_after: int | None = None):
+        self.retry_after = retry_after
         super().__init__(message)
+
+
+class NotFound(Exception):
+    """No such send is known here."""
+
+
+class Gone(Exception):
+    """It existed, but can no longer be acted on (Listrak's 30-day resend window has closed)."""

@@ -10,11 +10,12 @@ from listrak_kit.aws.secrets import SecretsManagerCredentials, SecretsManagerTok
 from listrak_kit.aws.send_records import DynamoSendRecords
 from listrak_kit.aws.table import DynamoRefreshLock
 from listrak_kit.catalog.model import load_catalog
+from listrak_kit.idempotency import Once
 from listrak_kit.listrak.email_api import AuthorizedListrak, EmailApi
 from listrak_kit.listrak.http import ListrakHttp, RetryPolicy, Timeouts
 from listrak_kit.listrak.tokens import TokenMinter, TokenPolicy, TokenProvider
 from listrak_kit.observability import logger, metrics
-from listrak_kit.send.idempotency import SendIdempotency
+from listrak_kit.send.models import RESEND_WINDOW_SECONDS
 from listrak_kit.send.service import SendService
 from listrak_kit.settings import EmailSettings, ListrakSettings, SendSettings
 
@@ -62,8 +63,20 @@ def email_api(settings: EmailSettings) -> EmailApi:
     return EmailApi(AuthorizedListrak(http, tokens, settings.LISTRAK_EMAIL_API_URL))
 
 
-def send_service(settings: SendSettings, *, default_catalog: Path) -> tuple[SendService, SendIdempotency]:
-    idempotency = SendIdempotency(settings.TABLE_NAME)
+SEND_KEY_PREFIX = "listrak-send"
+
+
+def send_service(settings: SendSettings, *, default_catalog: Path) -> tuple[SendService, Once]:
+    # One email per reference, for as long as Listrak could resend it.
+    idempotency = Once(
+        settings.TABLE_NAME,
+        key_prefix=SEND_KEY_PREFIX,
+        key_path="reference",
+        payload_paths="[listId, transactionalMessageId, emailAddress, segmentationFieldValues]",
+        expires_after_seconds=RESEND_WINDOW_SECONDS,
+        require_key=True,
+        noun="send",
+    )
     service = SendService(
         catalog=load_catalog(settings.CATALOG_PATH or default_catalog),
         email_api=email_api(settings),

@@ -11,6 +11,7 @@ from listrak_kit.catalog.item_block import render_items
 from listrak_kit.catalog.model import Catalog
 from listrak_kit.clock import Clock, SystemClock, to_iso
 from listrak_kit.errors import FieldProblem, InvalidRequest, UnknownMessage
+from listrak_kit.idempotency import REPLAY_MARKER
 from listrak_kit.listrak.email_api import EmailApi
 from listrak_kit.listrak.errors import ListrakOutcomeUnknown
 from listrak_kit.masking import email_fingerprint, mask_email
@@ -30,9 +31,6 @@ OnceGuard = Callable[[Callable[..., dict[str, Any]]], Callable[..., dict[str, An
 class SendOutcome:
     result: SendResult
     replayed: bool  # True when this reference had already been delivered and nothing was sent now
-
-
-REPLAY_MARKER = "__replayed__"
 
 
 class SendService:
@@ -59,7 +57,7 @@ class SendService:
 
     def send(self, request: SendRequest, *, idempotency_key: str | None = None) -> SendOutcome:
         prepared = self.prepare(request, idempotency_key=idempotency_key)
-        answer = dict(self._deliver_once(prepared=prepared))
+        answer = dict(self._deliver_once(data=prepared))
         replayed = bool(answer.pop(REPLAY_MARKER, False))
         result = SendResult.model_validate(answer)
         self._count("SendReplayed" if replayed else f"Send_{result.status}")
@@ -124,7 +122,8 @@ class SendService:
             segmentationFieldValues=values,
         )
 
-    def _deliver(self, prepared: PreparedSend) -> dict[str, Any]:
+    def _deliver(self, data: PreparedSend) -> dict[str, Any]:
+        prepared = data
         """Runs at most once per reference. Raising lets a retry deliver; returning records the outcome."""
         sent_at = self._clock.now()
         status = "sent"
