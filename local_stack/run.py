@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,7 +22,7 @@ EXPECTED_REFUSALS = {"InvalidRequest", "UnknownMessage", "ValidationError", "Con
 class Outcome:
     sample: str
     function: str
-    status: str  # sent | duplicate | rejected | unknown | failed
+    status: str  # sent | resent | duplicate | found | rejected | unknown | failed
     detail: str
 
 
@@ -29,12 +31,22 @@ def run_sample(stack: LocalStack, path: Path) -> Outcome:
     function = stack.route(event)
     if stack.is_async(function, event):
         return _async(stack, path.name, function, event)
-    return _api(path.name, function, stack.invoke(function, event))
+    return _api(path.name, function, event, stack.invoke(function, event))
 
 
-def _api(name: str, function: str, response: dict[str, Any]) -> Outcome:
+def _api(name: str, function: str, event: dict[str, Any], response: dict[str, Any]) -> Outcome:
     status = response.get("statusCode", 0)
     body = json.loads(response.get("body") or "{}")
+    if event["httpMethod"] == "GET" and status == 200:
+        return Outcome(
+            name,
+            function,
+            "found",
+            f"200 sent {body['sentAt']} to {body['to']}, "
+            f"resent {body['resendCount']}x ({', '.join(r['toMasked'] for r in body['resends'])})",
+        )
+    if status == 201 and body.get("status") == "resent":
+        return Outcome(name, function, "resent", f"201 reference={body['reference']} resendCount={body['resendCount']}")
     if status == 201:
         return Outcome(name, function, "sent", f"201 reference={body['reference']} resendKey={_short(body)}")
     if status == 200:
@@ -60,6 +72,34 @@ def _async(stack: LocalStack, name: str, function: str, event: dict[str, Any]) -
     )
 
 
+EXPIRED_DAYS = 45
+
+
+def seed_expired_send(stack: LocalStack) -> str:
+    """A send older than Listrak's 30 days, so the samples can show a resend being refused."""
+    from listrak_kit.aws.send_records import DynamoSendRecords
+    from listrak_kit.clock import to_iso
+    from listrak_kit.masking import email_fingerprint, mask_email
+    from listrak_kit.send.models import RESEND_WINDOW_SECONDS, SendRecord
+
+    sent_at = time.time() - EXPIRED_DAYS * 86400
+    DynamoSendRecords(stack.refs["Table"]).put(
+        SendRecord(
+            reference="order-0042",
+            status="sent",
+            message="order-confirmation",
+            listId=300001,
+            transactionalMessageId=7001,
+            resendKey=str(uuid.uuid4()),
+            emailMasked=mask_email("jane.doe@example.com"),
+            emailFingerprint=email_fingerprint("jane.doe@example.com"),
+            sentAt=to_iso(sent_at),
+            resendableUntil=to_iso(sent_at + RESEND_WINDOW_SECONDS),
+        )
+    )
+    return "order-0042"
+
+
 def _short(body: dict[str, Any]) -> str:
     key = body.get("resendKey")
     return f"{key[:8]}…" if key else "none"
@@ -74,6 +114,8 @@ def main(argv: list[str] | None = None) -> int:
     with LocalStack() as stack:
         print(f"AWS (moto):      {stack.aws_endpoint}")
         print(f"Listrak sandbox: {stack.sandbox.url if stack.sandbox else stack.listrak_urls['LISTRAK_EMAIL_API_URL']}")
+        seeded = seed_expired_send(stack)
+        print(f"Seeded a send made {EXPIRED_DAYS} days ago: reference {seeded} (past Listrak's resend window)")
         print()
         outcomes = [run_sample(stack, path) for path in samples]
         width = max(len(o.sample) for o in outcomes)

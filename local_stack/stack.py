@@ -140,6 +140,9 @@ class LocalStack:
         if self.sandbox is not None:
             self.sandbox.reset()
         self.env_overrides.clear()
+        if self.sandbox is not None:
+            self.sandbox.resend_key_in_send_response = True
+            self.sandbox.activity_delay_seconds = 0.0
         self.cold_start()
         self.provision()
 
@@ -222,11 +225,15 @@ class LocalStack:
         name = f"{self.prefix}-{logical_id}"
         ddb = self.client("dynamodb")
         with contextlib.suppress(ddb.exceptions.ResourceInUseException):
+            extra = (
+                {"GlobalSecondaryIndexes": props["GlobalSecondaryIndexes"]} if "GlobalSecondaryIndexes" in props else {}
+            )
             ddb.create_table(
                 TableName=name,
                 AttributeDefinitions=props["AttributeDefinitions"],
                 KeySchema=props["KeySchema"],
                 BillingMode=props.get("BillingMode", "PAY_PER_REQUEST"),
+                **extra,
             )
             ttl = props.get("TimeToLiveSpecification")
             if ttl:

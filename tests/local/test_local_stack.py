@@ -17,11 +17,16 @@ def test_make_run_sends_every_sample_and_reports_each(capsys, monkeypatch):
     assert run.main([]) == 0
     out = capsys.readouterr().out
     lines = {line.split()[0]: line for line in out.splitlines() if line.endswith(".json") or ".json " in line}
-    assert " sent " in lines["api-1-order-confirmation.json"]
-    assert " duplicate " in lines["api-2-order-confirmation-repeated.json"]
-    assert " rejected " in lines["api-4-reference-reused.json"] and "409" in lines["api-4-reference-reused.json"]
-    assert "emailAddress" in lines["api-5-invalid-input.json"]
-    assert "404" in lines["api-6-unknown-message.json"]
+    assert " sent " in lines["api-01-order-confirmation.json"]
+    assert " duplicate " in lines["api-02-order-confirmation-repeated.json"]
+    assert " rejected " in lines["api-04-reference-reused.json"] and "409" in lines["api-04-reference-reused.json"]
+    assert "emailAddress" in lines["api-05-invalid-input.json"]
+    assert "404" in lines["api-06-unknown-message.json"]
+    assert " resent " in lines["api-07-resend-to-corrected-address.json"]
+    assert "resendCount=1" in lines["api-07-resend-to-corrected-address.json"]
+    assert " duplicate " in lines["api-08-resend-repeated.json"]
+    assert "410" in lines["api-09-resend-past-window.json"] and "window" in lines["api-09-resend-past-window.json"]
+    assert "j***@example.org" in lines["api-10-get-message.json"]
     assert " duplicate " in lines["eventbridge-2-placed-order-redelivered.json"]
     assert "dead-letter queue" in lines["eventbridge-9-placed-order-without-email.json"]
     assert "received 9 sends; 1 token(s) minted" in out

@@ -110,3 +110,27 @@ def test_credentials_are_created_for_the_user_to_fill(template):
         assert "REPLACE_ME" in template.resources[name]["Properties"]["SecretString"]
     for name in ("EmailTokenCacheSecret", "DataTokenCacheSecret"):
         assert template.resources[name]["Properties"]["SecretString"] == "{}"
+
+
+def test_resend_has_its_own_narrow_permissions(template):
+    by_sid = {s["Sid"]: s for s in statements(function_props(template)["ResendFunction"])}
+    records = by_sid["ReadAndAnnotateSendRecords"]
+    assert records["Action"] == ["dynamodb:GetItem", "dynamodb:UpdateItem"]
+    assert records["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"] == ["send#*"]
+    assert by_sid["FindSendByResendKey"]["Action"] == "dynamodb:Query"
+    assert by_sid["FindSendByResendKey"]["Resource"] == {"Fn::Sub": "${Table.Arn}/index/byResendKey"}
+    assert {"Ref": "DataCredentialsSecret"} not in by_sid["ReadEmailCredentialsAndToken"]["Resource"]
+
+
+def test_every_route_is_served_by_exactly_one_function():
+    from local_stack.stack import LocalStack
+
+    routes = [(r.method, r.path) for r in LocalStack().api_routes()]
+    assert sorted(routes) == sorted(
+        [
+            ("POST", "/messages"),
+            ("POST", "/messages/{reference}/resend"),
+            ("POST", "/resends"),
+            ("GET", "/messages/{reference}"),
+        ]
+    )

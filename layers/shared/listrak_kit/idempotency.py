@@ -64,6 +64,7 @@ class Once:
         self.config.register_lambda_context(context)
 
     def __call__(self, work: Callable[..., dict[str, Any]]) -> Callable[..., dict[str, Any]]:
+        key_path = self.config.event_key_jmespath
         guarded = idempotent_function(
             work,
             data_keyword_argument="data",
@@ -73,6 +74,8 @@ class Once:
         )
 
         def run_once(*, data: Any) -> dict[str, Any]:
+            if not self.config.raise_on_no_idempotency_key and getattr(data, key_path, None) is None:
+                return work(data=data)  # no key given: the caller asked for no duplicate protection
             try:
                 return guarded(data=data)
             except IdempotencyValidationError:

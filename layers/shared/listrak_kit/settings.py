@@ -33,6 +33,10 @@ class SendSettings(EmailSettings):
     CATALOG_PATH: str | None = None
 
 
+class ResendSettings(EmailSettings):
+    LISTRAK_ACTIVITY_PAGE_SIZE: int = Field(1000, ge=1, le=5000)
+
+
 SettingsT = TypeVar("SettingsT", bound=BaseModel)
 
 

@@ -15,9 +15,10 @@ from listrak_kit.listrak.email_api import AuthorizedListrak, EmailApi
 from listrak_kit.listrak.http import ListrakHttp, RetryPolicy, Timeouts
 from listrak_kit.listrak.tokens import TokenMinter, TokenPolicy, TokenProvider
 from listrak_kit.observability import logger, metrics
+from listrak_kit.resend.service import ResendService
 from listrak_kit.send.models import RESEND_WINDOW_SECONDS
 from listrak_kit.send.service import SendService
-from listrak_kit.settings import EmailSettings, ListrakSettings, SendSettings
+from listrak_kit.settings import EmailSettings, ListrakSettings, ResendSettings, SendSettings
 
 
 def count(name: str) -> None:
@@ -64,6 +65,7 @@ def email_api(settings: EmailSettings) -> EmailApi:
 
 
 SEND_KEY_PREFIX = "listrak-send"
+RESEND_KEY_PREFIX = "listrak-resend"
 
 
 def send_service(settings: SendSettings, *, default_catalog: Path) -> tuple[SendService, Once]:
@@ -83,5 +85,25 @@ def send_service(settings: SendSettings, *, default_catalog: Path) -> tuple[Send
         records=DynamoSendRecords(settings.TABLE_NAME),
         once=idempotency,
         count=count,
+    )
+    return service, idempotency
+
+
+def resend_service(settings: ResendSettings) -> tuple[ResendService, Once]:
+    # One resend per Idempotency-Key; without a key, every request resends (support may mean it).
+    idempotency = Once(
+        settings.TABLE_NAME,
+        key_prefix=RESEND_KEY_PREFIX,
+        key_path="idempotencyKey",
+        payload_paths="[reference, listId, transactionalMessageId, resendKey, emailAddress]",
+        expires_after_seconds=RESEND_WINDOW_SECONDS,
+        require_key=False,
+        noun="resend",
+    )
+    service = ResendService(
+        email_api=email_api(settings),
+        records=DynamoSendRecords(settings.TABLE_NAME),
+        once=idempotency,
+        activity_page_size=settings.LISTRAK_ACTIVITY_PAGE_SIZE,
     )
     return service, idempotency

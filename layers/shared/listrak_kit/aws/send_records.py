@@ -11,7 +11,9 @@ from typing import Any
 from listrak_kit.aws.clients import aws_client
 from listrak_kit.aws.table import KEY, TTL_ATTRIBUTE, from_attribute, to_attribute
 from listrak_kit.clock import from_iso
-from listrak_kit.send.models import SendRecord
+from listrak_kit.send.models import ResendEntry, SendRecord
+
+RESEND_KEY_INDEX = "byResendKey"
 
 
 class DynamoSendRecords:
@@ -23,7 +25,8 @@ class DynamoSendRecords:
         return f"send#{reference}"
 
     def put(self, record: SendRecord) -> None:
-        item: dict[str, Any] = record.model_dump()
+        # None is left out: the resendKey index is sparse and takes only string keys.
+        item: dict[str, Any] = {k: v for k, v in record.model_dump().items() if v is not None}
         item[KEY] = self.item_id(record.reference)
         # DynamoDB's TTL sweep may lag by days; readers decide expiry from sentAt, never from presence.
         item[TTL_ATTRIBUTE] = int(from_iso(record.resendableUntil))
@@ -33,7 +36,52 @@ class DynamoSendRecords:
         answer = aws_client("dynamodb").get_item(
             TableName=self._table, Key={KEY: {"S": self.item_id(reference)}}, ConsistentRead=True
         )
-        item = answer.get("Item")
+        return self._record(answer.get("Item"))
+
+    def find_by_resend_key(self, resend_key: str) -> SendRecord | None:
+        answer = aws_client("dynamodb").query(
+            TableName=self._table,
+            IndexName=RESEND_KEY_INDEX,
+            KeyConditionExpression="resendKey = :key",
+            ExpressionAttributeValues={":key": {"S": resend_key}},
+            Limit=1,
+        )
+        items = answer.get("Items") or []
+        return self._record(items[0]) if items else None
+
+    def set_resend_key(self, reference: str, resend_key: str) -> None:
+        aws_client("dynamodb").update_item(
+            TableName=self._table,
+            Key={KEY: {"S": self.item_id(reference)}},
+            UpdateExpression="SET resendKey = :key",
+            ConditionExpression="attribute_exists(#id)",
+            ExpressionAttributeNames={"#id": KEY},
+            ExpressionAttributeValues={":key": {"S": resend_key}},
+        )
+
+    def add_resend(self, reference: str, entry: ResendEntry) -> int:
+        """Appends to the record's resend history; returns the new count."""
+        answer = aws_client("dynamodb").update_item(
+            TableName=self._table,
+            Key={KEY: {"S": self.item_id(reference)}},
+            UpdateExpression=(
+                "SET resendCount = if_not_exists(resendCount, :zero) + :one, "
+                "resends = list_append(if_not_exists(resends, :none), :entry)"
+            ),
+            ConditionExpression="attribute_exists(#id)",
+            ExpressionAttributeNames={"#id": KEY},
+            ExpressionAttributeValues={
+                ":zero": {"N": "0"},
+                ":one": {"N": "1"},
+                ":none": {"L": []},
+                ":entry": {"L": [to_attribute(entry.model_dump())]},
+            },
+            ReturnValues="UPDATED_NEW",
+        )
+        return int(answer["Attributes"]["resendCount"]["N"])
+
+    @staticmethod
+    def _record(item: dict[str, Any] | None) -> SendRecord | None:
         if not item:
             return None
         values = {k: from_attribute(v) for k, v in item.items() if k not in (KEY, TTL_ATTRIBUTE)}

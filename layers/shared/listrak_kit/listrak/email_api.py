@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
@@ -86,6 +86,38 @@ class EmailApi:
         body = answer.body if isinstance(answer.body, dict) else {}
         resource = body.get("resourceId")
         return SendReceipt(resource_id=str(resource) if resource is not None else None)
+
+    def activity(
+        self,
+        *,
+        list_id: int,
+        transactional_message_id: int,
+        start_date: str,
+        end_date: str,
+        page_size: int = 1000,
+        max_pages: int = 50,
+    ) -> Iterator[dict[str, Any]]:
+        """Activity rows for sends between the dates, following Listrak's cursors page by page."""
+        cursor = "Start"
+        for _ in range(max_pages):
+            answer = self._listrak.call(
+                "GET",
+                f"/v1/List/{list_id}/TransactionalMessage/{transactional_message_id}/Activity",
+                params={
+                    "dateType": "Send",
+                    "startDate": start_date,
+                    "endDate": end_date,
+                    "cursor": cursor,
+                    "count": str(page_size),
+                },
+                replay_safe=True,
+                what="transactional activity",
+            )
+            body = answer.body if isinstance(answer.body, dict) else {}
+            yield from (row for row in body.get("data") or [] if isinstance(row, dict))
+            cursor = body.get("nextPageCursor")
+            if not cursor:
+                return
 
     def resend_transactional(
         self,

@@ -108,14 +108,22 @@ class SendResult(BaseModel):
     resendableUntil: str
 
 
+class ResendEntry(BaseModel):
+    at: str
+    toMasked: str
+    status: Literal["resent", "unknown"]
+
+
 class SendRecord(BaseModel):
     reference: str
     status: Literal["sent", "unknown"]
-    message: str | None
+    message: str | None = None
     listId: int
     transactionalMessageId: int
-    resendKey: str | None
+    resendKey: str | None = None
     emailMasked: str
     emailFingerprint: str
     sentAt: str
     resendableUntil: str
+    resendCount: int = 0
+    resends: list[ResendEntry] = []

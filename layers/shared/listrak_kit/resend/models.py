@@ -1,0 +1,77 @@
+"""Resend requests and answers. No event or HTTP types here."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, StrictStr
+
+from listrak_kit.send.models import EmailAddress, Id, Reference, ResendEntry
+
+
+def _uuid(value: str) -> str:
+    try:
+        return str(uuid.UUID(value))
+    except ValueError:
+        raise ValueError("must be a resendKey (a UUID)") from None
+
+
+ResendKey = Annotated[StrictStr, AfterValidator(_uuid)]
+
+
+class ResendBody(BaseModel):
+    """`POST /messages/{reference}/resend`: optionally to a corrected address."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    emailAddress: EmailAddress | None = None
+
+
+class ResendByKeyBody(BaseModel):
+    """`POST /resends`: by a resendKey obtained elsewhere."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    listId: Id
+    transactionalMessageId: Id
+    resendKey: ResendKey
+    emailAddress: EmailAddress | None = None
+
+
+class PreparedResend(BaseModel):
+    """Exactly what goes to Listrak, plus what the answer and the record need."""
+
+    idempotencyKey: str | None
+    reference: str | None
+    listId: int
+    transactionalMessageId: int
+    resendKey: str
+    emailAddress: str | None
+
+
+class ResendResult(BaseModel):
+    reference: str | None
+    status: Literal["resent", "unknown"]
+    resendCount: int | None
+    resentAt: str
+
+
+class MessageView(BaseModel):
+    """`GET /messages/{reference}`: what was sent, when, to whom (masked), and what became of it since."""
+
+    reference: str
+    status: Literal["sent", "unknown"]
+    message: str | None
+    listId: int
+    transactionalMessageId: int
+    to: str
+    sentAt: str
+    resendableUntil: str
+    resendable: bool
+    hasResendKey: bool
+    resendCount: int
+    resends: list[ResendEntry]
+
+
+__all__ = ["MessageView", "PreparedResend", "Reference", "ResendBody", "ResendByKeyBody", "ResendResult"]

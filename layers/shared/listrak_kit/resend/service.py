@@ -1,0 +1,185 @@
+"""The resend path: check the 30-day window from the stored sentAt, find the resendKey, resend once per key."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from listrak_kit.clock import Clock, SystemClock, from_iso, to_iso
+from listrak_kit.errors import Conflict, Gone, NotFound
+from listrak_kit.idempotency import REPLAY_MARKER
+from listrak_kit.listrak.email_api import EmailApi
+from listrak_kit.listrak.errors import ListrakNotFound, ListrakOutcomeUnknown
+from listrak_kit.masking import email_fingerprint, mask_email
+from listrak_kit.observability import logger
+from listrak_kit.resend.models import MessageView, PreparedResend, ResendByKeyBody, ResendResult
+from listrak_kit.send.models import RESEND_WINDOW_SECONDS, ResendEntry, SendRecord
+
+# Activity rows are matched around the recorded send time: we record sentAt just before Listrak does.
+ACTIVITY_BEFORE_SECONDS = 600
+ACTIVITY_AFTER_SECONDS = 6 * 3600
+
+
+class SendRecords(Protocol):
+    def get(self, reference: str) -> SendRecord | None: ...
+
+    def find_by_resend_key(self, resend_key: str) -> SendRecord | None: ...
+
+    def set_resend_key(self, reference: str, resend_key: str) -> None: ...
+
+    def add_resend(self, reference: str, entry: ResendEntry) -> int: ...
+
+
+class ResendService:
+    def __init__(
+        self,
+        *,
+        email_api: EmailApi,
+        records: SendRecords,
+        once: Callable[[Callable[..., dict[str, Any]]], Callable[..., dict[str, Any]]],
+        clock: Clock | None = None,
+        activity_page_size: int = 1000,
+    ):
+        self._email_api = email_api
+        self._records = records
+        self._clock = clock or SystemClock()
+        self._page_size = activity_page_size
+        self._resend_once = once(self._resend)
+
+    def view(self, reference: str) -> MessageView:
+        record = self._record(reference)
+        closes_at = _window_closes_at(record)
+        return MessageView(
+            reference=record.reference,
+            status=record.status,
+            message=record.message,
+            listId=record.listId,
+            transactionalMessageId=record.transactionalMessageId,
+            to=record.emailMasked,
+            sentAt=record.sentAt,
+            resendableUntil=to_iso(closes_at),
+            resendable=self._clock.now() <= closes_at,
+            hasResendKey=record.resendKey is not None,
+            resendCount=record.resendCount,
+            resends=record.resends,
+        )
+
+    def resend(
+        self, reference: str, *, email_address: str | None, idempotency_key: str | None
+    ) -> tuple[ResendResult, bool]:
+        """Returns the result and whether it is a replay of an earlier identical request."""
+        record = self._record(reference)
+        self._check_window(record)
+        resend_key = record.resendKey or self._find_resend_key(record)
+        return self._run(
+            PreparedResend(
+                idempotencyKey=idempotency_key,
+                reference=record.reference,
+                listId=record.listId,
+                transactionalMessageId=record.transactionalMessageId,
+                resendKey=resend_key,
+                emailAddress=email_address,
+            )
+        )
+
+    def resend_by_key(self, body: ResendByKeyBody, *, idempotency_key: str | None) -> tuple[ResendResult, bool]:
+        record = self._records.find_by_resend_key(body.resendKey)
+        if record is not None and (record.listId, record.transactionalMessageId) == (
+            body.listId,
+            body.transactionalMessageId,
+        ):
+            self._check_window(record)
+        else:
+            record = None  # a key from elsewhere: Listrak applies its own 30-day rule
+        return self._run(
+            PreparedResend(
+                idempotencyKey=idempotency_key,
+                reference=record.reference if record else None,
+                listId=body.listId,
+                transactionalMessageId=body.transactionalMessageId,
+                resendKey=body.resendKey,
+                emailAddress=body.emailAddress,
+            )
+        )
+
+    # -- internals -------------------------------------------------------------------------------------
+
+    def _run(self, prepared: PreparedResend) -> tuple[ResendResult, bool]:
+        answer = dict(self._resend_once(data=prepared))
+        replayed = bool(answer.pop(REPLAY_MARKER, False))
+        return ResendResult.model_validate(answer), replayed
+
+    def _record(self, reference: str) -> SendRecord:
+        record = self._records.get(reference)
+        if record is None:
+            raise NotFound(f"no send with reference {reference!r} is known")
+        return record
+
+    def _check_window(self, record: SendRecord) -> None:
+        # Decided from sentAt, not from the item's presence: DynamoDB's TTL sweep can lag by days.
+        closed_at = _window_closes_at(record)
+        if self._clock.now() > closed_at:
+            raise Gone(
+                f"reference {record.reference!r} was sent at {record.sentAt}; Listrak's 30-day resend window "
+                f"closed at {to_iso(closed_at)}"
+            )
+
+    def _find_resend_key(self, record: SendRecord) -> str:
+        """The send's answer carried no resendKey: find it in Listrak's activity for that send."""
+        sent_at = from_iso(record.sentAt)
+        best: tuple[float, str] | None = None
+        for row in self._email_api.activity(
+            list_id=record.listId,
+            transactional_message_id=record.transactionalMessageId,
+            start_date=to_iso(sent_at - ACTIVITY_BEFORE_SECONDS),
+            end_date=to_iso(sent_at + ACTIVITY_AFTER_SECONDS),
+            page_size=self._page_size,
+        ):
+            key, address, send_date = row.get("resendKey"), row.get("emailAddress"), row.get("sendDate")
+            if not key or not isinstance(address, str) or email_fingerprint(address) != record.emailFingerprint:
+                continue
+            distance = abs(from_iso(send_date) - sent_at) if isinstance(send_date, str) else float("inf")
+            if best is None or distance < best[0]:
+                best = (distance, key)
+        if best is None:
+            raise Conflict(
+                f"reference {record.reference!r} is not resendable yet: Listrak shows no activity for it so far; "
+                "try again later",
+                retry_after=60,
+            )
+        self._records.set_resend_key(record.reference, best[1])
+        return best[1]
+
+    def _resend(self, data: PreparedResend) -> dict[str, Any]:
+        """Runs at most once per Idempotency-Key (every time when there is none)."""
+        resent_at = self._clock.now()
+        status = "resent"
+        try:
+            self._email_api.resend_transactional(
+                list_id=data.listId,
+                transactional_message_id=data.transactionalMessageId,
+                resend_key=data.resendKey,
+                forward_address=data.emailAddress,
+            )
+        except ListrakNotFound as exc:
+            raise Gone(
+                "Listrak no longer accepts this send's resendKey (it is past its 30 days, or was never valid)"
+            ) from exc
+        except ListrakOutcomeUnknown:
+            status = "unknown"  # it may have gone out: recorded, and never repeated under this key
+        count = None
+        if data.reference is not None:
+            target = mask_email(data.emailAddress) if data.emailAddress else "original address"
+            entry = ResendEntry(at=to_iso(resent_at), toMasked=target, status=status)
+            try:
+                count = self._records.add_resend(data.reference, entry)
+            except Exception:
+                logger.exception("resend not recorded", extra={"reference": data.reference})
+        logger.info("resent", extra={"reference": data.reference, "status": status, "count": count})
+        return ResendResult(
+            reference=data.reference, status=status, resendCount=count, resentAt=to_iso(resent_at)
+        ).model_dump()
+
+
+def _window_closes_at(record: SendRecord) -> float:
+    return from_iso(record.sentAt) + RESEND_WINDOW_SECONDS
