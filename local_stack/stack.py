@@ -220,6 +220,8 @@ class LocalStack:
                 self._bus(logical_id, props)
             elif kind == "AWS::SQS::Queue":
                 self._queue(logical_id)
+            elif kind == "AWS::S3::Bucket":
+                self._bucket(logical_id)
 
     def _table(self, logical_id: str, props: dict[str, Any]) -> None:
         name = f"{self.prefix}-{logical_id}"
@@ -272,6 +274,14 @@ class LocalStack:
         self.attributes[(logical_id, "Arn")] = (
             f"arn:aws:sqs:{self.refs['AWS::Region']}:{ACCOUNT}:{url.rsplit('/', 1)[1]}"
         )
+
+    def _bucket(self, logical_id: str) -> None:
+        name = f"{self.prefix}-{logical_id}".lower()
+        s3 = self.client("s3")
+        with contextlib.suppress(s3.exceptions.BucketAlreadyOwnedByYou, s3.exceptions.BucketAlreadyExists):
+            s3.create_bucket(Bucket=name)
+        self.refs[logical_id] = name
+        self.attributes[(logical_id, "Arn")] = f"arn:aws:s3:::{name}"
 
     def queue_url(self, arn_or_url: str) -> str:
         for (logical_id, attribute), value in self.attributes.items():
@@ -393,7 +403,10 @@ class LocalStack:
         if "detail-type" in event:
             for logical_id, spec in self.functions.items():
                 for ev in spec.events.values():
-                    if ev.get("Type") == "EventBridgeRule" and _matches(ev["Properties"].get("Pattern", {}), event):
+                    if ev.get("Type") != "EventBridgeRule":
+                        continue
+                    pattern = self.template.resolve(ev["Properties"].get("Pattern", {}), self.refs, self.attributes)
+                    if _matches(pattern, event):
                         return logical_id
             raise LookupError(f"no rule matches detail-type {event['detail-type']!r}")
         raise LookupError("neither an API Gateway event nor an EventBridge event")
@@ -401,16 +414,125 @@ class LocalStack:
     def is_async(self, logical_id: str, event: dict[str, Any]) -> bool:
         return "detail-type" in event
 
+    # -- event sources: EventBridge rules, S3 notifications, schedules, SQS ---------------------------
+
+    def publish(self, event: dict[str, Any], bus_logical_id: str | None = None) -> list[tuple[str, AsyncOutcome]]:
+        """Delivers an event as EventBridge would: to every function whose rule on that bus matches."""
+        delivered = []
+        for logical_id, spec in self.functions.items():
+            for ev in spec.events.values():
+                if ev.get("Type") != "EventBridgeRule":
+                    continue
+                bus = ev["Properties"].get("EventBusName")
+                bus_id = bus.get("Ref") if isinstance(bus, dict) else bus
+                pattern = self.template.resolve(ev["Properties"].get("Pattern", {}), self.refs, self.attributes)
+                if bus_id == bus_logical_id and _matches(pattern, event):
+                    delivered.append((logical_id, self.invoke_async(logical_id, event)))
+        return delivered
+
+    def drop_file(self, bucket_logical_id: str, key: str, body: bytes) -> list[tuple[str, AsyncOutcome]]:
+        """Puts an object and sends its Object Created event to the default bus, as the bucket is set up to."""
+        bucket = self.refs[bucket_logical_id]
+        answer = self.client("s3").put_object(Bucket=bucket, Key=key, Body=body)
+        event = {
+            "version": "0",
+            "id": str(uuid.uuid4()),
+            "detail-type": "Object Created",
+            "source": "aws.s3",
+            "account": ACCOUNT,
+            "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "region": self.refs["AWS::Region"],
+            "resources": [f"arn:aws:s3:::{bucket}"],
+            "detail": {
+                "version": "0",
+                "bucket": {"name": bucket},
+                "object": {"key": key, "size": len(body), "etag": answer["ETag"].strip('"')},
+                "reason": "PutObject",
+            },
+        }
+        return self.publish(event)
+
+    def fire_schedule(self, logical_id: str, event_name: str) -> AsyncOutcome:
+        """What EventBridge Scheduler does at the scheduled time: the configured Input, asynchronously."""
+        props = self.functions[logical_id].events[event_name]["Properties"]
+        return self.invoke_async(logical_id, json.loads(props.get("Input") or "{}"))
+
+    def drain(self, queue_logical_id: str, *, max_batches: int = 10_000) -> int:
+        """Feeds a queue to the function that polls it (SQS event source), until it is empty.
+
+        Failed records (batchItemFailures, or a function error) are received again, and moved to the queue's
+        dead-letter queue after its maxReceiveCount, as SQS does. Returns the number of batches delivered.
+        """
+        logical_id, batch_size = self._poller(queue_logical_id)
+        url = self.refs[queue_logical_id]
+        props = self.template.resources[queue_logical_id].get("Properties", {})
+        redrive = self.template.resolve(props.get("RedrivePolicy") or {}, self.refs, self.attributes)
+        sqs = self.client("sqs")
+        receives: dict[str, int] = {}
+        for batch_number in range(max_batches):
+            messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=batch_size, VisibilityTimeout=60).get(
+                "Messages", []
+            )
+            if not messages:
+                return batch_number
+            event = {"Records": [self._sqs_record(queue_logical_id, m, receives) for m in messages]}
+            try:
+                result = self.invoke(logical_id, event) or {}
+                failed = {f["itemIdentifier"] for f in result.get("batchItemFailures", [])}
+            except Exception:
+                failed = {m["MessageId"] for m in messages}
+            for message in messages:
+                if message["MessageId"] not in failed:
+                    sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+                elif redrive and receives[message["MessageId"]] >= int(redrive["maxReceiveCount"]):
+                    dlq = self.queue_url(redrive["deadLetterTargetArn"])
+                    sqs.send_message(QueueUrl=dlq, MessageBody=message["Body"])
+                    sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+                else:
+                    sqs.change_message_visibility(
+                        QueueUrl=url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
+                    )
+        raise RuntimeError(f"{queue_logical_id} did not drain in {max_batches} batches")
+
+    def _poller(self, queue_logical_id: str) -> tuple[str, int]:
+        for logical_id, spec in self.functions.items():
+            for ev in spec.events.values():
+                queue = ev.get("Properties", {}).get("Queue")
+                if ev.get("Type") == "SQS" and isinstance(queue, dict) and queue_logical_id in str(queue):
+                    return logical_id, int(ev["Properties"].get("BatchSize", 10))
+        raise LookupError(f"no function polls {queue_logical_id}")
+
+    def _sqs_record(self, queue_logical_id: str, message: dict[str, Any], receives: dict[str, int]) -> dict[str, Any]:
+        receives[message["MessageId"]] = receives.get(message["MessageId"], 0) + 1
+        return {
+            "messageId": message["MessageId"],
+            "receiptHandle": message["ReceiptHandle"],
+            "body": message["Body"],
+            "attributes": {"ApproximateReceiveCount": str(receives[message["MessageId"]])},
+            "messageAttributes": {},
+            "md5OfBody": message.get("MD5OfBody", ""),
+            "eventSource": "aws:sqs",
+            "eventSourceARN": self.attributes[(queue_logical_id, "Arn")],
+            "awsRegion": self.refs["AWS::Region"],
+        }
+
 
 def _matches(pattern: dict[str, Any], event: dict[str, Any]) -> bool:
+    """EventBridge's pattern matching, for the parts this template uses: values, nesting, prefixes."""
     for key, wanted in pattern.items():
         value = event.get(key)
         if isinstance(wanted, dict):
             if not isinstance(value, dict) or not _matches(wanted, value):
                 return False
-        elif isinstance(wanted, list) and value not in wanted:
+        elif isinstance(wanted, list) and not any(_matches_one(w, value) for w in wanted):
             return False
     return True
+
+
+def _matches_one(wanted: Any, value: Any) -> bool:
+    if isinstance(wanted, dict) and "prefix" in wanted:
+        return isinstance(value, str) and value.startswith(wanted["prefix"])
+    return wanted == value
 
 
 def _failure_record(spec: FunctionSpec, event: dict[str, Any], outcome: AsyncOutcome) -> dict[str, Any]:

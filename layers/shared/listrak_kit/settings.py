@@ -46,3 +46,17 @@ def load_settings(model: type[SettingsT]) -> SettingsT:
     except ValidationError as exc:
         names = ", ".join(f"{'.'.join(str(p) for p in e['loc'])} ({e['msg']})" for e in exc.errors())
         raise ConfigurationError(f"environment is misconfigured: {names}") from None
+
+
+class DataSettings(ListrakSettings):
+    LISTRAK_DATA_CREDENTIALS_SECRET: str = Field(min_length=1)
+    LISTRAK_DATA_TOKEN_CACHE_SECRET: str = Field(min_length=1)
+    IMPORT_CHUNK_MAX_RECORDS: int = Field(1000, ge=1, le=100_000)
+    # Far below Listrak's 250 MB limit: a chunk is one request, retried whole.
+    IMPORT_CHUNK_MAX_BYTES: int = Field(5_000_000, ge=1_000, le=100_000_000)
+
+
+class ImportSettings(DataSettings):
+    IMPORT_BUCKET: str = Field(min_length=1)
+    IMPORT_QUEUE_URL: str = Field(min_length=1)
+    IMPORT_PART_BYTES: int = Field(256 * 1024 * 1024, ge=1_000)

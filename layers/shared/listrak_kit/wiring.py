@@ -1,28 +1,21 @@
-"""Builds the object graph a function needs from its settings; handlers call these once per container."""
+"""Builds the Listrak clients a function needs from its settings; each path's factory builds on these."""
 
 from __future__ import annotations
-
-from pathlib import Path
 
 from aws_lambda_powertools.metrics import MetricUnit
 
 from listrak_kit.aws.secrets import SecretsManagerCredentials, SecretsManagerTokenCache
-from listrak_kit.aws.send_records import DynamoSendRecords
 from listrak_kit.aws.table import DynamoRefreshLock
-from listrak_kit.catalog.model import load_catalog
-from listrak_kit.idempotency import Once
+from listrak_kit.listrak.data_api import DataApi
 from listrak_kit.listrak.email_api import AuthorizedListrak, EmailApi
 from listrak_kit.listrak.http import ListrakHttp, RetryPolicy, Timeouts
 from listrak_kit.listrak.tokens import TokenMinter, TokenPolicy, TokenProvider
 from listrak_kit.observability import logger, metrics
-from listrak_kit.resend.service import ResendService
-from listrak_kit.send.models import RESEND_WINDOW_SECONDS
-from listrak_kit.send.service import SendService
-from listrak_kit.settings import EmailSettings, ListrakSettings, ResendSettings, SendSettings
+from listrak_kit.settings import DataSettings, EmailSettings, ListrakSettings
 
 
-def count(name: str) -> None:
-    metrics.add_metric(name=name, unit=MetricUnit.Count, value=1)
+def count(name: str, value: float = 1) -> None:
+    metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
 
 
 def listrak_http(settings: ListrakSettings) -> ListrakHttp:
@@ -64,46 +57,13 @@ def email_api(settings: EmailSettings) -> EmailApi:
     return EmailApi(AuthorizedListrak(http, tokens, settings.LISTRAK_EMAIL_API_URL))
 
 
-SEND_KEY_PREFIX = "listrak-send"
-RESEND_KEY_PREFIX = "listrak-resend"
-
-
-def send_service(settings: SendSettings, *, default_catalog: Path) -> tuple[SendService, Once]:
-    # One email per reference, for as long as Listrak could resend it.
-    idempotency = Once(
-        settings.TABLE_NAME,
-        key_prefix=SEND_KEY_PREFIX,
-        key_path="reference",
-        payload_paths="[listId, transactionalMessageId, emailAddress, segmentationFieldValues]",
-        expires_after_seconds=RESEND_WINDOW_SECONDS,
-        require_key=True,
-        noun="send",
+def data_api(settings: DataSettings) -> DataApi:
+    http = listrak_http(settings)
+    tokens = token_provider(
+        integration="data",
+        settings=settings,
+        http=http,
+        credentials_secret=settings.LISTRAK_DATA_CREDENTIALS_SECRET,
+        cache_secret=settings.LISTRAK_DATA_TOKEN_CACHE_SECRET,
     )
-    service = SendService(
-        catalog=load_catalog(settings.CATALOG_PATH or default_catalog),
-        email_api=email_api(settings),
-        records=DynamoSendRecords(settings.TABLE_NAME),
-        once=idempotency,
-        count=count,
-    )
-    return service, idempotency
-
-
-def resend_service(settings: ResendSettings) -> tuple[ResendService, Once]:
-    # One resend per Idempotency-Key; without a key, every request resends (support may mean it).
-    idempotency = Once(
-        settings.TABLE_NAME,
-        key_prefix=RESEND_KEY_PREFIX,
-        key_path="idempotencyKey",
-        payload_paths="[reference, listId, transactionalMessageId, resendKey, emailAddress]",
-        expires_after_seconds=RESEND_WINDOW_SECONDS,
-        require_key=False,
-        noun="resend",
-    )
-    service = ResendService(
-        email_api=email_api(settings),
-        records=DynamoSendRecords(settings.TABLE_NAME),
-        once=idempotency,
-        activity_page_size=settings.LISTRAK_ACTIVITY_PAGE_SIZE,
-    )
-    return service, idempotency
+    return DataApi(AuthorizedListrak(http, tokens, settings.LISTRAK_DATA_API_URL))

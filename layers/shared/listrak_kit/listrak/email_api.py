@@ -45,16 +45,20 @@ class AuthorizedListrak:
         *,
         replay_safe: bool,
         json: Any = None,
+        body: bytes | None = None,
         params: Mapping[str, str] | None = None,
         what: str,
     ) -> HttpAnswer:
+        """`json` is serialized here; `body` is a JSON document the caller serialized already."""
         token = self._tokens.token()
+        extra = {"Content-Type": "application/json"} if body is not None else {}
         send: Callable[[str], HttpAnswer] = lambda bearer: self._http.request(  # noqa: E731
             method,
             f"{self.base_url}{path}",
             json=json,
+            data=body,
             params=params,
-            headers={"Authorization": f"Bearer {bearer}"},
+            headers={"Authorization": f"Bearer {bearer}", **extra},
             replay_safe=replay_safe,
             what=what,
         )

@@ -79,7 +79,7 @@ class ListrakHttp:
         *,
         replay_safe: bool,
         json: Any = None,
-        data: Mapping[str, str] | None = None,
+        data: Mapping[str, str] | bytes | None = None,
         params: Mapping[str, str] | None = None,
         headers: Mapping[str, str] | None = None,
         what: str = "Listrak call",

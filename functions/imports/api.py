@@ -1,0 +1,42 @@
+"""POST /imports: a small direct load, validated record by record; the valid ones go to Listrak."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Annotated, Any, Literal
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Body
+from aws_lambda_powertools.logging import correlation_paths
+from pydantic import BaseModel, ConfigDict, Field
+
+from listrak_kit.api import json_response, rest_api
+from listrak_kit.imports.factory import direct_importer
+from listrak_kit.observability import logger, metrics
+from listrak_kit.settings import DataSettings, load_settings
+
+app = rest_api()
+
+
+class DirectImport(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    entity: Literal["customers", "orders", "products", "reviews", "rating-summaries"]
+    records: Annotated[list[Any], Field(min_length=1, max_length=1000)]
+
+
+@cache
+def importer():
+    return direct_importer(load_settings(DataSettings))
+
+
+@app.post("/imports")
+def post_import(body: Annotated[DirectImport, Body()]) -> Response[dict]:
+    outcome = importer().import_records(body.entity, body.records)
+    return json_response(200, outcome.__dict__)
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@metrics.log_metrics(capture_cold_start_metric=True)
+def lambda_handler(event: dict, context) -> dict:
+    return app.resolve(event, context)

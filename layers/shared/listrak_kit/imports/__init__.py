@@ -1,0 +1,1 @@
+"""Scheduled imports into Listrak's Data Import API."""
