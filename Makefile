@@ -51,6 +51,14 @@ invoke: $(VENV)/.installed ## Invoke one function with one event: make invoke FN
 	@test -n "$(FN)" -a -n "$(EVENT)" || { echo "usage: make invoke FN=<LogicalId> EVENT=events/<file>.json"; exit 2; }
 	$(PY) -m local_stack.invoke $(FN) $(EVENT)
 
+ENTITY ?=
+FILE ?=
+
+.PHONY: import
+import: $(VENV)/.installed ## Import one local file on the local stack: make import ENTITY=orders FILE=path
+	@test -n "$(ENTITY)" -a -n "$(FILE)" || { echo "usage: make import ENTITY=<customers|orders|products|reviews|rating-summaries> FILE=<path>"; exit 2; }
+	$(PY) -m local_stack.import_file --entity $(ENTITY) $(FILE)
+
 .PHONY: lint
 lint: $(VENV)/.installed ## Ruff lint and format check
 	$(VENV)/bin/ruff check .

@@ -72,6 +72,33 @@ def _async(stack: LocalStack, name: str, function: str, event: dict[str, Any]) -
     )
 
 
+def run_imports(stack: LocalStack) -> list[str]:
+    """Drops each sample file as a storefront export would; S3's event plans it, SQS feeds its parts."""
+    root = ROOT / "samples" / "imports"
+    bucket = stack.refs["ImportBucket"]
+    files = sorted(p for p in root.rglob("*") if p.is_file())
+    for path in files:
+        stack.drop_file("ImportBucket", path.relative_to(root).as_posix(), path.read_bytes())
+    stack.drain("ImportQueue")
+    replanned = stack.fire_schedule("ImportFunction", "Nightly").result["planned"]
+    stack.drain("ImportQueue")
+    lines = []
+    s3 = stack.client("s3")
+    for path in files:
+        key = path.relative_to(root).as_posix()
+        try:
+            body = s3.get_object(Bucket=bucket, Key=f"results/{key}.manifest.json")["Body"].read()
+        except s3.exceptions.NoSuchKey:
+            continue  # an order-items file: imported with its orders
+        manifest = json.loads(body)
+        rejects = f", rejects in s3://{bucket}/{manifest['rejects'][0]}" if manifest["rejects"] else ""
+        lines.append(f"  {key:<36} {manifest['accepted']} accepted, {manifest['rejected']} rejected{rejects}")
+    lines.append(f"  the schedule found {len(replanned)} file(s) left to import: a file is imported once")
+    if stack.sandbox is not None:
+        lines.append(f"  Listrak sandbox received {stack.sandbox.stats['data_records']}")
+    return lines
+
+
 EXPIRED_DAYS = 45
 
 
@@ -122,11 +149,15 @@ def main(argv: list[str] | None = None) -> int:
         for o in outcomes:
             print(f"{o.sample:<{width}}  {o.function:<18} {o.status:<9}  {o.detail}")
         print()
+        print("Imports (samples/imports/ dropped into the import bucket, then the nightly schedule fires):")
+        for line in run_imports(stack):
+            print(line)
+        print()
         if stack.sandbox is not None:
             stats = stack.sandbox.stats
+            minted = ", ".join(f"{n} {name}" for name, n in stats["tokens_minted_by_integration"].items())
             print(
-                f"Listrak sandbox received {stats['sends']} sends; {stats['tokens_minted']} token(s) minted "
-                f"for {len(outcomes)} samples."
+                f"Listrak sandbox received {stats['sends']} sends and {stats['resends']} resend(s); tokens minted: {minted}."
             )
         for logical_id, _resource in stack.template.of_type("AWS::SQS::Queue").items():
             attributes = stack.client("sqs").get_queue_attributes(

@@ -300,7 +300,7 @@ class LocalStack:
         return env
 
     @contextlib.contextmanager
-    def _function_env(self, logical_id: str) -> Iterator[None]:
+    def function_env(self, logical_id: str) -> Iterator[None]:
         env = self.environment_for(logical_id)
         saved = {k: os.environ.get(k) for k in env}
         os.environ.update(env)
@@ -329,7 +329,7 @@ class LocalStack:
         """A synchronous invocation (what API Gateway does); exceptions propagate like a function error."""
         if logical_id not in self.functions:
             raise KeyError(f"template.yaml has no function {logical_id}; it has {', '.join(self.functions)}")
-        with self._invoke_lock, self._function_env(logical_id), self._capture_logs(logical_id):
+        with self._invoke_lock, self.function_env(logical_id), self._capture_logs(logical_id):
             handler = self._handler(logical_id)
             return handler(copy.deepcopy(event), FakeLambdaContext(self.functions[logical_id]))
 

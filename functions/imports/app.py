@@ -46,8 +46,16 @@ def trigger(event: dict[str, Any], context: Any) -> dict[str, Any]:
 def _part(record: SQSRecord, seconds_left) -> dict[str, Any]:
     task = PartTask.model_validate_json(record.body)
     outcome = pipeline().run_part(task, time_left=seconds_left)
-    logger.info("import part", extra={"key": task.key, "part": task.part, "status": outcome.status,
-                                      "accepted": outcome.accepted, "rejected": outcome.rejected})
+    logger.info(
+        "import part",
+        extra={
+            "key": task.key,
+            "part": task.part,
+            "status": outcome.status,
+            "accepted": outcome.accepted,
+            "rejected": outcome.rejected,
+        },
+    )
     return outcome.__dict__
 
 

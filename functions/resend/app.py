@@ -11,9 +11,9 @@ from aws_lambda_powertools.logging import correlation_paths
 
 from listrak_kit.api import json_response, rest_api
 from listrak_kit.observability import logger, metrics
+from listrak_kit.resend.factory import resend_service
 from listrak_kit.resend.models import Reference, ResendBody, ResendByKeyBody
 from listrak_kit.settings import ResendSettings, load_settings
-from listrak_kit.resend.factory import resend_service
 
 app = rest_api()
 

@@ -12,9 +12,9 @@ from aws_lambda_powertools.logging import correlation_paths
 
 from listrak_kit.api import json_response, rest_api
 from listrak_kit.observability import logger, metrics
+from listrak_kit.send.factory import send_service
 from listrak_kit.send.models import SendRequest
 from listrak_kit.settings import SendSettings, load_settings
-from listrak_kit.send.factory import send_service
 
 CATALOG = Path(__file__).with_name("catalog.toml")
 app = rest_api()

@@ -12,8 +12,8 @@ from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
 
 from listrak_kit.catalog.event_mapping import request_from_event
 from listrak_kit.observability import logger, metrics
-from listrak_kit.settings import SendSettings, load_settings
 from listrak_kit.send.factory import send_service
+from listrak_kit.settings import SendSettings, load_settings
 
 CATALOG = Path(__file__).with_name("catalog.toml")
 

@@ -654,7 +654,7 @@ def test_wrong_shapes_are_named(path, value, reason):
 
 @pytest.mark.parametrize("raw", [None, "A-1001", ["orderNumber"], 7])
 def test_a_record_that_is_not_an_object_is_a_problem_not_an_exception(raw):
-    assert problems("orders", raw) == [("", "must be an object")]
+    assert problems("orders", raw) == [("(record)", "must be an object")]
 
 
 def test_non_string_keys_are_a_problem_not_an_exception():

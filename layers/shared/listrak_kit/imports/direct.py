@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from listrak_kit.imports.pipeline import Chunk, ChunkLimits, DataImports, serialize
-from listrak_kit.imports.records import ENTITIES, validate_record
+from listrak_kit.imports.records import ENTITIES, complete, validate_record
 
 
 @dataclass
@@ -31,7 +31,7 @@ class DirectImporter:
             if not isinstance(raw, dict):
                 outcome.rejected.append({"index": index, "field": "(record)", "reason": "must be an object"})
                 continue
-            record, problems = validate_record(entity, raw)
+            record, problems = validate_record(entity, complete(entity, raw))
             if record is None:
                 key = raw.get(spec.key_field)
                 outcome.rejected.extend(

@@ -22,7 +22,7 @@ from pydantic import BaseModel
 
 from listrak_kit.aws.objects import ObjectInfo, S3Objects
 from listrak_kit.imports.ledger import DynamoImportLedger, PartState
-from listrak_kit.imports.records import ENTITIES, validate_record
+from listrak_kit.imports.records import ENTITIES, complete, validate_record
 from listrak_kit.imports.sources import (
     ENTITY_PREFIXES,
     ITEMS_SUFFIXES,
@@ -267,7 +267,7 @@ class ImportPipeline:
             assert raw.error is not None
             problems = [raw.error]
         else:
-            record, problems = validate_record(entity, raw.data)
+            record, problems = validate_record(entity, complete(entity, raw.data))
             if record is not None:
                 return serialize(record)
         key = raw.data.get(key_field) if raw.data else None

@@ -502,7 +502,7 @@ ENTITIES: dict[str, EntitySpec] = {
 def validate_record(entity: str, raw: dict[str, Any]) -> tuple[ListrakRecord | None, list[tuple[str, str]]]:
     """The record as its model, or None and every problem at once as (field path, reason).
 
-    Paths read like `items[0].sku`; "" is the record itself. Raises only KeyError, for an unknown entity.
+    Paths read like `items[0].sku`; "(record)" is the record as a whole. Raises only KeyError, for an unknown entity.
     """
     model = ENTITIES[entity].model
     try:
@@ -518,7 +518,7 @@ def _path(loc: tuple[int | str, ...]) -> str:
     path = ""
     for part in loc:
         path += f"[{part}]" if isinstance(part, int) else f".{part}" if path else str(part)
-    return path
+    return path or "(record)"
 
 
 def _reason(error: ErrorDetails, model: type[ListrakRecord]) -> str:
@@ -585,3 +585,12 @@ def _closest(name: str, fields: tuple[str, ...]) -> str | None:
         return re.sub(r"[^0-9a-z]", "", text.casefold())
 
     return next((field for field in fields if squash(field) == squash(name)), None)
+
+
+def complete(entity: str, raw: dict[str, Any]) -> dict[str, Any]:
+    """Fills in what Listrak requires but exports leave implicit: an order item's orderNumber is its order's."""
+    if entity == "orders" and isinstance(raw.get("items"), list) and raw.get("orderNumber") is not None:
+        for item in raw["items"]:
+            if isinstance(item, dict) and item.get("orderNumber") in (None, ""):
+                item["orderNumber"] = raw["orderNumber"]
+    return raw
