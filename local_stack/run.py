@@ -157,7 +157,8 @@ def main(argv: list[str] | None = None) -> int:
             stats = stack.sandbox.stats
             minted = ", ".join(f"{n} {name}" for name, n in stats["tokens_minted_by_integration"].items())
             print(
-                f"Listrak sandbox received {stats['sends']} sends and {stats['resends']} resend(s); tokens minted: {minted}."
+                f"Listrak sandbox received {stats['sends']} sends and {stats['resends']} resend(s); "
+                f"tokens minted: {minted}."
             )
         for logical_id, _resource in stack.template.of_type("AWS::SQS::Queue").items():
             attributes = stack.client("sqs").get_queue_attributes(

@@ -29,7 +29,8 @@ def test_make_run_sends_every_sample_and_reports_each(capsys, monkeypatch):
     assert "j***@example.org" in lines["api-10-get-message.json"]
     assert " duplicate " in lines["eventbridge-2-placed-order-redelivered.json"]
     assert "dead-letter queue" in lines["eventbridge-9-placed-order-without-email.json"]
-    assert "received 9 sends; 1 token(s) minted" in out
+    assert "received 9 sends and 1 resend(s); tokens minted: 1 Email, 1 Data." in out
+    assert "the schedule found 0 file(s) left to import" in out
 
 
 @pytest.fixture
