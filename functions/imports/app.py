@@ -45,7 +45,12 @@ def trigger(event: dict[str, Any], context: Any) -> dict[str, Any]:
 
 def _part(record: SQSRecord, seconds_left) -> dict[str, Any]:
     task = PartTask.model_validate_json(record.body)
-    outcome = pipeline().run_part(task, time_left=seconds_left)
+    try:
+        outcome = pipeline().run_part(task, time_left=seconds_left)
+    except Exception:
+        # SQS delivers the part again (and parks it after maxReceiveCount); the ledger skips what Listrak has.
+        logger.exception("import part failed", extra={"key": task.key, "part": task.part})
+        raise
     logger.info(
         "import part",
         extra={
