@@ -234,6 +234,7 @@ class ListrakSandbox:
         resend_key_in_send_response: bool = True,
         activity_delay_seconds: float = 0.0,
         resend_window_seconds: float = 30 * 86400,
+        keep_imported_records: bool = True,
     ):
         self.host = host
         self.port = port
@@ -244,6 +245,8 @@ class ListrakSandbox:
         self.resend_key_in_send_response = resend_key_in_send_response
         self.activity_delay_seconds = activity_delay_seconds
         self.resend_window_seconds = resend_window_seconds
+        # Benchmarks import millions of records: counting them is enough there, keeping them is not.
+        self.keep_imported_records = keep_imported_records
 
         self._lock = threading.RLock()
         self._clients: dict[str, _Client] = {}
@@ -722,7 +725,8 @@ class ListrakSandbox:
         if not all(isinstance(record, dict) for record in payload):
             raise _malformed("Every element of the request body must be a JSON object.")
         with self._lock:
-            self._imports[entity].append(payload)
+            if self.keep_imported_records:
+                self._imports[entity].append(payload)
             self._counters["data_imports"] += 1
             self._data_records[entity] += len(payload)
         return _Reply(201, {"status": 201, "resourceId": None})
