@@ -87,6 +87,10 @@ unit: $(VENV)/.installed ## Every test
 .PHONY: test
 test: lint validate unit build ## Lint, template checks, every test, and sam build
 
+.PHONY: bench
+bench: $(VENV)/.installed build ## Benchmarks (cold start, warm send, token economy, imports, sizes) into README.md
+	$(PY) -m bench.run --update-readme
+
 .PHONY: deploy
 deploy: build ## sam deploy with samconfig.toml (CONFIG_ENV=default|prod)
 	$(SAM) deploy --config-env $${CONFIG_ENV:-default}

@@ -10,6 +10,8 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyPersistenceLayerError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from listrak_kit.errors import ConfigurationError, Conflict, Gone, InvalidRequest, NotFound, UnknownMessage
 from listrak_kit.listrak.errors import (
@@ -93,6 +95,15 @@ def rest_api() -> APIGatewayRestResolver:
                 "listrakMessage": exc.detail,
             },
         )
+
+    @app.exception_handler(IdempotencyPersistenceLayerError)
+    @app.exception_handler(BotoCoreError)
+    @app.exception_handler(ClientError)
+    def _storage_unavailable(exc: Exception) -> Response:
+        # DynamoDB or Secrets Manager failed before anything reached Listrak.
+        logger.error("aws unavailable", extra={"error": type(exc).__name__, "detail": str(exc)[:300]})
+        return json_response(503, {"message": "storage is unavailable; nothing was sent, retry later"},
+                             {"Retry-After": "5"})
 
     @app.exception_handler(ListrakInvalidCredentials)
     @app.exception_handler(ConfigurationError)

@@ -1,0 +1,64 @@
+"""One import run in its own process, so its peak memory is its own: plan the file, work every part."""
+
+from __future__ import annotations
+
+import cProfile
+import json
+import os
+import pstats
+import resource
+import sys
+import time
+
+
+def peak_rss_kib() -> int:
+    """This process's own high-water mark. (ru_maxrss would carry over the parent's from before exec.)"""
+    try:
+        for line in open("/proc/self/status", encoding="ascii"):
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
+def main() -> int:
+    key, profile_path = sys.argv[1], sys.argv[2] if len(sys.argv) > 2 else ""
+    sys.path.insert(0, os.environ["BENCH_LAYER"])
+    import boto3
+
+    from listrak_kit.imports.factory import import_pipeline
+    from listrak_kit.imports.pipeline import PartTask
+    from listrak_kit.settings import ImportSettings, load_settings
+
+    settings = load_settings(ImportSettings)
+    pipeline = import_pipeline(settings)
+    sqs = boto3.client("sqs")
+    profiler = cProfile.Profile() if profile_path else None
+
+    def trace(records: int) -> None:
+        if os.environ.get("BENCH_TRACE_RSS") and records % 10_000 == 0:
+            print(records, peak_rss_kib(), file=sys.stderr, flush=True)
+
+    started = time.perf_counter()
+    if profiler:
+        profiler.enable()
+    pipeline.plan(key, owner="bench")
+    records = accepted = 0
+    while messages := sqs.receive_message(QueueUrl=settings.IMPORT_QUEUE_URL, MaxNumberOfMessages=10).get("Messages"):
+        for message in messages:
+            outcome = pipeline.run_part(PartTask.model_validate_json(message["Body"]), progress=trace)
+            records += outcome.records
+            accepted += outcome.accepted
+            sqs.delete_message(QueueUrl=settings.IMPORT_QUEUE_URL, ReceiptHandle=message["ReceiptHandle"])
+    if profiler:
+        profiler.disable()
+        pstats.Stats(profiler).dump_stats(profile_path)
+    elapsed = time.perf_counter() - started
+    peak_mib = peak_rss_kib() / 1024
+    print(json.dumps({"records": records, "accepted": accepted, "seconds": elapsed, "peak_mib": peak_mib}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

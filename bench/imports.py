@@ -1,0 +1,127 @@
+"""Import throughput and memory: orders with three items each, from an S3 object (moto) to the sandbox.
+
+Each run is its own process, so its peak RSS is the import's alone. A separate profiled run of the smallest size
+says where the time goes: JSON, validation, HTTP to Listrak, AWS calls, reading the stream, or our own code.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pstats
+import random
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from bench.common import LAYER, ROOT
+
+SIZES = (100_000, 1_000_000)
+STATUSES = ("Completed", "Shipped", "Processing", "Pending")
+
+
+def orders_file(count: int, path: Path) -> None:
+    rng = random.Random(count)
+    with path.open("w", encoding="utf-8") as out:
+        for n in range(count):
+            items = [
+                {
+                    "sku": f"SKU-{rng.randrange(10_000):05d}",
+                    "quantity": rng.randint(1, 3),
+                    "price": 19.95,
+                    "itemTotal": 19.95,
+                    "status": "Shipped",
+                }
+                for _ in range(3)
+            ]
+            order = {
+                "orderNumber": f"B{n:08d}",
+                "email": f"customer{n % 50_000}@example.com",
+                "dateEntered": "2026-11-21T10:15:00",
+                "status": STATUSES[n % 4],
+                "orderTotal": 64.85,
+                "itemTotal": 59.85,
+                "taxTotal": 5.0,
+                "shippingMethod": "Ground",
+                "billingAddress": {"city": "Boston", "state": "MA", "zipCode": "02110"},
+                "items": items,
+            }
+            out.write(json.dumps(order, separators=(",", ":")) + "\n")
+
+
+CATEGORIES = (
+    ("validation (pydantic)", ("pydantic", "listrak_kit/imports/records.py")),
+    ("JSON parse and serialize", ("json/", "_json")),
+    ("HTTP to Listrak", ("requests", "urllib3", "http/client", "socket", "ssl")),
+    ("AWS calls (S3 read, SQS, DynamoDB)", ("botocore", "boto3", "s3transfer")),
+    ("reading the stream", ("io.", "codecs", "gzip", "_io")),
+    ("our own code", ("listrak_kit",)),
+)
+
+
+def _shares(profile_path: str) -> dict[str, float]:
+    stats = pstats.Stats(profile_path)
+    totals: dict[str, float] = {name: 0.0 for name, _ in CATEGORIES}
+    totals["other"] = 0.0
+    for (filename, _line, function), (_cc, _nc, tottime, _ct, _callers) in stats.stats.items():  # type: ignore[attr-defined]
+        where = f"{filename}:{function}"
+        for name, needles in CATEGORIES:
+            if any(needle in where for needle in needles):
+                totals[name] += tottime
+                break
+        else:
+            totals["other"] += tottime
+    grand = sum(totals.values()) or 1.0
+    return {name: round(100 * value / grand, 1) for name, value in totals.items()}
+
+
+def measure(stack, sizes: tuple[int, ...] = SIZES) -> dict:
+    stack.sandbox.keep_imported_records = False
+    env = {
+        **os.environ,
+        **stack.environment_for("ImportFunction"),
+        "POWERTOOLS_LOG_LEVEL": "WARNING",
+        "BENCH_LAYER": str(LAYER),
+        "PYTHONPATH": str(ROOT),
+    }
+    runs = {}
+    with tempfile.TemporaryDirectory() as folder:
+        for count in sizes:
+            path = Path(folder) / f"orders-{count}.jsonl"
+            orders_file(count, path)
+            key = f"orders/bench-{count}.jsonl"
+            stack.client("s3").upload_file(str(path), stack.refs["ImportBucket"], key)
+            result = _run(env, key)
+            result["file_mib"] = round(path.stat().st_size / 2**20, 1)
+            result["records_per_second"] = round(result["records"] / result["seconds"])
+            runs[count] = result
+            path.unlink()
+        smallest = min(sizes)
+        profile = str(Path(folder) / "import.prof")
+        path = Path(folder) / "orders-profile.jsonl"
+        orders_file(smallest, path)
+        stack.client("s3").upload_file(str(path), stack.refs["ImportBucket"], "orders/bench-profile.jsonl")
+        _run(env, "orders/bench-profile.jsonl", profile)
+        shares = _shares(profile)
+    return {"runs": runs, "time_shares_percent": shares, "profiled_records": smallest}
+
+
+def _run(env: dict[str, str], key: str, profile: str = "") -> dict:
+    answer = subprocess.run(
+        [sys.executable, "-m", "bench.import_worker", key, *([profile] if profile else [])],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=3600,
+        check=False,
+    )
+    if answer.returncode != 0:
+        raise RuntimeError(answer.stderr[-2000:])
+    result = json.loads(answer.stdout.strip().splitlines()[-1])
+    return {
+        "records": result["records"],
+        "accepted": result["accepted"],
+        "seconds": round(result["seconds"], 1),
+        "peak_mib": round(result["peak_mib"], 1),
+    }

@@ -1,0 +1,131 @@
+"""`make bench`: every figure beside its floor, on loopback only. Prints a table, writes bench/results/latest.json,
+and with --update-readme puts the table into README.md with the machine it ran on."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+
+from bench import cold_start, imports, package_sizes, token_economy, warm_send
+from bench.common import ROOT, machine
+
+RESULTS = ROOT / "bench" / "results" / "latest.json"
+START, END = "<!-- bench:start -->", "<!-- bench:end -->"
+
+
+def verdict(ok: bool) -> str:
+    return "meets target" if ok else "misses target"
+
+
+def table(results: dict) -> str:
+    rows = ["| Figure | Measured | Beside | Target | Status |", "| --- | --- | --- | --- | --- |"]
+    cold = results["cold_start"]
+    for name, figure in cold["handlers"].items():
+        target = figure["target"]
+        rows.append(
+            f"| cold start: import `{name}` handler | {figure['ms']} ms | floor `import boto3, requests` "
+            f"{cold['floor_ms']} ms: **{figure['ratio']}x** | {f'<= {target}x' if target else '-'} | "
+            f"{verdict(figure['ratio'] <= target) if target else '-'} |"
+        )
+    warm = results["warm_send"]
+    calls = warm["calls_per_send"]
+    rows.append(
+        f"| warm send, p50 / p99 ({warm['sends']} sends) | {warm['p50_ms']} / {warm['p99_ms']} ms | same calls made "
+        f"bare {warm['bare_p50_ms']} / {warm['bare_p99_ms']} ms: **{warm['ratio_p50']}x** | - | - |"
+    )
+    ddb = {k.split(".")[1]: v for k, v in calls.items() if k.startswith("dynamodb.")}
+    secrets = sum(v for k, v in calls.items() if k.startswith("secretsmanager."))
+    rows.append(
+        f"| calls per warm send | Listrak send {calls['listrak.send']}, token {calls['listrak.token']}, "
+        f"Secrets Manager {secrets}, DynamoDB {', '.join(f'{k} {v}' for k, v in ddb.items())} | - | "
+        f"no token, no secret | {verdict(calls['listrak.token'] == 0 and secrets == 0)} |"
+    )
+    economy = results["token_economy"]
+    rows.append(
+        f"| token economy: {economy['containers']} cold containers, {economy['sends']} sends | "
+        f"{economy['tokens_minted']} token minted, {economy['secret_versions_written']} secret version written | "
+        f"token 5 min from expiry at start | 1 and 1 | "
+        f"{verdict(economy['tokens_minted'] == 1 and economy['secret_versions_written'] == 1)} |"
+    )
+    runs = results["imports"]["runs"]
+    peaks = [run["peak_mib"] for run in runs.values()]
+    for count, run in runs.items():
+        rows.append(
+            f"| import {int(count):,} orders (3 items each, {run['file_mib']} MiB) | {run['records_per_second']:,} "
+            f"records/s, {run['seconds']} s, peak {run['peak_mib']} MiB | - | flat memory | "
+            f"{verdict(max(peaks) <= 1.25 * min(peaks))} |"
+        )
+    shares = results["imports"]["time_shares_percent"]
+    rows.append(
+        f"| import time shares ({results['imports']['profiled_records']:,} orders, profiled) | "
+        + ", ".join(f"{name} {share}%" for name, share in sorted(shares.items(), key=lambda kv: -kv[1]))
+        + " | - | JSON and validation dominate | "
+        + verdict(
+            shares["validation (pydantic)"] + shares["JSON parse and serialize"]
+            >= max(shares["our own code"], shares["other"])
+        )
+        + " |"
+    )
+    for name, size in results["package_sizes"].items():
+        rows.append(
+            f"| package `{name}` | {size['zipped_mib']} MiB zipped, {size['unzipped_mib']} MiB unzipped | - | - | - |"
+        )
+    return "\n".join(rows)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--update-readme", action="store_true")
+    parser.add_argument("--orders", type=int, nargs="*", default=list(imports.SIZES))
+    args = parser.parse_args(argv)
+
+    from local_stack.stack import LocalStack
+
+    results: dict = {"machine": machine(), "date": time.strftime("%Y-%m-%d")}
+    print("cold start ...", flush=True)
+    results["cold_start"] = cold_start.measure()
+    print("package sizes ...", flush=True)
+    results["package_sizes"] = package_sizes.measure()
+    # moto in its own process: the token-economy fleet would starve a server sharing this interpreter.
+    server, url = token_economy.moto_process()
+    os.environ.update(AWS_ENDPOINT_URL=url, AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing")
+    try:
+        with LocalStack() as stack:
+            print("warm send ...", flush=True)
+            results["warm_send"] = warm_send.measure(stack)
+            print("token economy ...", flush=True)
+            results["token_economy"] = token_economy.measure(stack)
+            print(f"imports {args.orders} ...", flush=True)
+            results["imports"] = imports.measure(stack, tuple(args.orders))
+    finally:
+        server.terminate()
+
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+    rendered = table(results)
+    print()
+    print(rendered)
+    if args.update_readme:
+        info = results["machine"]
+        block = (
+            f"{START}\nMeasured {results['date']} on {info['cpu']}, {info['cores']} cores, {info['memory']}, "
+            f"Python {info['python']} ({info['os']}); loopback only (moto and the Listrak sandbox).\n\n"
+            f"{rendered}\n{END}"
+        )
+        readme = (ROOT / "README.md").read_text()
+        if START in readme:
+            head, rest = readme.split(START, 1)
+            readme = head + block + rest.split(END, 1)[1]
+        else:
+            readme += (
+                f"\n## Benchmarks\n\n`make bench` measures these (results in `bench/results/latest.json`).\n\n{block}\n"
+            )
+        (ROOT / "README.md").write_text(readme)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
