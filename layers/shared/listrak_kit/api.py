@@ -11,6 +11,7 @@ from typing import Any
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyPersistenceLayerError
+from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
 from botocore.exceptions import BotoCoreError, ClientError
 
 from listrak_kit.errors import ConfigurationError, Conflict, Gone, InvalidRequest, NotFound, UnknownMessage
@@ -97,10 +98,11 @@ def rest_api() -> APIGatewayRestResolver:
         )
 
     @app.exception_handler(IdempotencyPersistenceLayerError)
+    @app.exception_handler(GetParameterError)
     @app.exception_handler(BotoCoreError)
     @app.exception_handler(ClientError)
     def _storage_unavailable(exc: Exception) -> Response:
-        # DynamoDB or Secrets Manager failed before anything reached Listrak.
+        # DynamoDB or Secrets Manager failed before anything reached Listrak (after botocore's own retries).
         logger.error("aws unavailable", extra={"error": type(exc).__name__, "detail": str(exc)[:300]})
         return json_response(503, {"message": "storage is unavailable; nothing was sent, retry later"},
                              {"Retry-After": "5"})

@@ -10,6 +10,10 @@ from typing import Any, BinaryIO
 from listrak_kit.aws.clients import aws_client
 
 
+class SourceGone(Exception):
+    """The object being imported was deleted or overwritten mid-import."""
+
+
 @dataclass(frozen=True)
 class ObjectInfo:
     key: str
@@ -42,7 +46,16 @@ class S3Objects:
         params: dict[str, Any] = {"Bucket": self.bucket, "Key": key, "IfMatch": f'"{etag}"'}
         if start or end is not None:
             params["Range"] = f"bytes={start}-{'' if end is None else end - 1}"
-        return aws_client("s3").get_object(**params)["Body"]
+        s3 = aws_client("s3")
+        try:
+            return s3.get_object(**params)["Body"]
+        except s3.exceptions.ClientError as exc:
+            if exc.response["Error"]["Code"] in ("NoSuchKey", "PreconditionFailed", "404", "412"):
+                raise SourceGone(
+                    f"s3://{self.bucket}/{key} (ETag {etag}) was deleted or replaced during its import; the chunks "
+                    "sent so far are recorded, and a new upload is imported as a new version"
+                ) from exc
+            raise
 
     def put_file(self, key: str, path: str, content_type: str) -> None:
         aws_client("s3").upload_file(path, self.bucket, key, ExtraArgs={"ContentType": content_type})

@@ -205,5 +205,18 @@ class DynamoImportLedger:
             },
         )
 
+    def abandon_file(self, key: str, etag: str, reason: str) -> None:
+        aws_client("dynamodb").update_item(
+            TableName=self._table,
+            Key={KEY: {"S": self.file_id(key, etag)}},
+            UpdateExpression="SET #status = :abandoned, reason = :reason, finishedAt = :t",
+            ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeValues={
+                ":abandoned": {"S": "abandoned"},
+                ":reason": {"S": reason},
+                ":t": {"N": str(int(self._now()))},
+            },
+        )
+
     def _part_id(self, key: str, etag: str, part: int) -> str:
         return f"{self.file_id(key, etag)}#part#{part}"

@@ -20,7 +20,7 @@ from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel
 
-from listrak_kit.aws.objects import ObjectInfo, S3Objects
+from listrak_kit.aws.objects import ObjectInfo, S3Objects, SourceGone
 from listrak_kit.imports.ledger import DynamoImportLedger, PartState
 from listrak_kit.imports.records import ENTITIES, complete, validate_record
 from listrak_kit.imports.sources import (
@@ -71,7 +71,7 @@ class Tasks(Protocol):
 
 @dataclass
 class PartOutcome:
-    status: Literal["done", "continues", "already-done"]
+    status: Literal["done", "continues", "already-done", "abandoned"]
     records: int = 0
     accepted: int = 0
     rejected: int = 0
@@ -185,6 +185,22 @@ class ImportPipeline:
         state = self._ledger.part_state(task.key, task.etag, task.part)
         if state.done:
             return PartOutcome(status="already-done")
+        try:
+            return self._run_part(task, state, time_left, progress)
+        except SourceGone as exc:
+            # Retrying cannot bring the object back: the file version is closed as abandoned, with the reason.
+            self._ledger.abandon_file(task.key, task.etag, str(exc))
+            self._count("ImportSourceGone", 1)
+            logger.error("import abandoned", extra={"key": task.key, "part": task.part, "reason": str(exc)})
+            return PartOutcome(status="abandoned")
+
+    def _run_part(
+        self,
+        task: PartTask,
+        state: PartState,
+        time_left: Callable[[], float] | None,
+        progress: Callable[[int], None] | None,
+    ) -> PartOutcome:
         spec = ENTITIES[task.entity]
         outcome = PartOutcome(status="done")
         with tempfile.NamedTemporaryFile("w+", suffix=".jsonl", encoding="utf-8", delete=False) as rejects:

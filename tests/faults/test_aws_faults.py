@@ -1,0 +1,161 @@
+"""The AWS half of the fault matrix: DynamoDB throttling, Secrets Manager outages, S3 objects vanishing.
+
+Faults are injected with botocore's own event hooks on the clients the functions use, so everything above the
+wire (botocore's retries, Powertools, our code) runs as it would against a failing AWS service.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from botocore.awsrequest import AWSResponse
+
+from listrak_kit.aws.clients import aws_client
+from tests.conftest import post_message, storefront_event
+
+ORDER = {
+    "emailAddress": "jane.doe@example.com",
+    "message": "password-reset",
+    "fields": {"firstName": "Jane", "passwordResetLink": "https://r/1"},
+    "reference": "reset-1",
+}
+
+
+class _Raw:
+    def __init__(self, body: bytes):
+        self._body = body
+
+    def stream(self, **_kwargs):
+        yield self._body
+
+
+class Fault:
+    """Answers matching calls with an AWS error, `times` times (botocore's retries count as calls)."""
+
+    def __init__(
+        self,
+        service: str,
+        code: str,
+        *,
+        status: int = 400,
+        times: int = 1000,
+        operation: str = "*",
+        body_contains: str | None = None,
+    ):
+        self.service, self.code, self.status, self.times = service, code, status, times
+        self.operation, self.body_contains, self.hits = operation, body_contains, 0
+
+    def __enter__(self) -> Fault:
+        event = f"before-send.{self.service}" + ("" if self.operation == "*" else f".{self.operation}")
+        aws_client(self.service).meta.events.register(event, self)
+        self._event = event
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        aws_client(self.service).meta.events.unregister(self._event, self)
+
+    def __call__(self, request, **_kwargs):
+        body = request.body.decode() if isinstance(request.body, bytes) else str(request.body or "")
+        if self.times <= 0 or (self.body_contains and self.body_contains not in body):
+            return None
+        self.times -= 1
+        self.hits += 1
+        payload = json.dumps({"__type": f"com.amazonaws#{self.code}", "message": "injected fault"}).encode()
+        headers = {"x-amzn-ErrorType": self.code, "Content-Type": "application/x-amz-json-1.0"}
+        return AWSResponse(request.url, self.status, headers, _Raw(payload))
+
+
+def test_dynamodb_throttled_briefly_is_retried_and_the_send_succeeds(stack, sandbox):
+    with Fault("dynamodb", "ProvisionedThroughputExceededException", times=2) as fault:
+        status, _ = post_message(stack, ORDER)
+    assert status == 201 and fault.hits == 2
+    assert sandbox.stats["sends"] == 1
+
+
+def test_dynamodb_unavailable_is_a_503_and_nothing_is_sent(stack, sandbox):
+    with Fault("dynamodb", "ProvisionedThroughputExceededException"):
+        status, body = post_message(stack, ORDER)
+    assert status == 503 and "nothing was sent" in body["message"]
+    assert sandbox.stats["sends"] == 0
+    assert post_message(stack, ORDER)[0] == 201  # and the same reference sends once DynamoDB is back
+
+
+def test_a_lost_send_record_never_causes_a_second_email(stack, sandbox):
+    with Fault("dynamodb", "InternalServerError", status=500, operation="PutItem", body_contains='"send#'):
+        status, _ = post_message(stack, ORDER)
+    again, _ = post_message(stack, ORDER)
+    assert (status, again) == (201, 200)
+    assert sandbox.stats["sends"] == 1
+
+
+def test_secrets_manager_down_on_a_cold_container_is_a_503_and_nothing_is_sent(stack, sandbox):
+    with Fault("secretsmanager", "InternalServiceError", status=500):
+        status, body = post_message(stack, ORDER)
+    assert status == 503
+    assert sandbox.stats["sends"] == 0 and sandbox.stats["tokens_minted"] == 0
+
+
+def test_secrets_manager_down_does_not_touch_a_warm_container(stack, sandbox):
+    assert post_message(stack, ORDER)[0] == 201
+    with Fault("secretsmanager", "InternalServiceError", status=500) as fault:
+        status, _ = post_message(stack, {**ORDER, "reference": "reset-2"})
+    assert status == 201 and fault.hits == 0
+
+
+def test_a_token_that_cannot_be_shared_still_sends(stack, sandbox):
+    with Fault("secretsmanager", "InternalServiceError", status=500, operation="PutSecretValue"):
+        assert post_message(stack, ORDER)[0] == 201
+    assert "TokenCacheWriteFailed" in (stack.log_dir / "SendApiFunction.log").read_text()
+
+
+def test_a_storefront_event_during_a_dynamodb_outage_is_parked_then_sends_once(stack, sandbox):
+    event = storefront_event(
+        "Reset Password", {"profile": {"email": "sam@example.com"}, "properties": {}, "unique_id": "r-9"}
+    )
+    with Fault("dynamodb", "ProvisionedThroughputExceededException"):
+        outcome = stack.invoke_async("SendEventFunction", event)
+    assert outcome.parked_in and sandbox.stats["sends"] == 0
+    assert stack.invoke("SendEventFunction", event)["status"] == "sent"  # redriven from the queue
+    assert stack.invoke("SendEventFunction", event)["status"] == "duplicate"
+    assert sandbox.stats["sends"] == 1
+
+
+def _planned(stack, key: str, body: bytes):
+    from listrak_kit.imports.factory import import_pipeline
+    from listrak_kit.imports.pipeline import PartTask
+    from listrak_kit.settings import ImportSettings, load_settings
+
+    stack.client("s3").put_object(Bucket=stack.refs["ImportBucket"], Key=key, Body=body)
+    pipeline = import_pipeline(load_settings(ImportSettings))
+    pipeline.plan(key, owner="test")
+    [message] = stack.client("sqs").receive_message(QueueUrl=stack.refs["ImportQueue"])["Messages"]
+    return pipeline, PartTask.model_validate_json(message["Body"])
+
+
+@pytest.mark.parametrize("change", ["deleted", "replaced"])
+def test_an_import_source_deleted_or_replaced_mid_import_is_abandoned_with_its_reason(stack, sandbox, change):
+    key = "products/day.jsonl"
+    with stack.function_env("ImportFunction"):
+        pipeline, task = _planned(stack, key, b'{"sku": "A"}\n')
+        s3 = stack.client("s3")
+        if change == "deleted":
+            s3.delete_object(Bucket=stack.refs["ImportBucket"], Key=key)
+        else:
+            s3.put_object(Bucket=stack.refs["ImportBucket"], Key=key, Body=b'{"sku": "B"}\n')
+        outcome = pipeline.run_part(task)
+        ledger = pipeline._ledger.file_status(key, task.etag)
+
+    assert outcome.status == "abandoned"
+    assert ledger["status"] == "abandoned" and "deleted or replaced" in ledger["reason"]
+    assert sandbox.stats["data_imports"] == 0
+
+
+@pytest.mark.parametrize("fault", ["429", "500", "503"])
+def test_listrak_throttling_an_import_is_retried_and_each_record_arrives_once(stack, sandbox, fault):
+    sandbox.inject("data", fault, times=2)
+    [(_, trigger)] = stack.drop_file("ImportBucket", "orders/day.jsonl", b'{"orderNumber": "1"}\n')
+    stack.drain("ImportQueue")
+    assert trigger.error is None
+    assert sandbox.stats["data_records"]["Order"] == 1
+    assert sandbox.stats["faults_injected"] == 2
