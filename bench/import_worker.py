@@ -9,12 +9,13 @@ import pstats
 import resource
 import sys
 import time
+from pathlib import Path
 
 
 def peak_rss_kib() -> int:
     """This process's own high-water mark. (ru_maxrss would carry over the parent's from before exec.)"""
     try:
-        for line in open("/proc/self/status", encoding="ascii"):
+        for line in Path("/proc/self/status").read_text(encoding="ascii").splitlines():
             if line.startswith("VmHWM:"):
                 return int(line.split()[1])
     except OSError:

@@ -179,3 +179,30 @@ def test_sqs_feeds_parts_back_to_the_same_function_with_partial_batch_failures(t
     queue = template.resources["ImportQueue"]["Properties"]
     assert queue["VisibilityTimeout"] >= 6 * function_props(template)["ImportFunction"]["Timeout"]
     assert queue["RedrivePolicy"]["deadLetterTargetArn"] == {"Fn::GetAtt": ["ImportDeadLetterQueue", "Arn"]}
+
+
+def test_dead_letter_queues_and_error_rates_raise_alarms(template):
+    alarms = template.of_type("AWS::CloudWatch::Alarm")
+    queues = {
+        a["Properties"]["Dimensions"][0]["Value"]["Fn::GetAtt"][0]
+        for a in alarms.values()
+        if a["Properties"].get("Namespace") == "AWS/SQS"
+    }
+    dead_letters = {q for q in template.of_type("AWS::SQS::Queue") if "DeadLetter" in q}
+    assert queues == dead_letters
+    rated = {
+        m["MetricStat"]["Metric"]["Dimensions"][0]["Value"]["Ref"]
+        for a in alarms.values()
+        for m in a["Properties"].get("Metrics", [])
+        if "MetricStat" in m
+    }
+    assert rated == set(template.of_type("AWS::Serverless::Function"))
+    assert all(a["Properties"]["AlarmActions"] == [{"Ref": "AlarmTopic"}] for a in alarms.values())
+
+
+def test_everything_that_stores_data_is_encrypted_at_rest(template):
+    assert template.resources["Table"]["Properties"]["SSESpecification"]["SSEEnabled"] is True
+    for name, queue in template.of_type("AWS::SQS::Queue").items():
+        assert queue["Properties"]["SqsManagedSseEnabled"] is True, name
+    assert template.resources["AlarmTopic"]["Properties"]["KmsMasterKeyId"]
+    assert template.resources["ImportBucket"]["Properties"]["BucketEncryption"]
