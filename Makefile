@@ -7,6 +7,7 @@ PYTHON ?= $(shell for p in python3.13 $(wildcard $(HOME)/.pyenv/versions/3.13*/b
 	$$p -c 'import sys; assert sys.version_info >= (3, 11)' >/dev/null 2>&1 && { echo $$p; break; }; done)
 VENV := .venv
 SAM_VENV := .venv-sam
+CHECKOV_VENV := .venv-checkov
 PY := $(VENV)/bin/python
 SAM := $(SAM_VENV)/bin/sam
 export AWS_DEFAULT_REGION ?= us-east-1
@@ -32,8 +33,14 @@ $(SAM_VENV)/.installed: requirements-sam.txt
 	$(SAM_VENV)/bin/python -m pip install --quiet -r requirements-sam.txt
 	@touch $@
 
+$(CHECKOV_VENV)/.installed: requirements-checkov.txt
+	@test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet -r requirements-checkov.txt
+	@touch $@
+
 .PHONY: install
-install: $(VENV)/.installed $(SAM_VENV)/.installed ## Install everything into local virtual environments
+install: $(VENV)/.installed $(SAM_VENV)/.installed $(CHECKOV_VENV)/.installed ## Install everything into local venvs
 
 .PHONY: run
 run: $(VENV)/.installed ## Run every sample in events/ through the real handlers on the local stack
@@ -70,9 +77,10 @@ format: $(VENV)/.installed ## Apply ruff's fixes and formatting
 	$(VENV)/bin/ruff format .
 
 .PHONY: validate
-validate: $(VENV)/.installed $(SAM_VENV)/.installed ## cfn-lint and sam validate (offline)
+validate: $(VENV)/.installed $(SAM_VENV)/.installed $(CHECKOV_VENV)/.installed ## cfn-lint, sam validate, checkov
 	$(VENV)/bin/cfn-lint template.yaml
 	$(SAM) validate --lint --template template.yaml --region $(AWS_DEFAULT_REGION)
+	$(CHECKOV_VENV)/bin/checkov --config-file .checkov.yaml -f template.yaml
 
 .PHONY: build
 build: $(SAM_VENV)/.installed ## sam build (needs python3.13 on PATH, which the venv provides)
@@ -97,4 +105,4 @@ deploy: build ## sam deploy with samconfig.toml (CONFIG_ENV=default|prod)
 
 .PHONY: clean
 clean: ## Remove build output and virtual environments
-	rm -rf .aws-sam $(VENV) $(SAM_VENV) .pytest_cache .ruff_cache
+	rm -rf .aws-sam $(VENV) $(SAM_VENV) $(CHECKOV_VENV) .pytest_cache .ruff_cache

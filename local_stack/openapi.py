@@ -1,0 +1,401 @@
+"""`make openapi`: the API's OpenAPI document, generated from the code and committed as openapi.json.
+
+Each API function of template.yaml is loaded the way the local stack loads it (by file path, from its CodeUri
+and Handler, with the shared layer importable), and its Powertools resolver describes its own routes and
+request models. Those documents are merged into one, then completed with what the resolvers cannot know:
+the API key API Gateway requires, the stage URL, the bodies the handlers return, and the error answers the
+shared exception handlers (listrak_kit/api.py) give.
+
+    python -m local_stack.openapi            # writes openapi.json
+    python -m local_stack.openapi --check    # exits 1 when openapi.json is not what the code describes
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import copy
+import importlib.util
+import json
+import os
+import sys
+import tomllib
+from collections.abc import Iterator
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from local_stack import ROOT, TEMPLATE
+from local_stack.template import FunctionSpec, Template
+
+OUTPUT = ROOT / "openapi.json"
+TITLE = "listrak-sam"
+API_KEY_SCHEME = "apiKey"
+API_KEY_HEADER = "x-api-key"
+REF = "#/components/schemas/{model}"
+
+# Importing a function module builds Powertools' Logger and Metrics; these keep that quiet and offline.
+IMPORT_ENV = {
+    "POWERTOOLS_SERVICE_NAME": "listrak",
+    "POWERTOOLS_METRICS_NAMESPACE": "Listrak",
+    "POWERTOOLS_METRICS_DISABLED": "true",
+    "AWS_DEFAULT_REGION": "us-east-1",
+}
+
+# The shared error bodies (listrak_kit/api.py): every error is {"message"}, plus the field list for a 400 and
+# Listrak's own code and message for a 502.
+ERROR_SCHEMAS: dict[str, Any] = {
+    "Error": {
+        "title": "Error",
+        "type": "object",
+        "required": ["message"],
+        "properties": {
+            "message": {"type": "string", "description": "What went wrong, for a person to read."},
+            "errors": {
+                "type": "array",
+                "items": {"$ref": REF.format(model="FieldError")},
+                "description": "400 only: one entry per problem, naming the field.",
+            },
+            "listrakStatus": {
+                "type": ["integer", "null"],
+                "description": "502 only: the HTTP status Listrak answered.",
+            },
+            "listrakError": {"type": ["string", "null"], "description": "502 only: Listrak's error code."},
+            "listrakMessage": {"type": "string", "description": "502 only: Listrak's message."},
+        },
+    },
+    "FieldError": {
+        "title": "FieldError",
+        "type": "object",
+        "required": ["field", "message"],
+        "properties": {
+            "field": {
+                "type": "string",
+                "description": "The field as the caller wrote it (`fields.firstName`, `items[0].Quantity`); "
+                "`(body)` for the body as a whole.",
+            },
+            "message": {"type": "string"},
+        },
+    },
+}
+
+RETRY_AFTER = {"Retry-After": {"description": "Seconds to wait before retrying.", "schema": {"type": "integer"}}}
+
+# What an error status means, per route; the statuses each handler can give and no others.
+_LISTRAK_502 = "Listrak refused the request, or the integration's token; nothing was sent"
+_UNAVAILABLE_503 = "Listrak or AWS storage is unavailable; nothing was sent, retry after Retry-After"
+_MISCONFIGURED_500 = "The deployment is misconfigured (credentials secret, catalog); its logs say how to fix it"
+ERRORS: dict[tuple[str, str], dict[int, str]] = {
+    ("post", "/messages"): {
+        400: "Invalid request; every problem is listed by field, and nothing was sent",
+        404: "The message is not in the catalog",
+        409: "The reference was already used for a different payload, or that send is still in flight",
+        500: _MISCONFIGURED_500,
+        502: _LISTRAK_502,
+        503: _UNAVAILABLE_503,
+    },
+    ("post", "/messages/{reference}/resend"): {
+        400: "Invalid reference or body; nothing was resent",
+        404: "No send with this reference is known",
+        409: "The Idempotency-Key was used for another request, or Listrak shows no activity for the send yet",
+        410: "Listrak's 30-day resend window has closed",
+        500: _MISCONFIGURED_500,
+        502: _LISTRAK_502,
+        503: _UNAVAILABLE_503,
+    },
+    ("post", "/resends"): {
+        400: "Invalid body; nothing was resent",
+        409: "The Idempotency-Key was used for another request, or that resend is still in flight",
+        410: "Listrak's 30-day resend window has closed, or Listrak does not know the resendKey",
+        500: _MISCONFIGURED_500,
+        502: _LISTRAK_502,
+        503: _UNAVAILABLE_503,
+    },
+    ("get", "/messages/{reference}"): {
+        400: "Invalid reference",
+        404: "No send with this reference is known",
+        500: _MISCONFIGURED_500,
+        503: "AWS storage is unavailable; retry after Retry-After",
+    },
+    ("post", "/imports"): {
+        400: "Malformed envelope (entity, records); nothing was imported. Bad records are not 400s: see `rejected`",
+        500: _MISCONFIGURED_500,
+        502: "Listrak refused an import chunk",
+        503: "Listrak or AWS storage is unavailable; chunks sent before it are listed in `chunks`",
+    },
+}
+# API Gateway answers these itself, before any function runs.
+GATEWAY_ERRORS = {403: "Missing or invalid x-api-key", 429: "The API key's usage plan throttled the request"}
+
+IDEMPOTENCY_KEY = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "description": "Repeating a request with the same key replays the first answer instead of acting again.",
+    "schema": {"type": "string"},
+}
+
+
+def _success_models() -> dict[str, Any]:
+    """The models behind each route's `Response[dict]` body (the resolvers only see a dict)."""
+    from listrak_kit.imports.direct import DirectOutcome
+    from listrak_kit.resend.models import MessageView, ResendResult
+    from listrak_kit.send.models import SendResult
+
+    return {"SendResult": SendResult, "ResendResult": ResendResult, "MessageView": MessageView, "DirectOutcome": DirectOutcome}
+
+
+def _ref(model: str) -> dict[str, str]:
+    return {"$ref": REF.format(model=model)}
+
+
+def _json(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"application/json": {"schema": schema}}
+
+
+SEND_UNKNOWN = {
+    "allOf": [
+        _ref("SendResult"),
+        {"type": "object", "required": ["detail"], "properties": {"detail": {"type": "string"}}},
+    ]
+}
+SUCCESS: dict[tuple[str, str], dict[str, dict[str, Any]]] = {
+    ("post", "/messages"): {
+        "201": {"description": "Sent", "content": _json(_ref("SendResult"))},
+        "200": {"description": "This reference was sent before: the first answer, replayed", "content": _json(_ref("SendResult"))},
+        "504": {
+            "description": "Listrak did not answer in time: the email may be out (status unknown) and is never repeated",
+            "content": _json(SEND_UNKNOWN),
+        },
+    },
+    ("post", "/messages/{reference}/resend"): {
+        "201": {"description": "Resent", "content": _json(_ref("ResendResult"))},
+        "200": {"description": "Same Idempotency-Key: the first answer, replayed", "content": _json(_ref("ResendResult"))},
+        "504": {
+            "description": "Listrak did not answer in time: the resend may be out (status unknown)",
+            "content": _json(_ref("ResendResult")),
+        },
+    },
+    ("post", "/resends"): {
+        "201": {"description": "Resent", "content": _json(_ref("ResendResult"))},
+        "200": {"description": "Same Idempotency-Key: the first answer, replayed", "content": _json(_ref("ResendResult"))},
+        "504": {
+            "description": "Listrak did not answer in time: the resend may be out (status unknown)",
+            "content": _json(_ref("ResendResult")),
+        },
+    },
+    ("get", "/messages/{reference}"): {
+        "200": {"description": "The send, its masked address and its resends", "content": _json(_ref("MessageView"))},
+    },
+    ("post", "/imports"): {
+        "200": {
+            "description": "Valid records were sent to Listrak; each invalid one is listed in `rejected`",
+            "content": _json(_ref("DirectOutcome")),
+        },
+    },
+}
+TAKES_IDEMPOTENCY_KEY = {("post", "/messages"), ("post", "/messages/{reference}/resend"), ("post", "/resends")}
+
+
+# -- loading the functions -------------------------------------------------------------------------------------
+
+
+def api_functions(template: Template) -> dict[str, tuple[FunctionSpec, set[tuple[str, str]]]]:
+    """Every function behind an Api event, with the (method, path) pairs the template routes to it."""
+    found: dict[str, tuple[FunctionSpec, set[tuple[str, str]]]] = {}
+    for logical_id, spec in template.functions().items():
+        routes = {
+            (event["Properties"]["Method"].lower(), event["Properties"]["Path"])
+            for event in spec.events.values()
+            if event.get("Type") == "Api"
+        }
+        if routes:
+            found[logical_id] = (spec, routes)
+    return found
+
+
+@contextlib.contextmanager
+def _import_env() -> Iterator[None]:
+    saved = {name: os.environ.get(name) for name in IMPORT_ENV}
+    for name, value in IMPORT_ENV.items():
+        os.environ.setdefault(name, value)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def load_module(spec: FunctionSpec) -> ModuleType:
+    """The handler's module, imported by file path as Lambda (and the local stack) would."""
+    name = f"openapi_{spec.logical_id}"
+    module_spec = importlib.util.spec_from_file_location(name, spec.module_path)
+    if module_spec is None or module_spec.loader is None:
+        raise ImportError(f"cannot load {spec.module_path}")
+    module = importlib.util.module_from_spec(module_spec)
+    sys.modules[name] = module  # as a normal import would, so postponed type hints resolve
+    with _import_env():
+        module_spec.loader.exec_module(module)
+    return module
+
+
+def _resolver(module: ModuleType, spec: FunctionSpec) -> Any:
+    from aws_lambda_powertools.event_handler.api_gateway import ApiGatewayResolver
+
+    resolvers = [value for value in vars(module).values() if isinstance(value, ApiGatewayResolver)]
+    if len(resolvers) != 1:
+        raise LookupError(f"{spec.module_path} should define one Powertools resolver; it has {len(resolvers)}")
+    return resolvers[0]
+
+
+def project_version() -> str:
+    return tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["version"]
+
+
+# -- building the document -------------------------------------------------------------------------------------
+
+
+def build(template_path: Path = TEMPLATE) -> dict[str, Any]:
+    """The OpenAPI document of every API route in the template, as the code serves it."""
+    from aws_lambda_powertools.event_handler.openapi.models import APIKey, APIKeyIn, Server, ServerVariable
+
+    template = Template.load(template_path)
+    stage = str(template.parameters.get("StageName") or "v1")
+    version = project_version()
+    server = Server(
+        url=f"https://{{apiId}}.execute-api.{{region}}.amazonaws.com/{stage}",
+        description="The deployed stage (the stack's ApiUrl output)",
+        variables={
+            "apiId": ServerVariable(default="apiId", description="The RestApi's id"),
+            "region": ServerVariable(default="us-east-1", description="The stack's region"),
+        },
+    )
+    security_schemes = {API_KEY_SCHEME: APIKey(in_=APIKeyIn.header, name=API_KEY_HEADER)}
+    security = [{API_KEY_SCHEME: []}]
+
+    merged: dict[str, Any] | None = None
+    declared: set[tuple[str, str]] = set()
+    for logical_id, (spec, routes) in sorted(api_functions(template).items()):
+        declared |= routes
+        resolver = _resolver(load_module(spec), spec)
+        document = json.loads(
+            resolver.get_openapi_json_schema(
+                title=TITLE,
+                version=version,
+                servers=[server],
+                security_schemes=security_schemes,
+                security=security,
+            )
+        )
+        served = {(method, path) for path, item in document.get("paths", {}).items() for method in item}
+        if served != routes:
+            raise ValueError(
+                f"{logical_id}: template.yaml routes {sorted(routes)} but {spec.module_path.name} serves {sorted(served)}"
+            )
+        merged = document if merged is None else _merge(merged, document, logical_id)
+    if merged is None:
+        raise ValueError(f"{template_path} declares no Api events")
+    _complete(merged)
+    _check_routes(merged, declared)
+    return merged
+
+
+def _merge(into: dict[str, Any], other: dict[str, Any], logical_id: str) -> dict[str, Any]:
+    for path, item in other.get("paths", {}).items():
+        target = into.setdefault("paths", {}).setdefault(path, {})
+        for method, operation in item.items():
+            if method in target:
+                raise ValueError(f"{method.upper()} {path} is served twice (again by {logical_id})")
+            target[method] = operation
+    for section, entries in other.get("components", {}).items():
+        target = into.setdefault("components", {}).setdefault(section, {})
+        for name, value in entries.items():
+            if name in target and target[name] != value:
+                raise ValueError(f"components.{section}.{name} differs between functions (again in {logical_id})")
+            target[name] = value
+    return into
+
+
+def _complete(document: dict[str, Any]) -> None:
+    """What the resolvers cannot say: the bodies, the error answers, the Idempotency-Key header."""
+    from pydantic import TypeAdapter
+
+    schemas = document["components"]["schemas"]
+    for name, model in _success_models().items():
+        generated = TypeAdapter(model).json_schema(mode="serialization", ref_template=REF)
+        for nested, nested_schema in generated.pop("$defs", {}).items():
+            _add_schema(schemas, nested, nested_schema)
+        _add_schema(schemas, name, generated)
+    for name, schema in ERROR_SCHEMAS.items():
+        _add_schema(schemas, name, copy.deepcopy(schema))
+
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            key = (method, path)
+            if key not in ERRORS or key not in SUCCESS:
+                raise LookupError(f"local_stack/openapi.py has no responses for {method.upper()} {path}; add them")
+            responses = operation.setdefault("responses", {})
+            # Powertools documents its own 422 and a generic 200; this API answers 400 (listrak_kit/api.py).
+            responses.pop("422", None)
+            responses.pop("200", None)
+            responses.update(copy.deepcopy(SUCCESS[key]))
+            for status, description in {**ERRORS[key], **GATEWAY_ERRORS}.items():
+                responses[str(status)] = _error_response(status, description)
+            if key in TAKES_IDEMPOTENCY_KEY:
+                operation.setdefault("parameters", []).append(copy.deepcopy(IDEMPOTENCY_KEY))
+
+
+def _error_response(status: int, description: str) -> dict[str, Any]:
+    schema: dict[str, Any] = _ref("Error")
+    if status == 400:
+        schema = {
+            "allOf": [
+                _ref("Error"),
+                {"type": "object", "required": ["errors"], "properties": {"errors": {"type": "array", "minItems": 1}}},
+            ]
+        }
+    response: dict[str, Any] = {"description": description, "content": _json(schema)}
+    if status in (409, 503):
+        response["headers"] = copy.deepcopy(RETRY_AFTER)
+    return response
+
+
+def _add_schema(schemas: dict[str, Any], name: str, schema: dict[str, Any]) -> None:
+    if name in schemas and schemas[name] != schema:
+        raise ValueError(f"components.schemas.{name} is defined twice, differently")
+    schemas[name] = schema
+
+
+def _check_routes(document: dict[str, Any], declared: set[tuple[str, str]]) -> None:
+    documented = {(method, path) for path, item in document["paths"].items() for method in item}
+    if documented != declared:
+        raise ValueError(f"documented routes {sorted(documented)} differ from template.yaml's {sorted(declared)}")
+
+
+def render(document: dict[str, Any]) -> str:
+    return json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--check", action="store_true", help="exit 1 when openapi.json differs from the code")
+    parser.add_argument("--output", type=Path, default=OUTPUT)
+    args = parser.parse_args(argv)
+    text = render(build())
+    if args.check:
+        current = args.output.read_text(encoding="utf-8") if args.output.exists() else ""
+        if current != text:
+            print(f"{args.output.name} is out of date with the code; run `make openapi` and commit it", file=sys.stderr)
+            return 1
+        print(f"{args.output.name} is up to date")
+        return 0
+    args.output.write_text(text, encoding="utf-8")
+    print(f"wrote {args.output}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
