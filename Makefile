@@ -106,3 +106,7 @@ deploy: build ## sam deploy with samconfig.toml (CONFIG_ENV=default|prod)
 .PHONY: clean
 clean: ## Remove build output and virtual environments
 	rm -rf .aws-sam $(VENV) $(SAM_VENV) $(CHECKOV_VENV) .pytest_cache .ruff_cache
+
+.PHONY: openapi
+openapi: $(VENV)/.installed ## Regenerate openapi.json from the code
+	$(PY) -m local_stack.openapi

@@ -397,6 +397,12 @@ class ListrakSandbox:
             return copy.deepcopy(self._resends)
 
     @property
+    def issued_tokens(self) -> list[str]:
+        """Every token value issued since the last reset (tests scan logs for them)."""
+        with self._lock:
+            return list(self._tokens)
+
+    @property
     def data_imports(self) -> dict[str, list[list[dict[str, Any]]]]:
         with self._lock:
             return copy.deepcopy(self._imports)

@@ -142,7 +142,12 @@ def _success_models() -> dict[str, Any]:
     from listrak_kit.resend.models import MessageView, ResendResult
     from listrak_kit.send.models import SendResult
 
-    return {"SendResult": SendResult, "ResendResult": ResendResult, "MessageView": MessageView, "DirectOutcome": DirectOutcome}
+    return {
+        "SendResult": SendResult,
+        "ResendResult": ResendResult,
+        "MessageView": MessageView,
+        "DirectOutcome": DirectOutcome,
+    }
 
 
 def _ref(model: str) -> dict[str, str]:
@@ -153,45 +158,44 @@ def _json(schema: dict[str, Any]) -> dict[str, Any]:
     return {"application/json": {"schema": schema}}
 
 
+def _answer(description: str, schema: dict[str, Any]) -> dict[str, Any]:
+    return {"description": description, "content": _json(schema)}
+
+
 SEND_UNKNOWN = {
     "allOf": [
         _ref("SendResult"),
         {"type": "object", "required": ["detail"], "properties": {"detail": {"type": "string"}}},
     ]
 }
+_REPLAYED = "Same Idempotency-Key: the first answer, replayed; nothing was resent"
+_RESEND_UNKNOWN = "Listrak did not answer in time: the resend may be out (status unknown)"
 SUCCESS: dict[tuple[str, str], dict[str, dict[str, Any]]] = {
     ("post", "/messages"): {
-        "201": {"description": "Sent", "content": _json(_ref("SendResult"))},
-        "200": {"description": "This reference was sent before: the first answer, replayed", "content": _json(_ref("SendResult"))},
-        "504": {
-            "description": "Listrak did not answer in time: the email may be out (status unknown) and is never repeated",
-            "content": _json(SEND_UNKNOWN),
-        },
+        "201": _answer("Sent", _ref("SendResult")),
+        "200": _answer("This reference was sent before: the first answer, replayed", _ref("SendResult")),
+        "504": _answer(
+            "Listrak did not answer in time: the email may be out (status unknown); it is never repeated",
+            SEND_UNKNOWN,
+        ),
     },
     ("post", "/messages/{reference}/resend"): {
-        "201": {"description": "Resent", "content": _json(_ref("ResendResult"))},
-        "200": {"description": "Same Idempotency-Key: the first answer, replayed", "content": _json(_ref("ResendResult"))},
-        "504": {
-            "description": "Listrak did not answer in time: the resend may be out (status unknown)",
-            "content": _json(_ref("ResendResult")),
-        },
+        "201": _answer("Resent", _ref("ResendResult")),
+        "200": _answer(_REPLAYED, _ref("ResendResult")),
+        "504": _answer(_RESEND_UNKNOWN, _ref("ResendResult")),
     },
     ("post", "/resends"): {
-        "201": {"description": "Resent", "content": _json(_ref("ResendResult"))},
-        "200": {"description": "Same Idempotency-Key: the first answer, replayed", "content": _json(_ref("ResendResult"))},
-        "504": {
-            "description": "Listrak did not answer in time: the resend may be out (status unknown)",
-            "content": _json(_ref("ResendResult")),
-        },
+        "201": _answer("Resent", _ref("ResendResult")),
+        "200": _answer(_REPLAYED, _ref("ResendResult")),
+        "504": _answer(_RESEND_UNKNOWN, _ref("ResendResult")),
     },
     ("get", "/messages/{reference}"): {
-        "200": {"description": "The send, its masked address and its resends", "content": _json(_ref("MessageView"))},
+        "200": _answer("The send, its masked address and its resends", _ref("MessageView")),
     },
     ("post", "/imports"): {
-        "200": {
-            "description": "Valid records were sent to Listrak; each invalid one is listed in `rejected`",
-            "content": _json(_ref("DirectOutcome")),
-        },
+        "200": _answer(
+            "Valid records were sent to Listrak; each invalid one is listed in `rejected`", _ref("DirectOutcome")
+        ),
     },
 }
 TAKES_IDEMPOTENCY_KEY = {("post", "/messages"), ("post", "/messages/{reference}/resend"), ("post", "/resends")}
@@ -292,9 +296,8 @@ def build(template_path: Path = TEMPLATE) -> dict[str, Any]:
         )
         served = {(method, path) for path, item in document.get("paths", {}).items() for method in item}
         if served != routes:
-            raise ValueError(
-                f"{logical_id}: template.yaml routes {sorted(routes)} but {spec.module_path.name} serves {sorted(served)}"
-            )
+            name = spec.module_path.name
+            raise ValueError(f"{logical_id}: template.yaml routes {sorted(routes)} but {name} serves {sorted(served)}")
         merged = document if merged is None else _merge(merged, document, logical_id)
     if merged is None:
         raise ValueError(f"{template_path} declares no Api events")
@@ -357,7 +360,7 @@ def _error_response(status: int, description: str) -> dict[str, Any]:
                 {"type": "object", "required": ["errors"], "properties": {"errors": {"type": "array", "minItems": 1}}},
             ]
         }
-    response: dict[str, Any] = {"description": description, "content": _json(schema)}
+    response = _answer(description, schema)
     if status in (409, 503):
         response["headers"] = copy.deepcopy(RETRY_AFTER)
     return response
