@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import compileall
+import os
+import subprocess
+import sys
 
 from bench.common import HANDLERS, LAYER, ROOT, median, run_python
 
@@ -23,6 +26,41 @@ print(time.perf_counter() - t)
 ENV = {"POWERTOOLS_SERVICE_NAME": "bench", "POWERTOOLS_METRICS_NAMESPACE": "Bench", "AWS_DEFAULT_REGION": "us-east-1"}
 
 
+BREAKDOWN = (
+    ("ours", ("listrak_kit", "handler")),
+    ("Powertools", ("aws_lambda_powertools",)),
+    ("pydantic", ("pydantic", "annotated_types", "typing_inspection")),
+)
+
+
+def _breakdown(path) -> dict[str, float]:
+    """Self time by owner, from -X importtime, beyond what the floor already imports."""
+    code = "import boto3, requests\n" + HANDLER.format(layer=str(LAYER), folder=str(path.parent), path=str(path))
+    result = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", code],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **ENV},
+        check=True,
+    )
+    owners = dict.fromkeys([name for name, _ in BREAKDOWN], 0.0)
+    seen_floor = False
+    for line in result.stderr.splitlines():
+        if not line.startswith("import time:") or "self [us]" in line:
+            continue
+        self_us, _cumulative, name = (part.strip() for part in line[len("import time:") :].split("|"))
+        if name == "requests":
+            seen_floor = True  # everything before this line is the floor's
+            continue
+        if not seen_floor:
+            continue
+        for owner, prefixes in BREAKDOWN:
+            if name.split(".")[0] in prefixes:
+                owners[owner] += int(self_us) / 1000
+                break
+    return {owner: round(ms, 1) for owner, ms in owners.items()}
+
+
 def measure() -> dict:
     # Lambda runs from compiled files after the first container; so do we.
     compileall.compile_dir(str(ROOT / "layers"), quiet=1)
@@ -38,5 +76,10 @@ def measure() -> dict:
     for name, values in samples.items():
         ratio = median(values) / floor
         target = TARGET_RATIO if name.startswith(("send", "resend")) else None
-        results[name] = {"ms": round(median(values) * 1000, 1), "ratio": round(ratio, 2), "target": target}
+        results[name] = {
+            "ms": round(median(values) * 1000, 1),
+            "ratio": round(ratio, 2),
+            "target": target,
+            "self_ms_by_owner": _breakdown(HANDLERS[name]),
+        }
     return {"floor_ms": round(floor * 1000, 1), "handlers": results, "runs": RUNS}
