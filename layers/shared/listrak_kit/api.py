@@ -104,8 +104,9 @@ def rest_api() -> APIGatewayRestResolver:
     def _storage_unavailable(exc: Exception) -> Response:
         # DynamoDB or Secrets Manager failed before anything reached Listrak (after botocore's own retries).
         logger.error("aws unavailable", extra={"error": type(exc).__name__, "detail": str(exc)[:300]})
-        return json_response(503, {"message": "storage is unavailable; nothing was sent, retry later"},
-                             {"Retry-After": "5"})
+        return json_response(
+            503, {"message": "storage is unavailable; nothing was sent, retry later"}, {"Retry-After": "5"}
+        )
 
     @app.exception_handler(ListrakInvalidCredentials)
     @app.exception_handler(ConfigurationError)

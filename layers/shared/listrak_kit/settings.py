@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from typing import TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from listrak_kit.errors import ConfigurationError
 
@@ -60,3 +60,16 @@ class ImportSettings(DataSettings):
     IMPORT_BUCKET: str = Field(min_length=1)
     IMPORT_QUEUE_URL: str = Field(min_length=1)
     IMPORT_PART_BYTES: int = Field(256 * 1024 * 1024, ge=1_000)
+    # Audience sync (contacts/): the Email integration and the list to sync into.
+    LISTRAK_EMAIL_CREDENTIALS_SECRET: str | None = None
+    LISTRAK_EMAIL_TOKEN_CACHE_SECRET: str | None = None
+    CONTACTS_LIST_ID: int | None = Field(None, gt=0)
+    CONTACTS_LIST_NAME: str | None = None
+    CONTACTS_RESUBSCRIBE: bool = False
+    CONTACTS_PER_CONTACT_MAX: int = Field(100, ge=0, le=100_000)
+    CONTACTS_POLL_SECONDS: float = Field(5.0, ge=0, le=300)
+
+    @field_validator("CONTACTS_LIST_ID", "CONTACTS_LIST_NAME", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        return None if value == "" else value

@@ -4,15 +4,44 @@ from __future__ import annotations
 
 from listrak_kit.aws.objects import S3Objects
 from listrak_kit.aws.queue import SqsTasks
+from listrak_kit.errors import ConfigurationError
+from listrak_kit.imports.contacts import ContactsConfig, ContactSync
 from listrak_kit.imports.direct import DirectImporter
 from listrak_kit.imports.ledger import DynamoImportLedger
 from listrak_kit.imports.pipeline import ChunkLimits, ImportPipeline
+from listrak_kit.listrak.email_api import AuthorizedListrak
 from listrak_kit.settings import DataSettings, ImportSettings
-from listrak_kit.wiring import count, data_api
+from listrak_kit.wiring import count, data_api, listrak_http, token_provider
+
+
+def contact_sync(settings: ImportSettings) -> ContactSync | None:
+    if not (settings.CONTACTS_LIST_ID or settings.CONTACTS_LIST_NAME):
+        return None
+    if not (settings.LISTRAK_EMAIL_CREDENTIALS_SECRET and settings.LISTRAK_EMAIL_TOKEN_CACHE_SECRET):
+        raise ConfigurationError("contacts imports need the Email integration's secrets (LISTRAK_EMAIL_..._SECRET)")
+    http = listrak_http(settings)
+    tokens = token_provider(
+        integration="email",
+        settings=settings,
+        http=http,
+        credentials_secret=settings.LISTRAK_EMAIL_CREDENTIALS_SECRET,
+        cache_secret=settings.LISTRAK_EMAIL_TOKEN_CACHE_SECRET,
+    )
+    return ContactSync(
+        AuthorizedListrak(http, tokens, settings.LISTRAK_EMAIL_API_URL),
+        ContactsConfig(
+            list_id=settings.CONTACTS_LIST_ID,
+            list_name=settings.CONTACTS_LIST_NAME,
+            resubscribe=settings.CONTACTS_RESUBSCRIBE,
+            per_contact_max=settings.CONTACTS_PER_CONTACT_MAX,
+            poll_seconds=settings.CONTACTS_POLL_SECONDS,
+        ),
+    )
 
 
 def import_pipeline(settings: ImportSettings) -> ImportPipeline:
     return ImportPipeline(
+        contacts=contact_sync(settings),
         objects=S3Objects(settings.IMPORT_BUCKET),
         data_api=data_api(settings),
         ledger=DynamoImportLedger(settings.TABLE_NAME),

@@ -21,6 +21,7 @@ from typing import Any, Literal, Protocol
 from pydantic import BaseModel
 
 from listrak_kit.aws.objects import ObjectInfo, S3Objects, SourceGone
+from listrak_kit.imports.contacts import ContactSync
 from listrak_kit.imports.ledger import DynamoImportLedger, PartState
 from listrak_kit.imports.records import ENTITIES, complete, validate_record
 from listrak_kit.imports.sources import (
@@ -106,6 +107,8 @@ class ImportPipeline:
         limits: ChunkLimits | None = None,
         part_bytes: int = 256 * 1024 * 1024,
         count: Callable[[str, int], None] | None = None,
+        contacts: ContactSync | None = None,
+        contacts_limits: ChunkLimits | None = None,
     ):
         self._objects = objects
         self._data = data_api
@@ -114,6 +117,9 @@ class ImportPipeline:
         self.limits = limits or ChunkLimits()
         self._part_bytes = part_bytes
         self._count = count or (lambda _name, _n: None)
+        self._contacts = contacts
+        # A ListImport is one file per chunk: far fewer, larger chunks than the Data API takes.
+        self.contacts_limits = contacts_limits or ChunkLimits(max_records=50_000, max_bytes=20_000_000)
 
     # -- triggers ----------------------------------------------------------------------------------------
 
@@ -134,6 +140,8 @@ class ImportPipeline:
         kind = classify(key)
         if kind is None:
             return "ignored: not an import file (see the drop layout)"
+        if kind.entity == "contacts" and self._contacts is None:
+            return "ignored: contacts imports need CONTACTS_LIST_ID or CONTACTS_LIST_NAME"
         info = self._objects.head(key)
         if info is None:
             return "ignored: the object is gone"
@@ -201,7 +209,8 @@ class ImportPipeline:
         time_left: Callable[[], float] | None,
         progress: Callable[[int], None] | None,
     ) -> PartOutcome:
-        spec = ENTITIES[task.entity]
+        key_field = "emailAddress" if task.entity == "contacts" else ENTITIES[task.entity].key_field
+        limits = self.contacts_limits if task.entity == "contacts" else self.limits
         outcome = PartOutcome(status="done")
         with tempfile.NamedTemporaryFile("w+", suffix=".jsonl", encoding="utf-8", delete=False) as rejects:
             try:
@@ -210,15 +219,13 @@ class ImportPipeline:
                     outcome.records += 1
                     if progress is not None and outcome.records % 1000 == 0:
                         progress(outcome.records)
-                    serialized = self._check(task.entity, raw, spec.key_field, rejects)
+                    serialized = self._check(task.entity, raw, key_field, rejects)
                     if serialized is None:
                         outcome.rejected += 1
                         continue
                     outcome.accepted += 1
                     size = len(serialized.encode("utf-8")) + 1
-                    if chunk.body and (
-                        len(chunk.body) >= self.limits.max_records or chunk.size + size > self.limits.max_bytes
-                    ):
+                    if chunk.body and (len(chunk.body) >= limits.max_records or chunk.size + size > limits.max_bytes):
                         if not self._flush(task, chunk, state, outcome, time_left):
                             return PartOutcome(status="continues", records=outcome.records)
                         chunk = Chunk(index=chunk.index + 1)
@@ -249,13 +256,16 @@ class ImportPipeline:
         return outcome
 
     def _records(self, task: PartTask) -> Iterator[RawRecord]:
-        spec = ENTITIES[task.entity]
+        array_fields = () if task.entity == "contacts" else ENTITIES[task.entity].array_fields
         stream = self._objects.open(task.key, etag=task.etag, start=task.start, end=task.end)
         with text_stream(stream, gzipped=task.gzipped) as text:
             if task.format == "jsonl":
                 yield from jsonl_records(text, first_line=task.firstLine)
                 return
-            records = csv_records(text, array_fields=spec.array_fields, first_line=task.firstLine)
+            # Contacts' columns are profile field names, which may hold dots ("Group.Field"): kept flat.
+            records = csv_records(
+                text, array_fields=array_fields, first_line=task.firstLine, nested=task.entity != "contacts"
+            )
             if task.itemsKey is None:
                 yield from records
                 return
@@ -282,6 +292,11 @@ class ImportPipeline:
         if raw.data is None:
             assert raw.error is not None
             problems = [raw.error]
+        elif entity == "contacts":
+            assert self._contacts is not None
+            row, problems = self._contacts.validate(raw.data)
+            if row is not None:
+                return json.dumps(row, separators=(",", ":"), ensure_ascii=False)
         else:
             record, problems = validate_record(entity, complete(entity, raw.data))
             if record is not None:
@@ -310,13 +325,23 @@ class ImportPipeline:
         time_left: Callable[[], float] | None,
     ) -> bool:
         """Sends a chunk unless Listrak already has it; False when the part must continue elsewhere."""
-        if chunk.index in state.chunks:
+        earlier = state.chunks.get(chunk.index)
+        if earlier is not None and not earlier.get("pending"):
             outcome.chunks_skipped += 1  # accepted by Listrak on an earlier run: never sent twice
             return True
         if time_left is not None and time_left() < ContinueMargin:
-            self._tasks.send(task.model_dump())
-            logger.info("import part continues", extra={"key": task.key, "part": task.part, "chunk": chunk.index})
-            return False
+            return self._hand_over(task, chunk)
+        if task.entity == "contacts":
+            assert self._contacts is not None
+            rows = [json.loads(item) for item in chunk.body]
+            info = self._contacts.send(
+                rows, chunk=chunk.index, file_name=task.key.rsplit("/", 1)[-1], resume=earlier, time_left=time_left
+            )
+            self._ledger.chunk_sent(task.key, task.etag, task.part, chunk.index, {**info, "at": int(time.time())})
+            if info.get("pending"):
+                return self._hand_over(task, chunk)  # Listrak is still importing it: poll from a fresh invocation
+            outcome.chunks_sent += 1
+            return True
         route = ENTITIES[task.entity].route
         resource_id = self._data.import_records(route, chunk.payload())
         self._ledger.chunk_sent(
@@ -328,6 +353,11 @@ class ImportPipeline:
         )
         outcome.chunks_sent += 1
         return True
+
+    def _hand_over(self, task: PartTask, chunk: Chunk) -> bool:
+        self._tasks.send(task.model_dump())
+        logger.info("import part continues", extra={"key": task.key, "part": task.part, "chunk": chunk.index})
+        return False
 
     def _upload_rejects(self, task: PartTask, rejects: Any) -> str:
         rejects.flush()

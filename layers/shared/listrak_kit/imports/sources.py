@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any, BinaryIO, Literal
 
 Format = Literal["jsonl", "csv"]
-ENTITY_PREFIXES = ("customers/", "orders/", "products/", "reviews/", "rating-summaries/")
+ENTITY_PREFIXES = ("customers/", "orders/", "products/", "reviews/", "rating-summaries/", "contacts/")
 ITEMS_SUFFIXES = (".items.csv", ".items.csv.gz")
 RESULTS_PREFIX = "results/"
 
@@ -104,7 +104,12 @@ def jsonl_records(text: Iterable[str], *, first_line: int = 1) -> Iterator[RawRe
 
 
 def csv_records(
-    text: Iterable[str], *, array_fields: tuple[str, ...], header: list[str] | None = None, first_line: int = 1
+    text: Iterable[str],
+    *,
+    array_fields: tuple[str, ...],
+    header: list[str] | None = None,
+    first_line: int = 1,
+    nested: bool = True,
 ) -> Iterator[RawRecord]:
     reader = csv.reader(text)
     offset = first_line - 1
@@ -122,13 +127,13 @@ def csv_records(
             yield RawRecord(line, None, ("(line)", f"has {len(row)} columns; the header has {len(header)}"))
             continue
         try:
-            yield RawRecord(line, nest(header, row, array_fields))
+            yield RawRecord(line, nest(header, row, array_fields, nested=nested))
         except ValueError as exc:
             field, _, reason = str(exc).partition(": ")
             yield RawRecord(line, None, (field, reason))
 
 
-def nest(header: list[str], row: list[str], array_fields: tuple[str, ...]) -> dict[str, Any]:
+def nest(header: list[str], row: list[str], array_fields: tuple[str, ...], *, nested: bool = True) -> dict[str, Any]:
     record: dict[str, Any] = {}
     for name, cell in zip(header, row, strict=True):
         if cell == "":
@@ -143,7 +148,7 @@ def nest(header: list[str], row: list[str], array_fields: tuple[str, ...]) -> di
         else:
             value = cell
         target = record
-        *parents, leaf = name.split(".")
+        *parents, leaf = name.split(".") if nested else [name]
         for parent in parents:
             target = target.setdefault(parent, {})
             if not isinstance(target, dict):

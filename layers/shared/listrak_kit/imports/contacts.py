@@ -1,0 +1,281 @@
+"""Audience sync: contacts and their profile fields into one Listrak list, through the Email API.
+
+Rows name profile fields by name; names resolve to segmentationFieldIds through the list's field groups (cached).
+Small loads go contact by contact (`POST .../Contact`); larger ones as Listrak's bulk `ListImport` (a CSV, base64),
+polled through Status until done, with its Summary kept in the ledger and the manifest. Listrak's own rules keep
+unsubscribed contacts unsubscribed; only `CONTACTS_RESUBSCRIBE` lets a row resubscribe one, contact by contact.
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import io
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from listrak_kit.errors import ConfigurationError
+from listrak_kit.listrak.email_api import AuthorizedListrak
+from listrak_kit.listrak.errors import ListrakRejected
+
+RESERVED = ("emailAddress", "subscriptionState")
+STATES = ("Subscribed", "Unsubscribed")
+FIELDS_TTL_SECONDS = 600
+
+
+@dataclass(frozen=True)
+class ProfileField:
+    id: int
+    name: str
+    group: str
+    data_type: str
+    max_length: int
+
+
+@dataclass(frozen=True)
+class ContactsConfig:
+    list_id: int | None = None
+    list_name: str | None = None
+    resubscribe: bool = False
+    per_contact_max: int = 100  # up to this many rows in a chunk: contact by contact; above: one ListImport
+    poll_seconds: float = 5.0
+
+
+class ContactSync:
+    def __init__(
+        self,
+        listrak: AuthorizedListrak,
+        config: ContactsConfig,
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+        now: Callable[[], float] = time.monotonic,
+    ):
+        self._listrak = listrak
+        self.config = config
+        self._sleep = sleep
+        self._now = now
+        self._list_id: int | None = config.list_id
+        self._fields: dict[str, ProfileField] | None = None
+        self._fields_at = 0.0
+
+    # -- resolution ------------------------------------------------------------------------------------
+
+    def list_id(self) -> int:
+        if self._list_id is None:
+            if not self.config.list_name:
+                raise ConfigurationError("set CONTACTS_LIST_ID or CONTACTS_LIST_NAME for contacts imports")
+            lists = self._get("/v1/List", "list lookup")
+            wanted = self.config.list_name.casefold()
+            matches = [item["listId"] for item in lists if str(item.get("listName", "")).casefold() == wanted]
+            if len(matches) != 1:
+                raise ConfigurationError(
+                    f"CONTACTS_LIST_NAME {self.config.list_name!r} matches {len(matches)} Listrak lists; "
+                    "use CONTACTS_LIST_ID"
+                )
+            self._list_id = int(matches[0])
+        return self._list_id
+
+    def fields(self) -> dict[str, ProfileField]:
+        """Profile fields by name, and by "Group.Name" (needed when two groups share a field name)."""
+        if self._fields is None or self._now() - self._fields_at > FIELDS_TTL_SECONDS:
+            list_id = self.list_id()
+            by_name: dict[str, ProfileField] = {}
+            ambiguous: set[str] = set()
+            for group in self._get(f"/v1/List/{list_id}/SegmentationFieldGroup", "profile field groups"):
+                group_id, group_name = group["segmentationFieldGroupId"], str(group["segmentationFieldGroupName"])
+                path = f"/v1/List/{list_id}/SegmentationFieldGroup/{group_id}/SegmentationField"
+                for item in self._get(path, "profile fields"):
+                    field = ProfileField(
+                        id=int(item["segmentationFieldId"]),
+                        name=str(item["segmentationFieldName"]),
+                        group=group_name,
+                        data_type=str(item.get("dataType") or "Text"),
+                        max_length=int(item.get("maxLength") or 0),
+                    )
+                    by_name[f"{group_name}.{field.name}"] = field
+                    if field.name in by_name:
+                        ambiguous.add(field.name)
+                    by_name[field.name] = field
+            for name in ambiguous:
+                del by_name[name]
+            self._fields, self._fields_at = by_name, self._now()
+        return self._fields
+
+    def _get(self, path: str, what: str) -> list[dict[str, Any]]:
+        answer = self._listrak.call("GET", path, replay_safe=True, what=what)
+        data = answer.body.get("data") if isinstance(answer.body, dict) else None
+        return [item for item in data or [] if isinstance(item, dict)]
+
+    # -- validation ------------------------------------------------------------------------------------
+
+    def validate(self, raw: dict[str, Any]) -> tuple[dict[str, Any] | None, list[tuple[str, str]]]:
+        """A row -> {"emailAddress", "subscriptionState", "values": [{segmentationFieldId, value}]} or problems."""
+        from email_validator import EmailNotValidError, validate_email
+
+        problems: list[tuple[str, str]] = []
+        email = raw.get("emailAddress")
+        if not isinstance(email, str) or not email.strip():
+            problems.append(("emailAddress", "required"))
+        else:
+            try:
+                email = validate_email(email.strip(), check_deliverability=False).normalized
+            except EmailNotValidError as exc:
+                problems.append(("emailAddress", f"not a valid email address: {exc}"))
+        state = raw.get("subscriptionState") or "Subscribed"
+        if state not in STATES:
+            problems.append(("subscriptionState", "must be Subscribed or Unsubscribed"))
+
+        named = dict(raw.get("fields") or {}) if isinstance(raw.get("fields"), dict) else {}
+        named |= {k: v for k, v in raw.items() if k not in (*RESERVED, "fields")}
+        known = self.fields()
+        values = []
+        for name, value in named.items():
+            if value is None or value == "":
+                continue
+            field = known.get(name)
+            if field is None:
+                problems.append((name, "not a profile field of this list (names resolve through its field groups)"))
+                continue
+            text = "true" if value is True else "false" if value is False else str(value)
+            problem = _check_value(field, text)
+            if problem:
+                problems.append((name, problem))
+                continue
+            values.append({"segmentationFieldId": field.id, "value": text})
+        if problems:
+            return None, problems
+        return {"emailAddress": email, "subscriptionState": state, "values": values}, []
+
+    # -- sending ---------------------------------------------------------------------------------------
+
+    def send(
+        self,
+        rows: list[dict[str, Any]],
+        *,
+        chunk: int,
+        file_name: str,
+        resume: dict[str, Any] | None,
+        time_left: Callable[[], float] | None,
+    ) -> dict[str, Any] | None:
+        """Sends one chunk of rows; returns what the ledger records, or None when the import must be polled later."""
+        if len(rows) <= self.config.per_contact_max or self.config.resubscribe:
+            return self._one_by_one(rows)
+        return self._bulk(rows, chunk=chunk, file_name=file_name, resume=resume, time_left=time_left)
+
+    def _one_by_one(self, rows: list[dict[str, Any]]) -> dict[str, Any]:
+        list_id = self.list_id()
+        counts = {"upserted": 0, "keptUnsubscribed": 0}
+        params = {"overrideUnsubscribe": "true"} if self.config.resubscribe else None
+        for row in rows:
+            body = {
+                "emailAddress": row["emailAddress"],
+                "subscriptionState": row["subscriptionState"],
+                "segmentationFieldValues": row["values"],
+            }
+            try:
+                self._listrak.call(
+                    "POST",
+                    f"/v1/List/{list_id}/Contact",
+                    json=body,
+                    params=params,
+                    replay_safe=True,
+                    what="contact upsert",
+                )
+                counts["upserted"] += 1
+            except ListrakRejected as exc:
+                if exc.code != "ERROR_UNSUBSCRIBED_EMAIL_ADDRESS":
+                    raise
+                counts["keptUnsubscribed"] += 1  # Listrak keeps them unsubscribed; so do we
+        return {"mode": "contact", "records": len(rows), **counts}
+
+    def _bulk(
+        self,
+        rows: list[dict[str, Any]],
+        *,
+        chunk: int,
+        file_name: str,
+        resume: dict[str, Any] | None,
+        time_left: Callable[[], float] | None,
+    ) -> dict[str, Any] | None:
+        list_id = self.list_id()
+        submitted = dict((resume or {}).get("imports") or {})
+        for kind, subset in (
+            ("subscribe", [r for r in rows if r["subscriptionState"] == "Subscribed"]),
+            ("unsubscribe", [r for r in rows if r["subscriptionState"] == "Unsubscribed"]),
+        ):
+            if subset and kind not in submitted:
+                submitted[kind] = {"importFileId": self._submit(list_id, kind, subset, f"{file_name}-{chunk}-{kind}")}
+        summaries = {}
+        for kind, info in submitted.items():
+            summary = self._await(list_id, info["importFileId"], time_left)
+            if summary is None:
+                return {"mode": "listImport", "pending": True, "imports": submitted}
+            summaries[kind] = {**info, "summary": summary}
+        return {"mode": "listImport", "records": len(rows), "imports": summaries}
+
+    def _submit(self, list_id: int, kind: str, rows: list[dict[str, Any]], name: str) -> str:
+        ids = sorted({v["segmentationFieldId"] for r in rows for v in r["values"]})
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(["emailAddress", *(str(i) for i in ids)])
+        for row in rows:
+            values = {v["segmentationFieldId"]: v["value"] for v in row["values"]}
+            writer.writerow([row["emailAddress"], *(values.get(i, "") for i in ids)])
+        subscribe = kind == "subscribe"
+        mappings = [{"fileColumn": 0, "fileColumnType": "Email"}]
+        if subscribe:
+            mappings += [
+                {"fileColumn": n + 1, "fileColumnType": "SegmentationField", "segmentationFieldId": i}
+                for n, i in enumerate(ids)
+            ]
+        body = {
+            "fileName": f"{name}.csv"[-100:],
+            "fileDelimiter": ",",
+            "textQualifier": '"',
+            "hasColumnNames": True,
+            "fileMappings": mappings,
+            "fileStream": base64.b64encode(buffer.getvalue().encode("utf-8")).decode("ascii"),
+            "importType": "AddSubscribersAndSegmentationData" if subscribe else "RemoveSubscribers",
+            "segmentationImportType": "Update",
+            "suppressEmailNotifications": True,
+            "triggerJourney": False,
+            "includeUnsubscribed": False,
+        }
+        answer = self._listrak.call(
+            "POST", f"/v1/List/{list_id}/ListImport", json=body, replay_safe=False, what="list import"
+        )
+        return str(answer.body.get("resourceId")) if isinstance(answer.body, dict) else ""
+
+    def _await(self, list_id: int, import_id: str, time_left: Callable[[], float] | None) -> dict[str, Any] | None:
+        base = f"/v1/List/{list_id}/ListImport/{import_id}"
+        while True:
+            answer = self._listrak.call("GET", f"{base}/Status", replay_safe=True, what="list import status")
+            data = answer.body.get("data") if isinstance(answer.body, dict) else {}
+            status = str((data or {}).get("status") or "")
+            if status.lower() in ("completed", "complete", "finished", "done"):
+                summary = self._listrak.call("GET", f"{base}/Summary", replay_safe=True, what="list import summary")
+                return dict(summary.body.get("data") or {}) if isinstance(summary.body, dict) else {}
+            if status.lower() in ("failed", "error", "cancelled", "canceled"):
+                raise ListrakRejected(f"Listrak's list import {import_id} ended {status}", code="LIST_IMPORT_FAILED")
+            if time_left is not None and time_left() < 60:
+                return None  # polled again by a fresh invocation
+            self._sleep(self.config.poll_seconds)
+
+
+def _check_value(field: ProfileField, text: str) -> str | None:
+    if field.max_length and len(text) > field.max_length:
+        return f"at most {field.max_length} characters (got {len(text)})"
+    if field.data_type == "Numeric":
+        try:
+            float(text)
+        except ValueError:
+            return "must be a number"
+    if field.data_type == "Date":
+        try:
+            date.fromisoformat(text[:10])
+        except ValueError:
+            return "must be a date (YYYY-MM-DD)"
+    return None
