@@ -8,6 +8,9 @@ In-process (tests, the local stack):
         sandbox.add_transactional_message(1001, 2001)
         ...  # point the code under test at sandbox.auth_url / sandbox.email_api_url / sandbox.data_api_url
         sandbox.inject("send", "500", times=2)
+        sandbox.add_list(1001, "Customers")
+        sandbox.add_profile_field(1001, 10, "Account", 101, "FirstName", max_length=50)
+        sandbox.set_contact(1001, "ann@example.com", "Unsubscribed", {101: "Ann"})
 
 As a process (another process drives it through the /_sandbox/... control routes):
 
@@ -19,8 +22,12 @@ Only the standard library is used. All state sits behind one lock; delays are sl
 from __future__ import annotations
 
 import argparse
+import base64
+import binascii
 import contextlib
 import copy
+import csv
+import io
 import json
 import math
 import re
@@ -42,8 +49,25 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 INTEGRATIONS = ("Email", "Data")
 DATA_ENTITIES = ("Customer", "Order", "Product", "Review", "RatingSummary")
-FAULT_ROUTES = ("token", "send", "resend", "activity", "data", "*")
+FAULT_ROUTES = ("token", "send", "resend", "activity", "data", "contacts", "*")
 FAULT_KINDS = ("429", "500", "503", "slow", "drop", "drop_after", "revoke_token")
+SUBSCRIPTION_STATES = ("Subscribed", "Unsubscribed")
+PROFILE_FIELD_DATA_TYPES = ("Text", "Numeric", "RadioButton", "CheckBox", "CommentArea", "Date", "ContentBlock")
+LIST_IMPORT_TYPES = ("AddSubscribers", "AddSubscribersAndSegmentationData", "RemoveSubscribers", "UpdateSubscribers")
+SEGMENTATION_IMPORT_TYPES = ("Update", "Append", "Overwrite")
+FILE_COLUMN_TYPES = ("Email", "SegmentationField", "Event", "ExternalContactID")
+LIST_IMPORT_SUMMARY_COUNTS = (
+    "alreadySubscribedCount",
+    "alreadyUnsubscribedCount",
+    "bannedCount",
+    "invalidEmailCount",
+    "previouslyUnsubscribedCount",
+    "processedCount",
+    "skippedCount",
+    "subscribedCount",
+    "suppressedCount",
+    "unsubscribedCount",
+)
 
 # What `python -m local_stack.listrak_sandbox` seeds (and `seed_defaults()` adds).
 SEED_CLIENTS = (
@@ -58,6 +82,12 @@ SEND_NOT_FOUND_MESSAGE = "Unable to locate a resource associated with the listId
 RESEND_NOT_FOUND_MESSAGE = (
     "Unable to locate a resource associated with the listId, transactionalMessageId, and resendKey supplied."
 )
+LIST_NOT_FOUND_MESSAGE = "Unable to locate a resource associated with the listId supplied."
+FIELD_GROUP_NOT_FOUND_MESSAGE = (
+    "Unable to locate a resource associated with the listId and segmentationFieldGroupId supplied."
+)
+LIST_IMPORT_NOT_FOUND_MESSAGE = "Unable to locate a resource associated with the listId and importFileId supplied."
+UNSUBSCRIBED_MESSAGE = "The emailAddress has already been unsubscribed from the list."
 ACTIVITY_MAX_COUNT = 5000
 ACTIVITY_DEFAULT_COUNT = 1000
 _DRAIN_CHUNK = 65_536
@@ -71,7 +101,42 @@ _COUNTERS = (
     "unauthorized",
     "requests",
     "faults_injected",
+    "contact_upserts",
+    "list_imports",
+    "list_import_status_polls",
 )
+# Body properties the spec defines (readOnly ones included: they are accepted and ignored, as ASP.NET does).
+_CONTACT_KEYS = frozenset(
+    {
+        "emailAddress",
+        "emailKey",
+        "universalEmailKey",
+        "subscriptionState",
+        "subscribeDate",
+        "resubscribeDate",
+        "subscribeMethod",
+        "unsubscribeDate",
+        "unsubscribeMethod",
+        "externalContactID",
+        "segmentationFieldValues",
+    }
+)
+_IMPORT_FILE_KEYS = frozenset(
+    {
+        "fileDelimiter",
+        "fileMappings",
+        "fileName",
+        "fileStream",
+        "hasColumnNames",
+        "importType",
+        "segmentationImportType",
+        "suppressEmailNotifications",
+        "textQualifier",
+        "triggerJourney",
+        "includeUnsubscribed",
+    }
+)
+_IMPORT_MAPPING_KEYS = frozenset({"fileColumn", "fileColumnType", "segmentationFieldId", "defaultValue"})
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -110,6 +175,74 @@ class _Send:
             "resendKey": self.resend_key,
             "sendDate": self.send_date,
         }
+
+
+@dataclass
+class _ProfileField:
+    field_id: int
+    group_id: int
+    name: str
+    data_type: str
+    max_length: int
+    position: int
+
+    def public(self) -> dict[str, Any]:
+        return {
+            "segmentationFieldId": self.field_id,
+            "segmentationFieldName": self.name,
+            "segmentationFieldGroupId": self.group_id,
+            "dataType": self.data_type,
+            "maxLength": self.max_length,
+            "position": self.position,
+        }
+
+
+@dataclass
+class _FieldGroup:
+    group_id: int
+    name: str
+    position: int
+    fields: dict[int, _ProfileField] = field(default_factory=dict)
+
+    def public(self) -> dict[str, Any]:
+        return {
+            "segmentationFieldGroupId": self.group_id,
+            "segmentationFieldGroupName": self.name,
+            "position": self.position,
+        }
+
+
+@dataclass
+class _List:
+    list_id: int
+    name: str
+    groups: dict[int, _FieldGroup] = field(default_factory=dict)
+    fields: dict[int, _ProfileField] = field(default_factory=dict)  # every group's fields, by segmentationFieldId
+
+
+@dataclass
+class _FieldColumn:
+    column: int
+    field_id: int
+    default: str | None
+
+
+@dataclass
+class _ListImport:
+    import_id: int
+    list_id: int
+    file_name: str
+    import_type: str
+    segmentation_import_type: str
+    include_unsubscribed: bool
+    email_column: int
+    field_columns: list[_FieldColumn]
+    rows: list[list[str]]  # data rows only (no header), each at least as wide as the widest mapped column
+    started_at: float
+    polls_until_done: int
+    polls: int = 0
+    completed_at: float | None = None
+    summary: dict[str, int] = field(default_factory=lambda: dict.fromkeys(LIST_IMPORT_SUMMARY_COUNTS, 0))
 
 
 @dataclass
@@ -192,16 +325,98 @@ def _route_int(value: str) -> int | None:
     return int(value) if _DIGITS.match(value) else None
 
 
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _choice(value: Any, allowed: tuple[str, ...]) -> str | None:
+    """The canonical spelling of `value` among `allowed` (ASP.NET binds enums case-insensitively), else None."""
+    if not isinstance(value, str):
+        return None
+    return next((name for name in allowed if name.lower() == value.strip().lower()), None)
+
+
+def _query_bool(query: dict[str, str], name: str, default: bool) -> bool:
+    raw = query.get(name.lower())
+    if raw is None:
+        return default
+    text = raw.strip().lower()
+    if text not in ("true", "false"):
+        raise _invalid(f"The {name} parameter must be true or false.")
+    return text == "true"
+
+
+def _body_bool(payload: dict[str, Any], name: str) -> bool:
+    value = payload.get(name)
+    if value is None:
+        return False
+    if not isinstance(value, bool):
+        raise _invalid(f"The {name} parameter must be a boolean.")
+    return value
+
+
+def _field_values(values: Any) -> list[tuple[int, str]]:
+    """Validate a segmentationFieldValues array (shape, then duplicates) -> [(segmentationFieldId, value)]."""
+    if not isinstance(values, list):
+        raise _invalid("The segmentationFieldValues parameter is missing or is not an array.")
+    pairs: list[tuple[int, str]] = []
+    for index, entry in enumerate(values):
+        where = f"segmentationFieldValues[{index}]"
+        if not isinstance(entry, dict):
+            raise _invalid(f"The {where} parameter must be an object.")
+        extra = sorted(set(entry) - {"segmentationFieldId", "value"})
+        if extra:
+            raise _malformed(f"The {where} object has unknown field(s): {', '.join(extra)}.")
+        field_id = entry.get("segmentationFieldId")
+        if not _is_int(field_id):
+            raise _invalid(f"The {where}.segmentationFieldId parameter must be an integer.")
+        if not isinstance(entry.get("value"), str):
+            raise _invalid(f"The {where}.value parameter must be a string.")
+        pairs.append((field_id, entry["value"]))
+    if len({field_id for field_id, _ in pairs}) != len(pairs):
+        raise _ApiError(
+            400,
+            "ERROR_SEGMENTATION_FIELD_DEFINED_TWICE",
+            "A segmentation field was defined more than once.",
+        )
+    return pairs
+
+
 # ----------------------------------------------------------------------------------------------------
 # Routes: (fault route, pattern, {method: handler name}). Matching is case-insensitive, as ASP.NET's is.
 
 _EMAIL_PREFIX = r"^/email/v1/List/([^/]+)/TransactionalMessage/([^/]+)"
+_LIST_PREFIX = r"^/email/v1/List/([^/]+)"
+# Routes 1-3 (lists, profile fields) take only "*" faults: "lists" is not in FAULT_ROUTES.
 _ROUTES: tuple[tuple[str, re.Pattern[str], dict[str, str]], ...] = (
     ("token", re.compile(r"^/OAuth2/Token/?$", re.IGNORECASE), {"POST": "_handle_token"}),
     ("send", re.compile(_EMAIL_PREFIX + r"/Message/?$", re.IGNORECASE), {"POST": "_handle_send"}),
     ("resend", re.compile(_EMAIL_PREFIX + r"/Resend/([^/]+)/?$", re.IGNORECASE), {"POST": "_handle_resend"}),
     ("activity", re.compile(_EMAIL_PREFIX + r"/Activity/?$", re.IGNORECASE), {"GET": "_handle_activity"}),
     ("data", re.compile(r"^/data/v1/([^/]+)/?$", re.IGNORECASE), {"POST": "_handle_data"}),
+    ("lists", re.compile(r"^/email/v1/List/?$", re.IGNORECASE), {"GET": "_handle_lists"}),
+    (
+        "lists",
+        re.compile(_LIST_PREFIX + r"/SegmentationFieldGroup/?$", re.IGNORECASE),
+        {"GET": "_handle_field_groups"},
+    ),
+    (
+        "lists",
+        re.compile(_LIST_PREFIX + r"/SegmentationFieldGroup/([^/]+)/SegmentationField/?$", re.IGNORECASE),
+        {"GET": "_handle_fields"},
+    ),
+    ("contacts", re.compile(_LIST_PREFIX + r"/Contact/?$", re.IGNORECASE), {"POST": "_handle_contact"}),
+    ("contacts", re.compile(_LIST_PREFIX + r"/ListImport/?$", re.IGNORECASE), {"POST": "_handle_list_import"}),
+    (
+        "contacts",
+        re.compile(_LIST_PREFIX + r"/ListImport/([^/]+)/Status/?$", re.IGNORECASE),
+        {"GET": "_handle_list_import_status"},
+    ),
+    (
+        "contacts",
+        re.compile(_LIST_PREFIX + r"/ListImport/([^/]+)/Summary/?$", re.IGNORECASE),
+        {"GET": "_handle_list_import_summary"},
+    ),
 )
 _CONTROL_ROUTES: dict[str, dict[str, str]] = {
     "stats": {"GET": "_control_stats"},
@@ -213,6 +428,7 @@ _CONTROL_ROUTES: dict[str, dict[str, str]] = {
     "reset": {"POST": "_control_reset"},
     "clients": {"POST": "_control_clients"},
     "messages": {"POST": "_control_messages"},
+    "contacts": {"GET": "_control_contacts"},
 }
 
 
@@ -247,10 +463,14 @@ class ListrakSandbox:
         self.resend_window_seconds = resend_window_seconds
         # Benchmarks import millions of records: counting them is enough there, keeping them is not.
         self.keep_imported_records = keep_imported_records
+        # How many Status reads of a list import answer "InProgress" before one applies it and answers "Completed"
+        # (taken when the import is created).
+        self.list_import_polls_until_done = 2
 
         self._lock = threading.RLock()
         self._clients: dict[str, _Client] = {}
         self._messages: set[tuple[int, int]] = set()
+        self._lists: dict[int, _List] = {}  # lists and their profile fields survive reset(), like clients
         self._server: _SandboxServer | None = None
         self._thread: threading.Thread | None = None
         self._stopping = threading.Event()
@@ -328,6 +548,74 @@ class ListrakSandbox:
     def add_transactional_message(self, list_id: int, transactional_message_id: int) -> None:
         with self._lock:
             self._messages.add((int(list_id), int(transactional_message_id)))
+
+    def add_list(self, list_id: int, name: str) -> None:
+        """Add a list (or rename one); its profile fields and contacts are kept."""
+        with self._lock:
+            record = self._lists.get(int(list_id))
+            if record is None:
+                self._lists[int(list_id)] = _List(int(list_id), name)
+            else:
+                record.name = name
+
+    def add_profile_field(
+        self,
+        list_id: int,
+        group_id: int,
+        group_name: str,
+        field_id: int,
+        field_name: str,
+        data_type: str = "Text",
+        max_length: int = 100,
+    ) -> None:
+        """Add (or redefine) a profile field of a list, creating its group on first use (add_list first)."""
+        if data_type not in PROFILE_FIELD_DATA_TYPES:
+            raise ValueError(f"data_type must be one of {PROFILE_FIELD_DATA_TYPES}, not {data_type!r}")
+        if not _is_int(max_length) or max_length < 1:
+            raise ValueError(f"max_length must be a positive integer, not {max_length!r}")
+        list_id, group_id, field_id = int(list_id), int(group_id), int(field_id)
+        with self._lock:
+            record = self._lists.get(list_id)
+            if record is None:
+                raise ValueError(f"unknown list {list_id}: call add_list() first")
+            existing = record.fields.get(field_id)
+            if existing is not None and existing.group_id != group_id:
+                raise ValueError(f"field {field_id} of list {list_id} already belongs to group {existing.group_id}")
+            group = record.groups.get(group_id)
+            if group is None:
+                group = record.groups[group_id] = _FieldGroup(group_id, group_name, len(record.groups) + 1)
+            else:
+                group.name = group_name
+            position = existing.position if existing is not None else len(group.fields) + 1
+            profile_field = _ProfileField(field_id, group_id, field_name, data_type, max_length, position)
+            group.fields[field_id] = profile_field
+            record.fields[field_id] = profile_field
+
+    def set_contact(
+        self, list_id: int, email: str, state: str = "Subscribed", fields: dict[int, str] | None = None
+    ) -> None:
+        """Create or replace a contact of a list (its fields become exactly `fields`); nothing is counted."""
+        if state not in SUBSCRIPTION_STATES:
+            raise ValueError(f"state must be one of {SUBSCRIPTION_STATES}, not {state!r}")
+        if not isinstance(email, str) or "@" not in email:
+            raise ValueError(f"email must be an email address, not {email!r}")
+        values = {int(field_id): str(value) for field_id, value in (fields or {}).items()}
+        list_id = int(list_id)
+        with self._lock:
+            record = self._lists.get(list_id)
+            if record is None:
+                raise ValueError(f"unknown list {list_id}: call add_list() first")
+            unknown = sorted(set(values) - set(record.fields))
+            if unknown:
+                raise ValueError(
+                    f"unknown profile field(s) {unknown} of list {list_id}: call add_profile_field() first"
+                )
+            address = email.strip()
+            self._contacts.setdefault(list_id, {})[address.lower()] = {
+                "emailAddress": address,
+                "subscriptionState": state,
+                "fields": values,
+            }
 
     def seed_defaults(self) -> ListrakSandbox:
         """Add SEED_CLIENTS and SEED_TRANSACTIONAL_MESSAGES (what the command line serves)."""
@@ -407,6 +695,12 @@ class ListrakSandbox:
         with self._lock:
             return copy.deepcopy(self._imports)
 
+    @property
+    def contacts(self) -> dict[int, dict[str, dict[str, Any]]]:
+        """listId -> lower-cased email -> {"emailAddress", "subscriptionState", "fields": {fieldId: value}}."""
+        with self._lock:
+            return {list_id: copy.deepcopy(self._contacts.get(list_id, {})) for list_id in sorted(self._lists)}
+
     # -- state (lock held) ---------------------------------------------------------------------------------
 
     def _clear_state(self) -> None:
@@ -422,6 +716,9 @@ class ListrakSandbox:
         self._counters: dict[str, int] = dict.fromkeys(_COUNTERS, 0)
         self._minted_by_integration: dict[str, int] = dict.fromkeys(INTEGRATIONS, 0)
         self._data_records: dict[str, int] = dict.fromkeys(DATA_ENTITIES, 0)
+        self._contacts: dict[int, dict[str, dict[str, Any]]] = {}
+        self._list_imports: dict[int, _ListImport] = {}
+        self._list_import_seq = 0
 
     def _now(self) -> float:
         return float(self._clock())
@@ -433,7 +730,7 @@ class ListrakSandbox:
 
     def _take_fault(self, route: str) -> _Fault | None:
         with self._lock:
-            queues = [queue for queue in (self._faults[route], self._faults["*"]) if queue]
+            queues = [queue for queue in (self._faults.get(route), self._faults["*"]) if queue]
             if not queues:
                 return None
             fault = min(queues, key=lambda queue: queue[0].seq).popleft()
@@ -575,31 +872,9 @@ class ListrakSandbox:
         email = payload.get("emailAddress")
         if not isinstance(email, str) or not email.strip() or "@" not in email:
             raise _invalid("The emailAddress parameter is missing or is not a valid email address.")
-        fields = payload.get("segmentationFieldValues")
-        if not isinstance(fields, list):
-            raise _invalid("The segmentationFieldValues parameter is missing or is not an array.")
-        seen: set[int] = set()
-        duplicate = False
-        for index, entry in enumerate(fields):
-            where = f"segmentationFieldValues[{index}]"
-            if not isinstance(entry, dict):
-                raise _invalid(f"The {where} parameter must be an object.")
-            extra = sorted(set(entry) - {"segmentationFieldId", "value"})
-            if extra:
-                raise _malformed(f"The {where} object has unknown field(s): {', '.join(extra)}.")
-            field_id = entry.get("segmentationFieldId")
-            if isinstance(field_id, bool) or not isinstance(field_id, int):
-                raise _invalid(f"The {where}.segmentationFieldId parameter must be an integer.")
-            if not isinstance(entry.get("value"), str):
-                raise _invalid(f"The {where}.value parameter must be a string.")
-            duplicate = duplicate or field_id in seen
-            seen.add(field_id)
-        if duplicate:
-            raise _ApiError(
-                400,
-                "ERROR_SEGMENTATION_FIELD_DEFINED_TWICE",
-                "A segmentation field was defined more than once.",
-            )
+        fields = [
+            {"segmentationFieldId": k, "value": v} for k, v in _field_values(payload.get("segmentationFieldValues"))
+        ]
 
         with self._lock:
             now = self._now()
@@ -609,7 +884,7 @@ class ListrakSandbox:
                 list_id=list_id,
                 message_id=message_id,
                 email=email,
-                fields=[{"segmentationFieldId": f["segmentationFieldId"], "value": f["value"]} for f in fields],
+                fields=fields,
                 resend_key=str(uuid.uuid4()),
                 sent_at=now,
                 send_date=_iso(now),
@@ -737,6 +1012,328 @@ class ListrakSandbox:
             self._data_records[entity] += len(payload)
         return _Reply(201, {"status": 201, "resourceId": None})
 
+    # -- lists, profile fields, contacts, list imports -----------------------------------------------------
+
+    def _known_list(self, raw_list_id: str) -> _List:
+        list_id = _route_int(raw_list_id)
+        with self._lock:
+            record = self._lists.get(list_id) if list_id is not None else None
+        if record is None:
+            raise _ApiError(404, "ERROR_UNABLE_TO_LOCATE_RESOURCE", LIST_NOT_FOUND_MESSAGE)
+        return record
+
+    def _known_import(self, params: tuple[str, ...]) -> _ListImport:
+        """The import at {listId}/ListImport/{importFileId} (call with the lock held)."""
+        list_id, import_id = _route_int(params[0]), _route_int(params[1])
+        found = self._list_imports.get(import_id) if import_id is not None else None
+        if found is None or found.list_id != list_id:
+            raise _ApiError(404, "ERROR_UNABLE_TO_LOCATE_RESOURCE", LIST_IMPORT_NOT_FOUND_MESSAGE)
+        return found
+
+    # GET /email/v1/List
+    def _handle_lists(self, request: _Request, _params: tuple[str, ...]) -> _Reply:
+        self._authorize(request, "Email")
+        with self._lock:
+            data = [{"listId": record.list_id, "listName": record.name} for _, record in sorted(self._lists.items())]
+        return _Reply(200, {"status": 200, "data": data})
+
+    # GET /email/v1/List/{listId}/SegmentationFieldGroup
+    def _handle_field_groups(self, request: _Request, params: tuple[str, ...]) -> _Reply:
+        self._authorize(request, "Email")
+        record = self._known_list(params[0])
+        with self._lock:
+            data = [group.public() for group in sorted(record.groups.values(), key=lambda g: g.position)]
+        return _Reply(200, {"status": 200, "data": data})
+
+    # GET /email/v1/List/{listId}/SegmentationFieldGroup/{segmentationFieldGroupId}/SegmentationField
+    def _handle_fields(self, request: _Request, params: tuple[str, ...]) -> _Reply:
+        self._authorize(request, "Email")
+        record = self._known_list(params[0])
+        group_id = _route_int(params[1])
+        with self._lock:
+            group = record.groups.get(group_id) if group_id is not None else None
+            if group is None:
+                raise _ApiError(404, "ERROR_UNABLE_TO_LOCATE_RESOURCE", FIELD_GROUP_NOT_FOUND_MESSAGE)
+            data = [f.public() for f in sorted(group.fields.values(), key=lambda f: f.position)]
+        return _Reply(200, {"status": 200, "data": data})
+
+    # POST /email/v1/List/{listId}/Contact
+    def _handle_contact(self, request: _Request, params: tuple[str, ...]) -> _Reply:
+        self._authorize(request, "Email")
+        payload = self._json_body(request)
+        if not isinstance(payload, dict):
+            raise _malformed("The request body must be a JSON object.")
+        unknown = sorted(set(payload) - _CONTACT_KEYS)
+        if unknown:
+            raise _malformed(f"The request body has unknown field(s): {', '.join(unknown)}.")
+        record = self._known_list(params[0])
+        override = _query_bool(request.query, "overrideUnsubscribe", False)
+
+        email = payload.get("emailAddress")
+        if not isinstance(email, str) or not email.strip() or "@" not in email:
+            raise _invalid("The emailAddress parameter is missing or is not a valid email address.")
+        email = email.strip()
+        raw_state = payload.get("subscriptionState")
+        state = "Subscribed" if raw_state is None else _choice(raw_state, SUBSCRIPTION_STATES)
+        if state is None:
+            raise _invalid("The subscriptionState parameter must be Subscribed or Unsubscribed.")
+        if "segmentationFieldValues" not in payload:
+            raise _invalid("The segmentationFieldValues parameter is missing or is not an array.")
+        values = payload["segmentationFieldValues"]
+        pairs = _field_values([] if values is None else values)  # null is accepted as "none"
+
+        with self._lock:
+            for field_id, _ in pairs:
+                if field_id not in record.fields:
+                    raise _invalid(
+                        f"The segmentationFieldId {field_id} is not a profile field of list {record.list_id}."
+                    )
+            for field_id, value in pairs:
+                profile_field = record.fields[field_id]
+                if len(value) > profile_field.max_length:
+                    raise _ApiError(
+                        400,
+                        "ERROR_SEGMENTATION_MAX_LENGTH",
+                        f"The value of profile field {field_id} ({profile_field.name}) is longer than its "
+                        f"maximum length of {profile_field.max_length}.",
+                    )
+            contacts = self._contacts.setdefault(record.list_id, {})
+            contact = contacts.get(email.lower())
+            if (
+                contact is not None
+                and contact["subscriptionState"] == "Unsubscribed"
+                and state == "Subscribed"
+                and not override
+            ):
+                raise _ApiError(400, "ERROR_UNSUBSCRIBED_EMAIL_ADDRESS", UNSUBSCRIBED_MESSAGE)
+            if contact is None:
+                contact = contacts[email.lower()] = {"emailAddress": email, "subscriptionState": state, "fields": {}}
+            contact["subscriptionState"] = state
+            contact["fields"].update(pairs)
+            self._counters["contact_upserts"] += 1
+        return _Reply(201, {"status": 201, "resourceId": email})
+
+    # POST /email/v1/List/{listId}/ListImport
+    def _handle_list_import(self, request: _Request, params: tuple[str, ...]) -> _Reply:
+        self._authorize(request, "Email")
+        payload = self._json_body(request)
+        if not isinstance(payload, dict):
+            raise _malformed("The request body must be a JSON object.")
+        unknown = sorted(set(payload) - _IMPORT_FILE_KEYS)
+        if unknown:
+            raise _malformed(f"The request body has unknown field(s): {', '.join(unknown)}.")
+        record = self._known_list(params[0])
+
+        delimiter = payload.get("fileDelimiter")
+        if not isinstance(delimiter, str) or len(delimiter) != 1:
+            raise _invalid("The fileDelimiter parameter is missing or is not a single character.")
+        file_name = payload.get("fileName")
+        if not isinstance(file_name, str) or not file_name.strip():
+            raise _invalid("The fileName parameter is missing or empty.")
+        import_type = _choice(payload.get("importType"), LIST_IMPORT_TYPES)
+        if import_type is None:
+            raise _invalid(f"The importType parameter is missing or is not one of {', '.join(LIST_IMPORT_TYPES)}.")
+        segmentation_import_type = _choice(payload.get("segmentationImportType"), SEGMENTATION_IMPORT_TYPES)
+        if segmentation_import_type is None:
+            raise _invalid(
+                "The segmentationImportType parameter is missing or is not one of "
+                f"{', '.join(SEGMENTATION_IMPORT_TYPES)}."
+            )
+        has_column_names = _body_bool(payload, "hasColumnNames")
+        _body_bool(payload, "suppressEmailNotifications")
+        _body_bool(payload, "triggerJourney")
+        include_unsubscribed = _body_bool(payload, "includeUnsubscribed")
+        qualifier = payload.get("textQualifier", '"')
+        qualifier = '"' if qualifier is None else qualifier
+        if not isinstance(qualifier, str) or len(qualifier) > 1 or qualifier == delimiter:
+            raise _invalid("The textQualifier parameter must be one character other than the fileDelimiter.")
+
+        email_column, field_columns, widest = self._import_mappings(record, payload.get("fileMappings"))
+        rows = self._import_rows(payload.get("fileStream"), delimiter, qualifier)
+        for number, row in enumerate(rows, 1):
+            if widest >= len(row):
+                raise _invalid(
+                    f"The fileMappings parameter maps column {widest}, outside row {number} of the file "
+                    f"({len(row)} column(s))."
+                )
+        data_rows = rows[1:] if has_column_names else rows
+        if not data_rows:
+            raise _invalid("The fileStream parameter has no rows to import.")
+
+        with self._lock:
+            self._list_import_seq += 1
+            list_import = _ListImport(
+                import_id=self._list_import_seq,
+                list_id=record.list_id,
+                file_name=file_name,
+                import_type=import_type,
+                segmentation_import_type=segmentation_import_type,
+                include_unsubscribed=include_unsubscribed,
+                email_column=email_column,
+                field_columns=field_columns,
+                rows=data_rows,
+                started_at=self._now(),
+                polls_until_done=max(0, int(self.list_import_polls_until_done)),
+            )
+            self._list_imports[list_import.import_id] = list_import
+            self._counters["list_imports"] += 1
+        return _Reply(201, {"status": 201, "resourceId": str(list_import.import_id)})
+
+    def _import_mappings(self, record: _List, mappings: Any) -> tuple[int, list[_FieldColumn], int]:
+        """Validate fileMappings -> (the Email column, the profile field columns, the widest mapped column)."""
+        if not isinstance(mappings, list) or not mappings:
+            raise _invalid("The fileMappings parameter is missing or is not a non-empty array.")
+        email_columns: list[int] = []
+        field_columns: list[_FieldColumn] = []
+        widest = 0
+        for index, mapping in enumerate(mappings):
+            where = f"fileMappings[{index}]"
+            if not isinstance(mapping, dict):
+                raise _invalid(f"The {where} parameter must be an object.")
+            extra = sorted(set(mapping) - _IMPORT_MAPPING_KEYS)
+            if extra:
+                raise _malformed(f"The {where} object has unknown field(s): {', '.join(extra)}.")
+            column = mapping.get("fileColumn")
+            if not _is_int(column) or column < 0:
+                raise _invalid(f"The {where}.fileColumn parameter must be a non-negative integer.")
+            column_type = _choice(mapping.get("fileColumnType"), FILE_COLUMN_TYPES)
+            if column_type is None:
+                raise _invalid(f"The {where}.fileColumnType parameter must be one of {', '.join(FILE_COLUMN_TYPES)}.")
+            default = mapping.get("defaultValue")
+            if default is not None and not isinstance(default, str):
+                raise _invalid(f"The {where}.defaultValue parameter must be a string.")
+            widest = max(widest, column)
+            if column_type == "Email":
+                email_columns.append(column)
+            elif column_type == "SegmentationField":
+                field_id = mapping.get("segmentationFieldId")
+                if not _is_int(field_id):
+                    raise _invalid(f"The {where}.segmentationFieldId parameter must be an integer.")
+                with self._lock:
+                    known = field_id in record.fields
+                if not known:
+                    raise _invalid(
+                        f"The {where}.segmentationFieldId {field_id} is not a profile field of list {record.list_id}."
+                    )
+                if any(existing.field_id == field_id for existing in field_columns):
+                    raise _invalid(f"The {where}.segmentationFieldId {field_id} is mapped more than once.")
+                field_columns.append(_FieldColumn(column, field_id, default))
+            # Event and ExternalContactID columns are accepted and not applied.
+        if len(email_columns) != 1:
+            raise _invalid("The fileMappings parameter must map exactly one column of fileColumnType Email.")
+        return email_columns[0], field_columns, widest
+
+    @staticmethod
+    def _import_rows(stream: Any, delimiter: str, qualifier: str) -> list[list[str]]:
+        """Decode fileStream (base64 of UTF-8 text) and split it into CSV rows, blank lines left out."""
+        if not isinstance(stream, str):
+            raise _invalid("The fileStream parameter is missing or is not a base64 string.")
+        try:
+            text = base64.b64decode(stream, validate=True).decode("utf-8-sig")
+        except (binascii.Error, ValueError):  # UnicodeDecodeError is a ValueError
+            raise _invalid("The fileStream parameter is not base64-encoded UTF-8 text.") from None
+        options: dict[str, Any] = {"delimiter": delimiter}
+        if qualifier:
+            options["quotechar"] = qualifier
+        else:
+            options["quoting"] = csv.QUOTE_NONE
+        try:
+            return [row for row in csv.reader(io.StringIO(text, newline=""), **options) if row]
+        except csv.Error as exc:
+            raise _invalid(f"The fileStream parameter could not be read as delimited text: {exc}.") from None
+
+    # GET /email/v1/List/{listId}/ListImport/{importFileId}/Status
+    def _handle_list_import_status(self, request: _Request, params: tuple[str, ...]) -> _Reply:
+        self._authorize(request, "Email")
+        with self._lock:
+            self._counters["list_import_status_polls"] += 1
+            list_import = self._known_import(params)
+            if list_import.completed_at is None:
+                if list_import.polls < list_import.polls_until_done:
+                    list_import.polls += 1
+                else:
+                    self._apply_import(list_import)
+            done = list_import.completed_at
+            data = {
+                "startDate": _iso(list_import.started_at),
+                "endDate": None if done is None else _iso(done),
+                "status": "InProgress" if done is None else "Completed",
+            }
+        return _Reply(200, {"status": 200, "data": data})
+
+    # GET /email/v1/List/{listId}/ListImport/{importFileId}/Summary
+    def _handle_list_import_summary(self, request: _Request, params: tuple[str, ...]) -> _Reply:
+        self._authorize(request, "Email")
+        with self._lock:
+            data = dict(self._known_import(params).summary)
+        return _Reply(200, {"status": 200, "data": data})
+
+    def _apply_import(self, list_import: _ListImport) -> None:
+        """Apply a list import to the list's contacts and fill its summary (lock held; once per import)."""
+        record = self._lists[list_import.list_id]
+        contacts = self._contacts.setdefault(list_import.list_id, {})
+        counts = list_import.summary
+        import_type = list_import.import_type
+
+        def field_updates(contact: dict[str, Any] | None, row: list[str]) -> dict[int, str] | None:
+            """The row's profile field values as they would be stored; None when one is over its maxLength."""
+            updates: dict[int, str] = {}
+            for column in list_import.field_columns:
+                value = row[column.column]
+                if value == "" and column.default is not None:
+                    value = column.default
+                if list_import.segmentation_import_type == "Append" and contact is not None:
+                    value = contact["fields"].get(column.field_id, "") + value
+                if len(value) > record.fields[column.field_id].max_length:
+                    return None  # what Listrak does here is undocumented: skip the row, apply nothing
+                updates[column.field_id] = value
+            return updates
+
+        for row in list_import.rows:
+            counts["processedCount"] += 1
+            email = row[list_import.email_column].strip()
+            if "@" not in email:
+                counts["invalidEmailCount"] += 1
+                continue
+            contact = contacts.get(email.lower())
+            subscribed = contact is not None and contact["subscriptionState"] == "Subscribed"
+
+            if import_type == "RemoveSubscribers":
+                if contact is None:
+                    counts["skippedCount"] += 1
+                elif subscribed:
+                    contact["subscriptionState"] = "Unsubscribed"
+                    counts["unsubscribedCount"] += 1
+                else:
+                    counts["alreadyUnsubscribedCount"] += 1
+                continue
+
+            if import_type == "UpdateSubscribers":
+                if contact is None:
+                    counts["skippedCount"] += 1
+                    continue
+                if subscribed or list_import.include_unsubscribed:
+                    updates = field_updates(contact, row)
+                    if updates is None:
+                        counts["skippedCount"] += 1
+                        continue
+                    contact["fields"].update(updates)
+                counts["alreadySubscribedCount" if subscribed else "previouslyUnsubscribedCount"] += 1
+                continue
+
+            # AddSubscribers, AddSubscribersAndSegmentationData: nobody unsubscribed is subscribed again.
+            updates = field_updates(contact, row) if import_type == "AddSubscribersAndSegmentationData" else {}
+            if updates is None:
+                counts["skippedCount"] += 1
+                continue
+            if contact is None:
+                contacts[email.lower()] = {"emailAddress": email, "subscriptionState": "Subscribed", "fields": updates}
+                counts["subscribedCount"] += 1
+                continue
+            contact["fields"].update(updates)
+            counts["alreadySubscribedCount" if subscribed else "previouslyUnsubscribedCount"] += 1
+        list_import.completed_at = self._now()
+
     # -- control routes (no auth, not counted, no faults) --------------------------------------------------
 
     def _serve_control(self, request: _Request) -> _Reply:
@@ -821,6 +1418,9 @@ class ListrakSandbox:
             raise _invalid("listId and transactionalMessageId must be integers.")
         self.add_transactional_message(list_id, message_id)
         return _Reply(200, {"status": 200})
+
+    def _control_contacts(self, _request: _Request) -> _Reply:
+        return _Reply(200, self.contacts)  # JSON turns the integer keys (listId, fieldId) into strings
 
     # -- connection bookkeeping ----------------------------------------------------------------------------
 
@@ -1019,6 +1619,13 @@ def _parse_message(text: str) -> tuple[int, int]:
     return list_id, message_id
 
 
+def _parse_list(text: str) -> tuple[int, str]:
+    raw_id, _, name = text.partition(":")
+    if not _DIGITS.match(raw_id.strip()) or not name:
+        raise argparse.ArgumentTypeError("expected LIST_ID:LIST_NAME")
+    return int(raw_id), name
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m local_stack.listrak_sandbox", description="Serve a local Listrak stand-in."
@@ -1030,6 +1637,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--resource-id-null", action="store_true", help='answer sends with resourceId "null"')
     parser.add_argument("--client", action="append", type=_parse_client, default=[], metavar="ID:SECRET:Email|Data")
     parser.add_argument("--message", action="append", type=_parse_message, default=[], metavar="LIST:MESSAGE")
+    parser.add_argument("--list", action="append", type=_parse_list, default=[], metavar="ID:NAME", dest="lists")
     args = parser.parse_args(argv)
 
     sandbox = ListrakSandbox(
@@ -1044,6 +1652,8 @@ def main(argv: list[str] | None = None) -> int:
         sandbox.add_client(client_id, client_secret, integration)
     for list_id, message_id in args.message:
         sandbox.add_transactional_message(list_id, message_id)
+    for list_id, name in args.lists:
+        sandbox.add_list(list_id, name)
 
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
@@ -1055,16 +1665,19 @@ def main(argv: list[str] | None = None) -> int:
     with sandbox._lock:
         clients = sorted(sandbox._clients.items())
         messages = sorted(sandbox._messages)
+        lists = sorted((list_id, record.name) for list_id, record in sandbox._lists.items())
     lines = [
         f"Listrak sandbox serving on {sandbox.url}",
         f"  auth_url       {sandbox.auth_url}",
         f"  email_api_url  {sandbox.email_api_url}",
         f"  data_api_url   {sandbox.data_api_url}",
-        f"  control        {sandbox.url}/_sandbox/stats (also /sends, /faults, /revoke, /reset)",
+        f"  control        {sandbox.url}/_sandbox/stats (also /sends, /contacts, /faults, /revoke, /reset)",
         "Clients (integration  client_id  client_secret):",
         *(f"  {client.integration:<5}  {client_id}  {client.secret}" for client_id, client in clients),
         "Transactional messages (listId  transactionalMessageId):",
         *(f"  {list_id}  {message_id}" for list_id, message_id in messages),
+        *(["Lists (listId  listName):"] if lists else []),
+        *(f"  {list_id}  {name}" for list_id, name in lists),
         "Press Ctrl-C to stop.",
     ]
     print("\n".join(lines), flush=True)

@@ -95,7 +95,11 @@ def run_imports(stack: LocalStack) -> list[str]:
         lines.append(f"  {key:<36} {manifest['accepted']} accepted, {manifest['rejected']} rejected{rejects}")
     lines.append(f"  the schedule found {len(replanned)} file(s) left to import: a file is imported once")
     if stack.sandbox is not None:
-        lines.append(f"  Listrak sandbox received {stack.sandbox.stats['data_records']}")
+        stats = stack.sandbox.stats
+        lines.append(
+            f"  Listrak sandbox received records {stats['data_records']}, {stats['contact_upserts']} contact "
+            f"upsert(s) and {stats['list_imports']} list import(s)"
+        )
     return lines
 
 

@@ -38,6 +38,16 @@ REGION = "us-east-1"
 ACCOUNT = "123456789012"
 LISTRAK_URL_VARS = ("LISTRAK_AUTH_URL", "LISTRAK_EMAIL_API_URL", "LISTRAK_DATA_API_URL")
 CATALOGS = ("functions/send/catalog.toml",)
+# The audience the sandbox knows, for contacts/ imports (samples/imports/contacts uses these names).
+AUDIENCE_LIST = (400001, "Master List")
+AUDIENCE_FIELDS = (
+    (
+        91,
+        "Profile",
+        ((9101, "First Name", "Text", 50), (9102, "Last Name", "Text", 50), (9103, "Birthday", "Date", 10)),
+    ),
+    (92, "Loyalty", ((9201, "Loyalty Tier", "Text", 30), (9202, "Points", "Numeric", 10))),
+)
 
 
 class FakeLambdaContext:
@@ -143,6 +153,7 @@ class LocalStack:
         if self.sandbox is not None:
             self.sandbox.resend_key_in_send_response = True
             self.sandbox.activity_delay_seconds = 0.0
+            self.sandbox.list_import_polls_until_done = 2
         self.cold_start()
         self.provision()
 
@@ -197,6 +208,12 @@ class LocalStack:
         for catalog in CATALOGS:
             for list_id, message_id in _catalog_messages(ROOT / catalog):
                 self.sandbox.add_transactional_message(list_id, message_id)
+        self.sandbox.add_list(*AUDIENCE_LIST)
+        for group_id, group_name, fields in AUDIENCE_FIELDS:
+            for field_id, field_name, data_type, max_length in fields:
+                self.sandbox.add_profile_field(
+                    AUDIENCE_LIST[0], group_id, group_name, field_id, field_name, data_type, max_length
+                )
         self.listrak_urls = {
             "LISTRAK_AUTH_URL": self.sandbox.auth_url,
             "LISTRAK_EMAIL_API_URL": self.sandbox.email_api_url,

@@ -1,0 +1,132 @@
+"""Audience sync on the local stack: contacts/ files into a Listrak list, through names, per contact or ListImport."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+LIST = 400001  # "Master List", seeded by the local stack with two field groups
+FIRST, LAST, BIRTHDAY, TIER, POINTS = 9101, 9102, 9103, 9201, 9202
+
+
+def drop(stack, key, text):
+    [(_, outcome)] = stack.drop_file("ImportBucket", key, text.encode())
+    assert outcome.error is None, outcome.error
+    stack.drain("ImportQueue")
+    return outcome.result["outcome"]
+
+
+def manifest(stack, key):
+    body = stack.client("s3").get_object(Bucket=stack.refs["ImportBucket"], Key=f"results/{key}.manifest.json")
+    return json.loads(body["Body"].read())
+
+
+def rejects(stack, key):
+    body = stack.client("s3").get_object(Bucket=stack.refs["ImportBucket"], Key=f"results/{key}.rejects.jsonl")
+    return [json.loads(line) for line in body["Body"].read().splitlines()]
+
+
+@pytest.fixture
+def contacts_stack(stack):
+    stack.env_overrides["CONTACTS_POLL_SECONDS"] = "0"
+    return stack
+
+
+def contact(sandbox, email):
+    return sandbox.contacts[LIST][email]
+
+
+def test_field_names_resolve_to_ids_and_contacts_are_upserted(contacts_stack, sandbox):
+    drop(
+        contacts_stack,
+        "contacts/a.csv",
+        "emailAddress,First Name,Loyalty.Loyalty Tier,Points\njane@example.com,Jane,Gold,12\n",
+    )
+    stored = contact(sandbox, "jane@example.com")
+    assert stored["subscriptionState"] == "Subscribed"
+    assert stored["fields"] == {FIRST: "Jane", TIER: "Gold", POINTS: "12"}
+    assert sandbox.stats["contact_upserts"] == 1
+
+
+def test_an_unknown_field_or_a_bad_value_rejects_only_the_rows_that_have_it(contacts_stack, sandbox):
+    text = (
+        "emailAddress,First Name,Shoe Size,Points,Loyalty Tier\n"
+        "a@example.com,Ann,,5,Gold\n"
+        "b@example.com,Bob,44,5,Gold\n"
+        "c@example.com,Cy,,many,Gold\n"
+        f"d@example.com,Di,,5,{'x' * 31}\n"
+        "not-an-address,Ed,,5,Gold\n"
+    )
+    drop(contacts_stack, "contacts/b.csv", text)
+    assert set(sandbox.contacts[LIST]) == {"a@example.com"}
+    problems = {(r["line"], r["field"]) for r in rejects(contacts_stack, "contacts/b.csv")}
+    assert problems == {(3, "Shoe Size"), (4, "Points"), (5, "Loyalty Tier"), (6, "emailAddress")}
+    assert manifest(contacts_stack, "contacts/b.csv")["rejected"] == 4
+
+
+def test_a_large_load_goes_as_a_list_import_polled_to_completion_with_its_summary(contacts_stack, sandbox):
+    contacts_stack.env_overrides["CONTACTS_PER_CONTACT_MAX"] = "2"
+    sandbox.set_contact(LIST, "old@example.com", "Unsubscribed")
+    rows = "".join(f"c{n}@example.com,Subscribed,Name{n}\n" for n in range(5))
+    drop(
+        contacts_stack,
+        "contacts/big.csv",
+        "emailAddress,subscriptionState,First Name\n"
+        + rows
+        + "old@example.com,Subscribed,Old\ngone@example.com,Unsubscribed,\n",
+    )
+
+    assert sandbox.stats["list_imports"] >= 1 and sandbox.stats["contact_upserts"] == 0
+    assert sandbox.stats["list_import_status_polls"] >= 3  # InProgress twice, then Completed
+    assert contact(sandbox, "c3@example.com")["fields"] == {FIRST: "Name3"}
+    assert contact(sandbox, "old@example.com")["subscriptionState"] == "Unsubscribed"
+    [chunk] = manifest(contacts_stack, "contacts/big.csv")["parts"][0]["chunks"]
+    summary = chunk["imports"]["subscribe"]["summary"]
+    assert summary["subscribedCount"] == 5 and summary["previouslyUnsubscribedCount"] == 1
+
+
+def test_an_unsubscribed_contact_stays_unsubscribed_by_default(contacts_stack, sandbox):
+    sandbox.set_contact(LIST, "left@example.com", "Unsubscribed")
+    drop(contacts_stack, "contacts/c.csv", "emailAddress,subscriptionState,First Name\nleft@example.com,Subscribed,L\n")
+    assert contact(sandbox, "left@example.com")["subscriptionState"] == "Unsubscribed"
+    [chunk] = manifest(contacts_stack, "contacts/c.csv")["parts"][0]["chunks"]
+    assert chunk["keptUnsubscribed"] == 1
+
+
+def test_resubscribing_needs_the_explicit_setting(contacts_stack, sandbox):
+    contacts_stack.env_overrides["CONTACTS_RESUBSCRIBE"] = "true"
+    sandbox.set_contact(LIST, "back@example.com", "Unsubscribed")
+    drop(contacts_stack, "contacts/d.csv", "emailAddress,subscriptionState\nback@example.com,Subscribed\n")
+    assert contact(sandbox, "back@example.com")["subscriptionState"] == "Subscribed"
+
+
+def test_the_same_file_twice_imports_once(contacts_stack, sandbox):
+    text = "emailAddress,First Name\njane@example.com,Jane\n"
+    drop(contacts_stack, "contacts/e.csv", text)
+    [(_, again)] = contacts_stack.publish(
+        {
+            "version": "0",
+            "id": "x",
+            "detail-type": "Object Created",
+            "source": "aws.s3",
+            "detail": {"bucket": {"name": contacts_stack.refs["ImportBucket"]}, "object": {"key": "contacts/e.csv"}},
+        }
+    )
+    contacts_stack.drain("ImportQueue")
+    assert again.result["outcome"].startswith("skipped")
+    assert sandbox.stats["contact_upserts"] == 1
+
+
+def test_the_list_is_found_by_id_too(contacts_stack, sandbox):
+    contacts_stack.env_overrides.update({"CONTACTS_LIST_ID": str(LIST), "CONTACTS_LIST_NAME": "No Such List"})
+    drop(contacts_stack, "contacts/f.csv", "emailAddress\nid@example.com\n")
+    assert contact(sandbox, "id@example.com")["subscriptionState"] == "Subscribed"
+
+
+def test_an_unknown_list_name_is_a_clear_configuration_error(contacts_stack, sandbox):
+    contacts_stack.env_overrides["CONTACTS_LIST_NAME"] = "No Such List"
+    drop(contacts_stack, "contacts/g.csv", "emailAddress\nx@example.com\n")
+    assert "matches 0 Listrak lists" in (contacts_stack.log_dir / "ImportFunction.log").read_text()
+    dead = contacts_stack.client("sqs").receive_message(QueueUrl=contacts_stack.refs["ImportDeadLetterQueue"])
+    assert len(dead["Messages"]) == 1
