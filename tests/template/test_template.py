@@ -147,7 +147,8 @@ def test_the_import_function_reads_only_the_drop_prefixes_and_writes_only_result
     by_sid = {s["Sid"]: s for s in statements(function_props(template)["ImportFunction"])}
     reads = [r["Fn::Sub"] for r in by_sid["ReadImportFiles"]["Resource"]]
     assert reads == [
-        f"${{ImportBucket.Arn}}/{p}/*" for p in ("customers", "orders", "products", "reviews", "rating-summaries", "contacts")
+        f"${{ImportBucket.Arn}}/{p}/*"
+        for p in ("customers", "orders", "products", "reviews", "rating-summaries", "contacts")
     ]
     assert by_sid["WriteResults"]["Resource"] == {"Fn::Sub": "${ImportBucket.Arn}/results/*"}
     keys = by_sid["LedgerAndTokenLock"]["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"]
