@@ -62,6 +62,7 @@ def make_server(stack: LocalStack, host: str = "127.0.0.1", port: int = 3000) ->
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True  # small JSON answers otherwise wait ~40 ms for the next packet
 
         def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
             sys.stderr.write(f"{self.command} {self.path} -> {args[1] if len(args) > 1 else ''}\n")

@@ -124,6 +124,8 @@ ERRORS: dict[tuple[str, str], dict[int, str]] = {
         503: "Listrak or AWS storage is unavailable; chunks sent before it are listed in `chunks`",
     },
 }
+# Powertools answers 415 itself when a body comes with a Content-Type other than JSON or a form.
+UNSUPPORTED_MEDIA_TYPE = {415: "The body's Content-Type is not application/json; nothing was done"}
 # API Gateway answers these itself, before any function runs.
 GATEWAY_ERRORS = {403: "Missing or invalid x-api-key", 429: "The API key's usage plan throttled the request"}
 
@@ -134,6 +136,20 @@ IDEMPOTENCY_KEY = {
     "description": "Repeating a request with the same key replays the first answer instead of acting again.",
     "schema": {"type": "string"},
 }
+
+
+def _request_string_rules() -> dict[str, dict[str, str]]:
+    """What the request models' validators enforce on strings, which pydantic cannot put in a JSON schema."""
+    from listrak_kit.send.models import REFERENCE
+
+    return {
+        "emailAddress": {"format": "email"},
+        "reference": {"pattern": REFERENCE.pattern},
+        "resendKey": {"format": "uuid"},
+    }
+
+
+REQUEST_MODELS = ("SendRequest", "ResendBody", "ResendByKeyBody")
 
 
 def _success_models() -> dict[str, Any]:
@@ -334,6 +350,11 @@ def _complete(document: dict[str, Any]) -> None:
         _add_schema(schemas, name, generated)
     for name, schema in ERROR_SCHEMAS.items():
         _add_schema(schemas, name, copy.deepcopy(schema))
+    rules = _request_string_rules()
+    for model in REQUEST_MODELS:
+        for name, prop in schemas[model]["properties"].items():
+            if name in rules:
+                _annotate_string(prop, rules[name])
 
     for path, item in document["paths"].items():
         for method, operation in item.items():
@@ -345,10 +366,22 @@ def _complete(document: dict[str, Any]) -> None:
             responses.pop("422", None)
             responses.pop("200", None)
             responses.update(copy.deepcopy(SUCCESS[key]))
-            for status, description in {**ERRORS[key], **GATEWAY_ERRORS}.items():
+            media = UNSUPPORTED_MEDIA_TYPE if "requestBody" in operation else {}
+            for status, description in sorted({**ERRORS[key], **media, **GATEWAY_ERRORS}.items()):
                 responses[str(status)] = _error_response(status, description)
+            for parameter in operation.get("parameters", []):
+                if parameter["in"] == "path" and parameter["name"] in rules:
+                    _annotate_string(parameter["schema"], rules[parameter["name"]])
             if key in TAKES_IDEMPOTENCY_KEY:
                 operation.setdefault("parameters", []).append(copy.deepcopy(IDEMPOTENCY_KEY))
+
+
+def _annotate_string(schema: dict[str, Any], rule: dict[str, str]) -> None:
+    """Adds the rule to the string in `schema` (a string, or an anyOf of a string and null)."""
+    strings = [s for s in schema.get("anyOf", [schema]) if s.get("type") == "string"]
+    if len(strings) != 1:
+        raise ValueError(f"expected one string schema to annotate with {rule}, found {schema}")
+    strings[0].update(rule)
 
 
 def _error_response(status: int, description: str) -> dict[str, Any]:

@@ -26,9 +26,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 from typing import Any
+from urllib.parse import unquote
 
 import boto3
 import requests
+from botocore.exceptions import ClientError
 
 from local_stack import ROOT, TEMPLATE
 from local_stack.listrak_sandbox import ListrakSandbox
@@ -89,7 +91,7 @@ class ApiRoute:
         params = {}
         for pattern, part in zip(want, got, strict=True):
             if pattern.startswith("{") and pattern.endswith("}"):
-                params[pattern[1:-1]] = part
+                params[pattern[1:-1]] = unquote(part)  # API Gateway passes path parameters decoded
             elif pattern != part:
                 return None
         return params
@@ -365,8 +367,14 @@ class LocalStack:
         if spec.on_failure_destination is not None:
             arn = self.template.resolve(spec.on_failure_destination, self.refs, self.attributes)
             url = self.queue_url(arn)
-            self.client("sqs").send_message(QueueUrl=url, MessageBody=json.dumps(_failure_record(spec, event, outcome)))
-            outcome.parked_in = url
+            try:
+                self.client("sqs").send_message(
+                    QueueUrl=url, MessageBody=json.dumps(_failure_record(spec, event, outcome))
+                )
+                outcome.parked_in = url
+            except ClientError:
+                # Larger than SQS takes; in AWS, Lambda would not have accepted such an event in the first place.
+                outcome.parked_in = None
         return outcome
 
     @contextlib.contextmanager

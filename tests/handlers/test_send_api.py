@@ -187,7 +187,7 @@ def test_listrak_unreachable_after_bounded_retries_is_a_503(stack, sandbox):
     status, answer = post_message(stack, ORDER)
 
     assert status == 503
-    assert "nothing was sent" in answer["message"]
+    assert "Listrak is unavailable" in answer["message"]
     assert sandbox.stats["sends"] == 0
 
 

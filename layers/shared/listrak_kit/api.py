@@ -6,10 +6,14 @@ Every error body is JSON: {"message": ..., "errors": [{"field", "message"}]} for
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
 from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyPersistenceLayerError
 from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
 from botocore.exceptions import BotoCoreError, ClientError
@@ -30,8 +34,49 @@ def json_response(status: int, body: dict[str, Any], headers: dict[str, str] | N
     return Response(status_code=status, content_type="application/json", body=body, headers=headers)
 
 
+JSON_ONLY = "the body must be JSON (Content-Type: application/json)"
+
+
+def _json_object(text: str) -> Any:
+    """Powertools' body decoder, stricter: unreadable JSON and non-object bodies are decode errors (400s)."""
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError:
+        raise
+    except (RecursionError, ValueError) as exc:  # absurd nesting, integers past Python's digit limit
+        raise json.JSONDecodeError(f"unreadable JSON ({type(exc).__name__})", text[:1], 0) from None
+    if value is not None and not isinstance(value, dict):
+        raise json.JSONDecodeError("the body must be a JSON object", text[:1], 0)
+    return value
+
+
+class JsonRestResolver(APIGatewayRestResolver):
+    """A REST resolver that takes JSON only: other content types get a 415 before any parsing is attempted."""
+
+    def resolve(self, event: dict, context: Any) -> dict[str, Any]:
+        headers = {str(k).lower(): str(v) for k, v in (event.get("headers") or {}).items()}
+        media_type = headers.get("content-type", "").split(";", 1)[0].strip().lower()
+        if event.get("body") and media_type and media_type != "application/json" and not media_type.endswith("+json"):
+            body = {"message": JSON_ONLY, "errors": [{"field": "Content-Type", "message": f"got {media_type[:100]}"}]}
+            return {
+                "statusCode": 415,
+                "multiValueHeaders": {"Content-Type": ["application/json"]},
+                "body": json.dumps(body),
+                "isBase64Encoded": False,
+            }
+        return super().resolve(event, context)
+
+
 def rest_api() -> APIGatewayRestResolver:
-    app = APIGatewayRestResolver(enable_validation=True)
+    app = JsonRestResolver(enable_validation=True, json_body_deserializer=_json_object)
+
+    @app.not_found
+    def _no_route(_exc: Exception) -> Response:
+        return json_response(404, {"message": "no such route (check the path and that any {reference} is valid)"})
+
+    @app.exception_handler(RequestUnsupportedContentType)
+    def _unsupported(_exc: Exception) -> Response:
+        return json_response(415, {"message": JSON_ONLY, "errors": [{"field": "Content-Type", "message": JSON_ONLY}]})
 
     @app.exception_handler(RequestValidationError)
     def _invalid_body(exc: RequestValidationError) -> Response:
@@ -41,7 +86,9 @@ def rest_api() -> APIGatewayRestResolver:
             if loc and loc[0] in ("body", "query", "path", "header"):
                 loc = loc[1:]
             if error.get("type") == "json_invalid":
-                errors.append({"field": "(body)", "message": "the body is not valid JSON"})
+                reason = str((error.get("ctx") or {}).get("error") or "")
+                message = reason if reason.startswith(("the body", "unreadable")) else "the body is not valid JSON"
+                errors.append({"field": "(body)", "message": message})
             else:
                 errors.append({"field": field_name(loc), "message": problem_message(error)})
         return json_response(400, {"message": "invalid request; nothing was sent", "errors": errors})
@@ -74,7 +121,9 @@ def rest_api() -> APIGatewayRestResolver:
     def _unavailable(exc: ListrakUnavailable) -> Response:
         logger.warning("listrak unavailable", extra={"detail": exc.detail})
         return json_response(
-            503, {"message": "Listrak is unavailable; nothing was sent, retry later"}, {"Retry-After": "30"}
+            503,
+            {"message": "Listrak is unavailable; retry later"},
+            {"Retry-After": "30"},
         )
 
     @app.exception_handler(ListrakRejected)

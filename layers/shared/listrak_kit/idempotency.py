@@ -74,7 +74,7 @@ class Once:
         )
 
         def run_once(*, data: Any) -> dict[str, Any]:
-            if not self.config.raise_on_no_idempotency_key and getattr(data, key_path, None) is None:
+            if not self.config.raise_on_no_idempotency_key and not getattr(data, key_path, None):
                 return work(data=data)  # no key given: the caller asked for no duplicate protection
             try:
                 return guarded(data=data)

@@ -11,6 +11,7 @@ from typing import Any
 
 from listrak_kit.catalog.model import PLACEHOLDER, ItemBlock
 from listrak_kit.errors import FieldProblem, InvalidRequest
+from listrak_kit.send.models import text_problem
 
 SCALARS = (str, int, float, bool)
 
@@ -27,6 +28,8 @@ def render_items(block: ItemBlock, items: list[dict[str, Any]], *, field_prefix:
                 problems.append(FieldProblem(f"{field_prefix}[{index}].{slot}", "required by the item block"))
             elif not isinstance(item[slot], SCALARS):
                 problems.append(FieldProblem(f"{field_prefix}[{index}].{slot}", "must be a string or a number"))
+            elif isinstance(item[slot], str) and (problem := text_problem(item[slot])):
+                problems.append(FieldProblem(f"{field_prefix}[{index}].{slot}", problem))
         if not problems:
             rendered.append(PLACEHOLDER.sub(lambda m, it=item: html.escape(_text(it[m.group(1)])), block.template))
     if problems:

@@ -20,6 +20,7 @@ from typing import Any
 from listrak_kit.errors import ConfigurationError
 from listrak_kit.listrak.email_api import AuthorizedListrak
 from listrak_kit.listrak.errors import ListrakRejected
+from listrak_kit.send.models import text_problem
 
 RESERVED = ("emailAddress", "subscriptionState")
 STATES = ("Subscribed", "Unsubscribed")
@@ -121,7 +122,9 @@ class ContactSync:
             problems.append(("emailAddress", "required"))
         else:
             try:
-                email = validate_email(email.strip(), check_deliverability=False).normalized
+                email = validate_email(
+                    email.strip(), check_deliverability=False, allow_quoted_local=True, strict=True
+                ).normalized
             except EmailNotValidError as exc:
                 problems.append(("emailAddress", f"not a valid email address: {exc}"))
         state = raw.get("subscriptionState") or "Subscribed"
@@ -140,7 +143,7 @@ class ContactSync:
                 problems.append((name, "not a profile field of this list (names resolve through its field groups)"))
                 continue
             text = "true" if value is True else "false" if value is False else str(value)
-            problem = _check_value(field, text)
+            problem = text_problem(text) or _check_value(field, text)
             if problem:
                 problems.append((name, problem))
                 continue

@@ -5,8 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from listrak_kit.imports.pipeline import Chunk, ChunkLimits, DataImports, serialize
+from listrak_kit.imports.pipeline import Chunk, ChunkLimits, DataImports, serialize_checked
 from listrak_kit.imports.records import ENTITIES, complete, validate_record
+
+MAX_LISTED_PROBLEMS = 500  # the answer must stay far below Lambda's 6 MB response limit
+MAX_KEY_CHARS = 100
 
 
 @dataclass
@@ -15,7 +18,20 @@ class DirectOutcome:
     received: int
     accepted: int = 0
     rejected: list[dict[str, Any]] = field(default_factory=list)
+    rejectedRecords: int = 0
+    problemsNotListed: int = 0
     chunks: int = 0
+
+    def reject(self, index: int, key_field: str | None, key: Any, problems: list[tuple[str, str]]) -> None:
+        self.rejectedRecords += 1
+        for field_name, reason in problems:
+            if len(self.rejected) >= MAX_LISTED_PROBLEMS:
+                self.problemsNotListed += 1
+                continue
+            entry: dict[str, Any] = {"index": index, "field": field_name[:MAX_KEY_CHARS], "reason": reason}
+            if key_field:
+                entry[key_field] = key[:MAX_KEY_CHARS] if isinstance(key, str) else None
+            self.rejected.append(entry)
 
 
 class DirectImporter:
@@ -29,17 +45,16 @@ class DirectImporter:
         chunk = Chunk(index=0)
         for index, raw in enumerate(records):
             if not isinstance(raw, dict):
-                outcome.rejected.append({"index": index, "field": "(record)", "reason": "must be an object"})
+                outcome.reject(index, None, None, [("(record)", "must be an object")])
                 continue
             record, problems = validate_record(entity, complete(entity, raw))
-            if record is None:
-                key = raw.get(spec.key_field)
-                outcome.rejected.extend(
-                    {"index": index, spec.key_field: key if isinstance(key, str) else None, "field": f, "reason": r}
-                    for f, r in problems
-                )
+            serialized = None
+            if record is not None:
+                serialized, problem = serialize_checked(record)
+                problems = [problem] if serialized is None else []
+            if serialized is None:
+                outcome.reject(index, spec.key_field, raw.get(spec.key_field), problems)
                 continue
-            serialized = serialize(record)
             full = len(chunk.body) >= self.limits.max_records
             if chunk.body and (full or chunk.size + len(serialized.encode("utf-8")) + 1 > self.limits.max_bytes):
                 self._send(spec.route, chunk, outcome)

@@ -300,7 +300,10 @@ class ImportPipeline:
         else:
             record, problems = validate_record(entity, complete(entity, raw.data))
             if record is not None:
-                return serialize(record)
+                serialized, problem = serialize_checked(record)
+                if serialized is not None:
+                    return serialized
+                problems = [problem]
         key = raw.data.get(key_field) if raw.data else None
         for field_name, reason in problems:
             rejects.write(
@@ -401,5 +404,11 @@ class ImportPipeline:
         return manifest_key
 
 
-def serialize(record: Any) -> str:
-    return json.dumps(record.to_listrak(), separators=(",", ":"), ensure_ascii=False)
+def serialize_checked(record: Any) -> tuple[str | None, tuple[str, str]]:
+    """The record as compact JSON, or why it cannot be sent (text that is not valid Unicode)."""
+    serialized = json.dumps(record.to_listrak(), separators=(",", ":"), ensure_ascii=False)
+    try:
+        serialized.encode("utf-8")
+    except UnicodeEncodeError:
+        return None, ("(record)", "holds text that is not valid Unicode (a lone surrogate)")
+    return serialized, ("", "")

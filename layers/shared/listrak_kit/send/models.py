@@ -24,11 +24,12 @@ INT32_MAX = 2_147_483_647
 
 
 def _email(value: str) -> str:
-    # email-validator implements the RFCs (quoted local parts, IDNA domains...); DNS checks are off.
+    # email-validator implements the RFCs (quoted local parts, IDNA domains, the 64-character local part);
+    # DNS checks are off.
     from email_validator import EmailNotValidError, validate_email
 
     try:
-        return validate_email(value, check_deliverability=False).normalized
+        return validate_email(value, check_deliverability=False, allow_quoted_local=True, strict=True).normalized
     except EmailNotValidError as exc:
         raise ValueError(f"not a valid email address: {exc}") from None
 
@@ -39,10 +40,32 @@ def _reference(value: str) -> str:
     return value
 
 
+MAX_VALUE_CHARS = 100_000  # one profile field value; far above any Listrak field's maxLength
+
+
+def text_problem(value: str) -> str | None:
+    """Why a string cannot be sent to Listrak as it is, or None."""
+    if len(value) > MAX_VALUE_CHARS:
+        return f"at most {MAX_VALUE_CHARS} characters (got {len(value)})"
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return "is not valid Unicode text (it holds a lone surrogate)"
+    return None
+
+
 def _scalar(value: Any) -> Any:
-    if isinstance(value, (str, int, float, bool)) and value is not None:
-        return value
-    raise ValueError("must be a string, a number or a boolean")
+    if not isinstance(value, (str, int, float, bool)):
+        raise ValueError("must be a string, a number or a boolean")
+    if isinstance(value, str) and (problem := text_problem(value)):
+        raise ValueError(problem)
+    return value
+
+
+def _text(value: str) -> str:
+    if problem := text_problem(value):
+        raise ValueError(problem)
+    return value
 
 
 EmailAddress = Annotated[StrictStr, Field(max_length=254), AfterValidator(_email)]
@@ -59,7 +82,7 @@ class SegmentationFieldValue(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     segmentationFieldId: Id
-    value: Annotated[StrictStr, Field(max_length=100_000)]
+    value: Annotated[StrictStr, AfterValidator(_text)]
 
 
 class SendRequest(BaseModel):

@@ -16,7 +16,14 @@ from listrak_kit.listrak.email_api import EmailApi
 from listrak_kit.listrak.errors import ListrakOutcomeUnknown
 from listrak_kit.masking import email_fingerprint, mask_email
 from listrak_kit.observability import logger
-from listrak_kit.send.models import RESEND_WINDOW_SECONDS, PreparedSend, SendRecord, SendRequest, SendResult
+from listrak_kit.send.models import (
+    REFERENCE,
+    RESEND_WINDOW_SECONDS,
+    PreparedSend,
+    SendRecord,
+    SendRequest,
+    SendResult,
+)
 
 
 class SendRecords(Protocol):
@@ -68,6 +75,10 @@ class SendService:
         problems: list[FieldProblem] = []
         if request.reference and idempotency_key and request.reference != idempotency_key:
             problems.append(FieldProblem("reference", "differs from the Idempotency-Key header"))
+        elif idempotency_key is not None and not REFERENCE.match(idempotency_key):
+            problems.append(
+                FieldProblem("Idempotency-Key", "must be 1 to 200 printable ASCII characters without spaces")
+            )
         reference = request.reference or idempotency_key or f"auto-{uuid.uuid4()}"
 
         values: list[dict[str, Any]] = []
