@@ -21,7 +21,7 @@ def measure() -> dict:
             for file in files:
                 archive.write(file, file.relative_to(artifact))
         sizes[artifact.name] = {
-            "unzipped_mib": round(sum(f.stat().st_size for f in files) / 2**20, 2),
-            "zipped_mib": round(len(buffer.getvalue()) / 2**20, 2),
+            "unzipped_kib": round(sum(f.stat().st_size for f in files) / 1024, 1),
+            "zipped_kib": round(len(buffer.getvalue()) / 1024, 1),
         }
     return sizes
