@@ -72,7 +72,8 @@ def table(results: dict) -> str:
     )
     for name, size in results["package_sizes"].items():
         rows.append(
-            f"| package `{name}` | {size['zipped_mib']} MiB zipped, {size['unzipped_mib']} MiB unzipped | - | - | - |"
+            f"| package `{name}` | {size['zipped_kib']:,} KiB zipped, {size['unzipped_kib']:,} KiB unzipped "
+            "| - | - | - |"
         )
     return "\n".join(rows)
 
@@ -81,7 +82,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--update-readme", action="store_true")
     parser.add_argument("--orders", type=int, nargs="*", default=list(imports.SIZES))
+    parser.add_argument("--from-results", action="store_true", help="render bench/results/latest.json again")
     args = parser.parse_args(argv)
+    if args.from_results:
+        return publish(json.loads(RESULTS.read_text()), update_readme=args.update_readme)
 
     from local_stack.stack import LocalStack
 
@@ -106,10 +110,14 @@ def main(argv: list[str] | None = None) -> int:
 
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+    return publish(results, update_readme=args.update_readme)
+
+
+def publish(results: dict, *, update_readme: bool) -> int:
     rendered = table(results)
     print()
     print(rendered)
-    if args.update_readme:
+    if update_readme:
         info = results["machine"]
         block = (
             f"{START}\nMeasured {results['date']} on {info['cpu']}, {info['cores']} cores, {info['memory']}, "
