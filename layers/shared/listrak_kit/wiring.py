@@ -45,25 +45,40 @@ def token_provider(
     )
 
 
-def email_api(settings: EmailSettings) -> EmailApi:
+def authorized(
+    settings: ListrakSettings, *, integration: str, credentials_secret: str, cache_secret: str, base_url: str
+) -> AuthorizedListrak:
+    """One integration's client: its own HTTP session and its own fleet-wide token."""
     http = listrak_http(settings)
     tokens = token_provider(
-        integration="email",
+        integration=integration,
         settings=settings,
         http=http,
-        credentials_secret=settings.LISTRAK_EMAIL_CREDENTIALS_SECRET,
-        cache_secret=settings.LISTRAK_EMAIL_TOKEN_CACHE_SECRET,
+        credentials_secret=credentials_secret,
+        cache_secret=cache_secret,
     )
-    return EmailApi(AuthorizedListrak(http, tokens, settings.LISTRAK_EMAIL_API_URL))
+    return AuthorizedListrak(http, tokens, base_url)
+
+
+def email_api(settings: EmailSettings) -> EmailApi:
+    return EmailApi(
+        authorized(
+            settings,
+            integration="email",
+            credentials_secret=settings.LISTRAK_EMAIL_CREDENTIALS_SECRET,
+            cache_secret=settings.LISTRAK_EMAIL_TOKEN_CACHE_SECRET,
+            base_url=settings.LISTRAK_EMAIL_API_URL,
+        )
+    )
 
 
 def data_api(settings: DataSettings) -> DataApi:
-    http = listrak_http(settings)
-    tokens = token_provider(
-        integration="data",
-        settings=settings,
-        http=http,
-        credentials_secret=settings.LISTRAK_DATA_CREDENTIALS_SECRET,
-        cache_secret=settings.LISTRAK_DATA_TOKEN_CACHE_SECRET,
+    return DataApi(
+        authorized(
+            settings,
+            integration="data",
+            credentials_secret=settings.LISTRAK_DATA_CREDENTIALS_SECRET,
+            cache_secret=settings.LISTRAK_DATA_TOKEN_CACHE_SECRET,
+            base_url=settings.LISTRAK_DATA_API_URL,
+        )
     )
-    return DataApi(AuthorizedListrak(http, tokens, settings.LISTRAK_DATA_API_URL))

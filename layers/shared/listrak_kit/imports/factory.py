@@ -9,9 +9,8 @@ from listrak_kit.imports.contacts import ContactsConfig, ContactSync
 from listrak_kit.imports.direct import DirectImporter
 from listrak_kit.imports.ledger import DynamoImportLedger
 from listrak_kit.imports.pipeline import ChunkLimits, ImportPipeline
-from listrak_kit.listrak.email_api import AuthorizedListrak
 from listrak_kit.settings import DataSettings, ImportSettings
-from listrak_kit.wiring import count, data_api, listrak_http, token_provider
+from listrak_kit.wiring import authorized, count, data_api
 
 
 def contact_sync(settings: ImportSettings) -> ContactSync | None:
@@ -19,16 +18,14 @@ def contact_sync(settings: ImportSettings) -> ContactSync | None:
         return None
     if not (settings.LISTRAK_EMAIL_CREDENTIALS_SECRET and settings.LISTRAK_EMAIL_TOKEN_CACHE_SECRET):
         raise ConfigurationError("contacts imports need the Email integration's secrets (LISTRAK_EMAIL_..._SECRET)")
-    http = listrak_http(settings)
-    tokens = token_provider(
-        integration="email",
-        settings=settings,
-        http=http,
-        credentials_secret=settings.LISTRAK_EMAIL_CREDENTIALS_SECRET,
-        cache_secret=settings.LISTRAK_EMAIL_TOKEN_CACHE_SECRET,
-    )
     return ContactSync(
-        AuthorizedListrak(http, tokens, settings.LISTRAK_EMAIL_API_URL),
+        authorized(
+            settings,
+            integration="email",
+            credentials_secret=settings.LISTRAK_EMAIL_CREDENTIALS_SECRET,
+            cache_secret=settings.LISTRAK_EMAIL_TOKEN_CACHE_SECRET,
+            base_url=settings.LISTRAK_EMAIL_API_URL,
+        ),
         ContactsConfig(
             list_id=settings.CONTACTS_LIST_ID,
             list_name=settings.CONTACTS_LIST_NAME,
