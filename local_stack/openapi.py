@@ -13,20 +13,16 @@ shared exception handlers (listrak_kit/api.py) give.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import copy
-import importlib.util
 import json
-import os
 import sys
 import tomllib
-from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 from local_stack import ROOT, TEMPLATE
-from local_stack.template import FunctionSpec, Template
+from local_stack.template import FunctionSpec, Template, patched_environ
 
 OUTPUT = ROOT / "openapi.json"
 TITLE = "listrak-sam"
@@ -234,32 +230,10 @@ def api_functions(template: Template) -> dict[str, tuple[FunctionSpec, set[tuple
     return found
 
 
-@contextlib.contextmanager
-def _import_env() -> Iterator[None]:
-    saved = {name: os.environ.get(name) for name in IMPORT_ENV}
-    for name, value in IMPORT_ENV.items():
-        os.environ.setdefault(name, value)
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-
-
 def load_module(spec: FunctionSpec) -> ModuleType:
     """The handler's module, imported by file path as Lambda (and the local stack) would."""
-    name = f"openapi_{spec.logical_id}"
-    module_spec = importlib.util.spec_from_file_location(name, spec.module_path)
-    if module_spec is None or module_spec.loader is None:
-        raise ImportError(f"cannot load {spec.module_path}")
-    module = importlib.util.module_from_spec(module_spec)
-    sys.modules[name] = module  # as a normal import would, so postponed type hints resolve
-    with _import_env():
-        module_spec.loader.exec_module(module)
-    return module
+    with patched_environ(IMPORT_ENV, keep_existing=True):
+        return spec.import_module(f"openapi_{spec.logical_id}")
 
 
 def _resolver(module: ModuleType, spec: FunctionSpec) -> Any:

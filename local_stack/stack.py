@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import importlib.util
 import io
 import json
 import logging
@@ -34,7 +33,7 @@ from botocore.exceptions import ClientError
 
 from local_stack import ROOT, TEMPLATE
 from local_stack.listrak_sandbox import ListrakSandbox
-from local_stack.template import FunctionSpec, Template
+from local_stack.template import FunctionSpec, Template, patched_environ
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
@@ -318,30 +317,14 @@ class LocalStack:
         env.update(self.env_overrides)
         return env
 
-    @contextlib.contextmanager
-    def function_env(self, logical_id: str) -> Iterator[None]:
-        env = self.environment_for(logical_id)
-        saved = {k: os.environ.get(k) for k in env}
-        os.environ.update(env)
-        try:
-            yield
-        finally:
-            for name, value in saved.items():
-                if value is None:
-                    os.environ.pop(name, None)
-                else:
-                    os.environ[name] = value
+    def function_env(self, logical_id: str) -> contextlib.AbstractContextManager[None]:
+        return patched_environ(self.environment_for(logical_id))
 
     def _handler(self, logical_id: str) -> Any:
         spec = self.functions[logical_id]
         module = self._modules.get(logical_id)
         if module is None:
-            module_spec = importlib.util.spec_from_file_location(f"lambda_{logical_id}", spec.module_path)
-            assert module_spec is not None and module_spec.loader is not None
-            module = importlib.util.module_from_spec(module_spec)
-            sys.modules[module_spec.name] = module  # as a normal import would, so type hints resolve
-            module_spec.loader.exec_module(module)
-            self._modules[logical_id] = module
+            module = self._modules[logical_id] = spec.import_module(f"lambda_{logical_id}")
         return getattr(module, spec.function_name)
 
     def invoke(self, logical_id: str, event: dict[str, Any]) -> Any:

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
+import importlib.util
+import os
 import re
+import sys
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from cfnlint.decode import cfn_yaml
@@ -29,6 +35,33 @@ class FunctionSpec:
     @property
     def function_name(self) -> str:
         return self.handler.rsplit(".", 1)[1]
+
+    def import_module(self, name: str) -> ModuleType:
+        """The handler's module, imported by file path as Lambda would (registered, so type hints resolve)."""
+        module_spec = importlib.util.spec_from_file_location(name, self.module_path)
+        if module_spec is None or module_spec.loader is None:
+            raise ImportError(f"cannot load {self.module_path}")
+        module = importlib.util.module_from_spec(module_spec)
+        sys.modules[name] = module
+        module_spec.loader.exec_module(module)
+        return module
+
+
+@contextlib.contextmanager
+def patched_environ(values: Mapping[str, str], *, keep_existing: bool = False) -> Iterator[None]:
+    """Sets environment variables for the duration, then puts back exactly what was there."""
+    saved = {name: os.environ.get(name) for name in values}
+    for name, value in values.items():
+        if not (keep_existing and name in os.environ):
+            os.environ[name] = value
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 @dataclass
