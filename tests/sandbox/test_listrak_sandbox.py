@@ -66,12 +66,6 @@ def sandbox(make_sandbox) -> ListrakSandbox:
     return make_sandbox()
 
 
-@pytest.fixture
-def http():
-    with requests.Session() as session:
-        yield session
-
-
 # -- helpers ---------------------------------------------------------------------------------------
 
 

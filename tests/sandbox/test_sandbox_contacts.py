@@ -79,12 +79,6 @@ def token(sandbox) -> str:
     return sandbox.issue_token("Email")
 
 
-@pytest.fixture
-def http():
-    with requests.Session() as session:
-        yield session
-
-
 # -- helpers ---------------------------------------------------------------------------------------
 
 

@@ -162,8 +162,8 @@ class ContactSync:
         file_name: str,
         resume: dict[str, Any] | None,
         time_left: Callable[[], float] | None,
-    ) -> dict[str, Any] | None:
-        """Sends one chunk of rows; returns what the ledger records, or None when the import must be polled later."""
+    ) -> dict[str, Any]:
+        """Sends one chunk of rows; returns what the ledger records (`pending: True` while Listrak still imports)."""
         if len(rows) <= self.config.per_contact_max or self.config.resubscribe:
             return self._one_by_one(rows)
         return self._bulk(rows, chunk=chunk, file_name=file_name, resume=resume, time_left=time_left)
@@ -202,7 +202,7 @@ class ContactSync:
         file_name: str,
         resume: dict[str, Any] | None,
         time_left: Callable[[], float] | None,
-    ) -> dict[str, Any] | None:
+    ) -> dict[str, Any]:
         list_id = self.list_id()
         submitted = dict((resume or {}).get("imports") or {})
         for kind, subset in (
