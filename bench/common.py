@@ -12,11 +12,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 LAYER = ROOT / "layers" / "shared"
 HANDLERS = {
-    "send (API)": ROOT / "functions" / "send" / "api.py",
+    "send (API)": ROOT / "functions" / "send" / "rest.py",
     "send (events)": ROOT / "functions" / "send" / "events.py",
-    "resend": ROOT / "functions" / "resend" / "app.py",
-    "import": ROOT / "functions" / "imports" / "app.py",
-    "import (API)": ROOT / "functions" / "imports" / "api.py",
+    "resend": ROOT / "functions" / "resend" / "rest.py",
+    "import": ROOT / "functions" / "imports" / "events.py",
+    "import (API)": ROOT / "functions" / "imports" / "rest.py",
 }
 
 

@@ -71,7 +71,7 @@ def measure(stack) -> dict:
                             sys.executable,
                             "-m",
                             "bench.token_worker",
-                            str(ROOT / "functions/send/api.py"),
+                            str(ROOT / "functions/send/rest.py"),
                             str(LAYER),
                             str(SENDS_EACH),
                             str(Path(folder) / f"ready-{n}"),

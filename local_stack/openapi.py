@@ -136,7 +136,7 @@ IDEMPOTENCY_KEY = {
 
 def _request_string_rules() -> dict[str, dict[str, str]]:
     """What the request models' validators enforce on strings, which pydantic cannot put in a JSON schema."""
-    from listrak_kit.send.models import REFERENCE
+    from listrak_kit.core.fields import REFERENCE
 
     return {
         "emailAddress": {"format": "email"},

@@ -110,8 +110,8 @@ def seed_expired_send(stack: LocalStack) -> str:
     """A send older than Listrak's 30 days, so the samples can show a resend being refused."""
     from listrak_kit.aws.send_records import DynamoSendRecords
     from listrak_kit.clock import to_iso
+    from listrak_kit.core.send_record import RESEND_WINDOW_SECONDS, SendRecord
     from listrak_kit.masking import email_fingerprint, mask_email
-    from listrak_kit.send.models import RESEND_WINDOW_SECONDS, SendRecord
 
     sent_at = time.time() - EXPIRED_DAYS * 86400
     DynamoSendRecords(stack.refs["Table"]).put(

@@ -10,8 +10,8 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
 
-from listrak_kit.catalog.event_mapping import request_from_event
 from listrak_kit.observability import logger, metrics
+from listrak_kit.send.event_mapping import request_from_event
 from listrak_kit.send.factory import send_service
 from listrak_kit.settings import SendSettings, load_settings
 

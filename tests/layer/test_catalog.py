@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from listrak_kit.catalog.event_mapping import request_from_event
 from listrak_kit.catalog.item_block import render_items
 from listrak_kit.catalog.model import ItemBlock, load_catalog
 from listrak_kit.errors import ConfigurationError, InvalidRequest, UnknownMessage
+from listrak_kit.send.event_mapping import request_from_event
 
 SAMPLE = Path(__file__).resolve().parents[2] / "functions" / "send" / "catalog.toml"
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 import pytest
 
 from listrak_kit.clock import from_iso
+from listrak_kit.core.send_record import SendRecord
 from listrak_kit.errors import Conflict, Gone, NotFound
 from listrak_kit.listrak.email_api import SendReceipt
 from listrak_kit.listrak.errors import ListrakNotFound
 from listrak_kit.masking import email_fingerprint
 from listrak_kit.resend.service import ResendService
-from listrak_kit.send.models import SendRecord
 
 SENT_AT = "2026-11-01T12:00:00Z"
 DAY = 86400

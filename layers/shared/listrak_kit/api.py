@@ -18,6 +18,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyPe
 from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
 from botocore.exceptions import BotoCoreError, ClientError
 
+from listrak_kit.core.problems import field_name, problem_message
 from listrak_kit.errors import ConfigurationError, Conflict, Gone, InvalidRequest, NotFound, UnknownMessage
 from listrak_kit.listrak.errors import (
     ListrakInvalidCredentials,
@@ -27,7 +28,11 @@ from listrak_kit.listrak.errors import (
     ListrakUnavailable,
 )
 from listrak_kit.observability import logger
-from listrak_kit.send.validation import field_name, problem_message
+
+
+def write_status(status: str, replayed: bool) -> int:
+    """A send's or resend's HTTP status: 504 when Listrak's answer never came, 200 for a replay, 201 when new."""
+    return 504 if status == "unknown" else 200 if replayed else 201
 
 
 def json_response(status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> Response:

@@ -6,8 +6,9 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from listrak_kit.aws.secrets import SecretsManagerCredentials, SecretsManagerTokenCache
 from listrak_kit.aws.table import DynamoRefreshLock
+from listrak_kit.listrak.authorized import AuthorizedListrak
 from listrak_kit.listrak.data_api import DataApi
-from listrak_kit.listrak.email_api import AuthorizedListrak, EmailApi
+from listrak_kit.listrak.email_api import EmailApi
 from listrak_kit.listrak.http import ListrakHttp, RetryPolicy, Timeouts
 from listrak_kit.listrak.tokens import TokenMinter, TokenPolicy, TokenProvider
 from listrak_kit.observability import logger, metrics

@@ -11,7 +11,7 @@ from typing import Any
 from listrak_kit.aws.clients import aws_client
 from listrak_kit.aws.table import KEY, TTL_ATTRIBUTE, from_attribute, to_attribute
 from listrak_kit.clock import from_iso
-from listrak_kit.send.models import ResendEntry, SendRecord
+from listrak_kit.core.send_record import ResendEntry, SendRecord
 
 RESEND_KEY_INDEX = "byResendKey"
 

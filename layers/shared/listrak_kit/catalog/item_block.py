@@ -10,8 +10,8 @@ import html
 from typing import Any
 
 from listrak_kit.catalog.model import PLACEHOLDER, ItemBlock
+from listrak_kit.core.fields import as_text, text_problem
 from listrak_kit.errors import FieldProblem, InvalidRequest
-from listrak_kit.send.models import text_problem
 
 SCALARS = (str, int, float, bool)
 
@@ -31,13 +31,7 @@ def render_items(block: ItemBlock, items: list[dict[str, Any]], *, field_prefix:
             elif isinstance(item[slot], str) and (problem := text_problem(item[slot])):
                 problems.append(FieldProblem(f"{field_prefix}[{index}].{slot}", problem))
         if not problems:
-            rendered.append(PLACEHOLDER.sub(lambda m, it=item: html.escape(_text(it[m.group(1)])), block.template))
+            rendered.append(PLACEHOLDER.sub(lambda m, it=item: html.escape(as_text(it[m.group(1)])), block.template))
     if problems:
         raise InvalidRequest(problems)
     return html.escape("".join(rendered))
-
-
-def _text(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)

@@ -10,12 +10,13 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, model_validator
 
+from listrak_kit.core.fields import INT32_MAX, MESSAGE_NAME
 from listrak_kit.errors import ConfigurationError
 
 PLACEHOLDER = re.compile(r"\{([^{}\s][^{}]*)\}")
 Name = Annotated[str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")]
 Path_ = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_$-]+(\.[A-Za-z0-9_$-]+)*$")]
-Id = Annotated[int, Field(gt=0, le=2_147_483_647)]
+Id = Annotated[int, Field(gt=0, le=INT32_MAX)]
 
 
 class ItemBlock(BaseModel):
@@ -80,7 +81,7 @@ class MessageSpec(BaseModel):
 class Catalog(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    messages: dict[Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")], MessageSpec]
+    messages: dict[Annotated[str, StringConstraints(pattern=MESSAGE_NAME)], MessageSpec]
 
     @model_validator(mode="after")
     def _unique_triggers(self) -> Catalog:

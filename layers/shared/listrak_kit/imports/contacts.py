@@ -17,10 +17,10 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from listrak_kit.core.fields import as_text, normalized_email, text_problem
 from listrak_kit.errors import ConfigurationError
-from listrak_kit.listrak.email_api import AuthorizedListrak
+from listrak_kit.listrak.contacts_api import ContactsApi
 from listrak_kit.listrak.errors import ListrakRejected
-from listrak_kit.send.models import text_problem
 
 RESERVED = ("emailAddress", "subscriptionState")
 STATES = ("Subscribed", "Unsubscribed")
@@ -48,13 +48,13 @@ class ContactsConfig:
 class ContactSync:
     def __init__(
         self,
-        listrak: AuthorizedListrak,
+        api: ContactsApi,
         config: ContactsConfig,
         *,
         sleep: Callable[[float], None] = time.sleep,
         now: Callable[[], float] = time.monotonic,
     ):
-        self._listrak = listrak
+        self._api = api
         self.config = config
         self._sleep = sleep
         self._now = now
@@ -68,7 +68,7 @@ class ContactSync:
         if self._list_id is None:
             if not self.config.list_name:
                 raise ConfigurationError("set CONTACTS_LIST_ID or CONTACTS_LIST_NAME for contacts imports")
-            lists = self._get("/v1/List", "list lookup")
+            lists = self._api.lists()
             wanted = self.config.list_name.casefold()
             matches = [item["listId"] for item in lists if str(item.get("listName", "")).casefold() == wanted]
             if len(matches) != 1:
@@ -85,10 +85,9 @@ class ContactSync:
             list_id = self.list_id()
             by_name: dict[str, ProfileField] = {}
             ambiguous: set[str] = set()
-            for group in self._get(f"/v1/List/{list_id}/SegmentationFieldGroup", "profile field groups"):
+            for group in self._api.field_groups(list_id):
                 group_id, group_name = group["segmentationFieldGroupId"], str(group["segmentationFieldGroupName"])
-                path = f"/v1/List/{list_id}/SegmentationFieldGroup/{group_id}/SegmentationField"
-                for item in self._get(path, "profile fields"):
+                for item in self._api.fields(list_id, group_id):
                     field = ProfileField(
                         id=int(item["segmentationFieldId"]),
                         name=str(item["segmentationFieldName"]),
@@ -105,28 +104,19 @@ class ContactSync:
             self._fields, self._fields_at = by_name, self._now()
         return self._fields
 
-    def _get(self, path: str, what: str) -> list[dict[str, Any]]:
-        answer = self._listrak.call("GET", path, replay_safe=True, what=what)
-        data = answer.body.get("data") if isinstance(answer.body, dict) else None
-        return [item for item in data or [] if isinstance(item, dict)]
-
     # -- validation ------------------------------------------------------------------------------------
 
     def validate(self, raw: dict[str, Any]) -> tuple[dict[str, Any] | None, list[tuple[str, str]]]:
         """A row -> {"emailAddress", "subscriptionState", "values": [{segmentationFieldId, value}]} or problems."""
-        from email_validator import EmailNotValidError, validate_email
-
         problems: list[tuple[str, str]] = []
         email = raw.get("emailAddress")
         if not isinstance(email, str) or not email.strip():
             problems.append(("emailAddress", "required"))
         else:
             try:
-                email = validate_email(
-                    email.strip(), check_deliverability=False, allow_quoted_local=True, strict=True
-                ).normalized
-            except EmailNotValidError as exc:
-                problems.append(("emailAddress", f"not a valid email address: {exc}"))
+                email = normalized_email(email.strip())
+            except ValueError as exc:
+                problems.append(("emailAddress", str(exc)))
         state = raw.get("subscriptionState") or "Subscribed"
         if state not in STATES:
             problems.append(("subscriptionState", "must be Subscribed or Unsubscribed"))
@@ -142,7 +132,7 @@ class ContactSync:
             if field is None:
                 problems.append((name, "not a profile field of this list (names resolve through its field groups)"))
                 continue
-            text = "true" if value is True else "false" if value is False else str(value)
+            text = as_text(value)
             problem = text_problem(text) or _check_value(field, text)
             if problem:
                 problems.append((name, problem))
@@ -171,7 +161,6 @@ class ContactSync:
     def _one_by_one(self, rows: list[dict[str, Any]]) -> dict[str, Any]:
         list_id = self.list_id()
         counts = {"upserted": 0, "keptUnsubscribed": 0}
-        params = {"overrideUnsubscribe": "true"} if self.config.resubscribe else None
         for row in rows:
             body = {
                 "emailAddress": row["emailAddress"],
@@ -179,14 +168,7 @@ class ContactSync:
                 "segmentationFieldValues": row["values"],
             }
             try:
-                self._listrak.call(
-                    "POST",
-                    f"/v1/List/{list_id}/Contact",
-                    json=body,
-                    params=params,
-                    replay_safe=True,
-                    what="contact upsert",
-                )
+                self._api.upsert_contact(list_id, body, override_unsubscribe=self.config.resubscribe)
                 counts["upserted"] += 1
             except ListrakRejected as exc:
                 if exc.code != "ERROR_UNSUBSCRIBED_EMAIL_ADDRESS":
@@ -247,20 +229,13 @@ class ContactSync:
             "triggerJourney": False,
             "includeUnsubscribed": False,
         }
-        answer = self._listrak.call(
-            "POST", f"/v1/List/{list_id}/ListImport", json=body, replay_safe=False, what="list import"
-        )
-        return str(answer.body.get("resourceId")) if isinstance(answer.body, dict) else ""
+        return self._api.start_list_import(list_id, body)
 
     def _await(self, list_id: int, import_id: str, time_left: Callable[[], float] | None) -> dict[str, Any] | None:
-        base = f"/v1/List/{list_id}/ListImport/{import_id}"
         while True:
-            answer = self._listrak.call("GET", f"{base}/Status", replay_safe=True, what="list import status")
-            data = answer.body.get("data") if isinstance(answer.body, dict) else {}
-            status = str((data or {}).get("status") or "")
+            status = self._api.list_import_status(list_id, import_id)
             if status.lower() in ("completed", "complete", "finished", "done"):
-                summary = self._listrak.call("GET", f"{base}/Summary", replay_safe=True, what="list import summary")
-                return dict(summary.body.get("data") or {}) if isinstance(summary.body, dict) else {}
+                return self._api.list_import_summary(list_id, import_id)
             if status.lower() in ("failed", "error", "cancelled", "canceled"):
                 raise ListrakRejected(f"Listrak's list import {import_id} ended {status}", code="LIST_IMPORT_FAILED")
             if time_left is not None and time_left() < 60:

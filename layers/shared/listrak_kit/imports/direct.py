@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from listrak_kit.imports.pipeline import Chunk, ChunkLimits, DataImports, serialize_checked
+from listrak_kit.imports.chunks import Chunk, ChunkLimits, DataImports, serialize_checked
 from listrak_kit.imports.records import ENTITIES, complete, validate_record
 
 MAX_LISTED_PROBLEMS = 500  # the answer must stay far below Lambda's 6 MB response limit

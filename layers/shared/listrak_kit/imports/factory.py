@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from listrak_kit.aws.import_ledger import DynamoImportLedger
 from listrak_kit.aws.objects import S3Objects
 from listrak_kit.aws.queue import SqsTasks
 from listrak_kit.errors import ConfigurationError
+from listrak_kit.imports.chunks import ChunkLimits
 from listrak_kit.imports.contacts import ContactsConfig, ContactSync
 from listrak_kit.imports.direct import DirectImporter
-from listrak_kit.imports.ledger import DynamoImportLedger
-from listrak_kit.imports.pipeline import ChunkLimits, ImportPipeline
+from listrak_kit.imports.pipeline import ImportPipeline
+from listrak_kit.listrak.contacts_api import ContactsApi
 from listrak_kit.settings import DataSettings, ImportSettings
 from listrak_kit.wiring import authorized, count, data_api
 
@@ -19,12 +21,14 @@ def contact_sync(settings: ImportSettings) -> ContactSync | None:
     if not (settings.LISTRAK_EMAIL_CREDENTIALS_SECRET and settings.LISTRAK_EMAIL_TOKEN_CACHE_SECRET):
         raise ConfigurationError("contacts imports need the Email integration's secrets (LISTRAK_EMAIL_..._SECRET)")
     return ContactSync(
-        authorized(
-            settings,
-            integration="email",
-            credentials_secret=settings.LISTRAK_EMAIL_CREDENTIALS_SECRET,
-            cache_secret=settings.LISTRAK_EMAIL_TOKEN_CACHE_SECRET,
-            base_url=settings.LISTRAK_EMAIL_API_URL,
+        ContactsApi(
+            authorized(
+                settings,
+                integration="email",
+                credentials_secret=settings.LISTRAK_EMAIL_CREDENTIALS_SECRET,
+                cache_secret=settings.LISTRAK_EMAIL_TOKEN_CACHE_SECRET,
+                base_url=settings.LISTRAK_EMAIL_API_URL,
+            )
         ),
         ContactsConfig(
             list_id=settings.CONTACTS_LIST_ID,

@@ -9,20 +9,20 @@ to a rejects file, and the valid ones are still imported.
 
 from __future__ import annotations
 
-import csv
 import json
 import os
 import tempfile
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel
 
+from listrak_kit.aws.import_ledger import DynamoImportLedger, PartState
 from listrak_kit.aws.objects import ObjectInfo, S3Objects, SourceGone
+from listrak_kit.imports.chunks import Chunk, ChunkLimits, DataImports, serialize_checked
 from listrak_kit.imports.contacts import ContactSync
-from listrak_kit.imports.ledger import DynamoImportLedger, PartState
 from listrak_kit.imports.records import ENTITIES, complete, validate_record
 from listrak_kit.imports.sources import (
     ENTITY_PREFIXES,
@@ -31,6 +31,7 @@ from listrak_kit.imports.sources import (
     OrderItemsIndex,
     RawRecord,
     classify,
+    csv_header,
     csv_records,
     items_key_for,
     jsonl_records,
@@ -40,12 +41,6 @@ from listrak_kit.imports.sources import (
 from listrak_kit.observability import logger
 
 ContinueMargin = 90.0  # seconds left in the invocation below which a part hands over to a fresh one
-
-
-@dataclass(frozen=True)
-class ChunkLimits:
-    max_records: int = 1000
-    max_bytes: int = 5_000_000
 
 
 class PartTask(BaseModel):
@@ -62,10 +57,6 @@ class PartTask(BaseModel):
     itemsKey: str | None = None
 
 
-class DataImports(Protocol):
-    def import_records(self, route: str, body: bytes) -> str | None: ...
-
-
 class Tasks(Protocol):
     def send(self, task: dict[str, Any]) -> None: ...
 
@@ -80,20 +71,6 @@ class PartOutcome:
     chunks_skipped: int = 0
     file_done: bool = False
     manifest_key: str | None = None
-
-
-@dataclass
-class Chunk:
-    index: int
-    body: list[str] = field(default_factory=list)
-    size: int = 2  # the array's brackets
-
-    def add(self, serialized: str) -> None:
-        self.size += len(serialized.encode("utf-8")) + (1 if self.body else 0)
-        self.body.append(serialized)
-
-    def payload(self) -> bytes:
-        return ("[" + ",".join(self.body) + "]").encode("utf-8")
 
 
 class ImportPipeline:
@@ -160,8 +137,7 @@ class ImportPipeline:
 
     def _has_items_column(self, info: ObjectInfo, gzipped: bool) -> bool:
         with text_stream(self._objects.open(info.key, etag=info.etag), gzipped=gzipped) as text:
-            header = next(csv.reader([text.readline()]), [])
-        return "items" in [h.strip() for h in header]
+            return "items" in csv_header(text)
 
     def _split(self, info: ObjectInfo, entity: str, fmt: str, gzipped: bool, items_key: str | None) -> list[PartTask]:
         base = {"key": info.key, "etag": info.etag, "entity": entity, "format": fmt, "gzipped": gzipped}
@@ -402,13 +378,3 @@ class ImportPipeline:
         self._ledger.finish_file(task.key, task.etag, manifest_key)
         logger.info("import done", extra={"key": task.key, "accepted": totals.accepted, "rejected": totals.rejected})
         return manifest_key
-
-
-def serialize_checked(record: Any) -> tuple[str | None, tuple[str, str]]:
-    """The record as compact JSON, or why it cannot be sent (text that is not valid Unicode)."""
-    serialized = json.dumps(record.to_listrak(), separators=(",", ":"), ensure_ascii=False)
-    try:
-        serialized.encode("utf-8")
-    except UnicodeEncodeError:
-        return None, ("(record)", "holds text that is not valid Unicode (a lone surrogate)")
-    return serialized, ("", "")

@@ -44,6 +44,9 @@ from typing import Annotated, Any, Literal, get_args
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 from pydantic_core import ErrorDetails, PydanticCustomError
 
+from listrak_kit.core.fields import INT32_MAX, INT32_MIN
+from listrak_kit.core.problems import field_name
+
 __all__ = [
     "DISCOUNT_TYPES",
     "ENTITIES",
@@ -69,9 +72,6 @@ __all__ = [
     "Social",
     "validate_record",
 ]
-
-INT32_MIN = -(2**31)
-INT32_MAX = 2**31 - 1
 
 OrderStatus = Literal[
     "NotSet",
@@ -510,15 +510,8 @@ def validate_record(entity: str, raw: dict[str, Any]) -> tuple[ListrakRecord | N
     except ValidationError as exc:
         problems: dict[str, str] = {}
         for error in exc.errors(include_url=False):
-            problems.setdefault(_path(error["loc"]), _reason(error, model))
+            problems.setdefault(field_name(error["loc"], "(record)"), _reason(error, model))
         return None, list(problems.items())
-
-
-def _path(loc: tuple[int | str, ...]) -> str:
-    path = ""
-    for part in loc:
-        path += f"[{part}]" if isinstance(part, int) else f".{part}" if path else str(part)
-    return path or "(record)"
 
 
 def _reason(error: ErrorDetails, model: type[ListrakRecord]) -> str:

@@ -14,7 +14,7 @@ import sqlite3
 import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any, BinaryIO, Literal
+from typing import Any, BinaryIO, Literal, TextIO
 
 Format = Literal["jsonl", "csv"]
 ENTITY_PREFIXES = ("customers/", "orders/", "products/", "reviews/", "rating-summaries/", "contacts/")
@@ -101,6 +101,11 @@ def jsonl_records(text: Iterable[str], *, first_line: int = 1) -> Iterator[RawRe
             yield RawRecord(number, None, ("(line)", "must be a JSON object"))
             continue
         yield RawRecord(number, data)
+
+
+def csv_header(text: TextIO) -> list[str]:
+    """A CSV file's column names, read from its first line alone (the rest of the stream is left unread)."""
+    return [h.strip() for h in next(csv.reader([text.readline()]), [])]
 
 
 def csv_records(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from listrak_kit.listrak.email_api import AuthorizedListrak
+from listrak_kit.listrak.authorized import AuthorizedListrak
 from listrak_kit.listrak.errors import ListrakNotFound, ListrakRejected
 
 # Listrak answers a body over 250 MB with a 404; chunks are kept far below it.

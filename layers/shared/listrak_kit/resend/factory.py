@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from listrak_kit.aws.send_records import DynamoSendRecords
+from listrak_kit.core.send_record import RESEND_WINDOW_SECONDS
 from listrak_kit.idempotency import Once
 from listrak_kit.resend.service import ResendService
-from listrak_kit.send.models import RESEND_WINDOW_SECONDS
 from listrak_kit.settings import ResendSettings
 from listrak_kit.wiring import email_api
 

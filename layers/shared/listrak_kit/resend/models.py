@@ -7,7 +7,8 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, StrictStr
 
-from listrak_kit.send.models import EmailAddress, Id, Reference, ResendEntry
+from listrak_kit.core.fields import EmailAddress, Id, Reference
+from listrak_kit.core.send_record import ResendEntry
 
 
 def _uuid(value: str) -> str:

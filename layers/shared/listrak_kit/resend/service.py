@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from listrak_kit.clock import Clock, SystemClock, from_iso, to_iso
+from listrak_kit.core.send_record import RESEND_WINDOW_SECONDS, ResendEntry, SendRecord
 from listrak_kit.errors import Conflict, Gone, NotFound
 from listrak_kit.idempotency import REPLAY_MARKER
 from listrak_kit.listrak.email_api import EmailApi
@@ -13,7 +14,6 @@ from listrak_kit.listrak.errors import ListrakNotFound, ListrakOutcomeUnknown
 from listrak_kit.masking import email_fingerprint, mask_email
 from listrak_kit.observability import logger
 from listrak_kit.resend.models import MessageView, PreparedResend, ResendByKeyBody, ResendResult
-from listrak_kit.send.models import RESEND_WINDOW_SECONDS, ResendEntry, SendRecord
 
 # Activity rows are matched around the recorded send time: we record sentAt just before Listrak does.
 ACTIVITY_BEFORE_SECONDS = 600

@@ -6,8 +6,8 @@ from pathlib import Path
 
 from listrak_kit.aws.send_records import DynamoSendRecords
 from listrak_kit.catalog.model import load_catalog
+from listrak_kit.core.send_record import RESEND_WINDOW_SECONDS
 from listrak_kit.idempotency import Once
-from listrak_kit.send.models import RESEND_WINDOW_SECONDS
 from listrak_kit.send.service import SendService
 from listrak_kit.settings import SendSettings
 from listrak_kit.wiring import count, email_api

@@ -10,20 +10,15 @@ from typing import Any, Protocol
 from listrak_kit.catalog.item_block import render_items
 from listrak_kit.catalog.model import Catalog
 from listrak_kit.clock import Clock, SystemClock, to_iso
+from listrak_kit.core.fields import REFERENCE, as_text
+from listrak_kit.core.send_record import RESEND_WINDOW_SECONDS, SendRecord
 from listrak_kit.errors import FieldProblem, InvalidRequest, UnknownMessage
 from listrak_kit.idempotency import REPLAY_MARKER
 from listrak_kit.listrak.email_api import EmailApi
 from listrak_kit.listrak.errors import ListrakOutcomeUnknown
 from listrak_kit.masking import email_fingerprint, mask_email
 from listrak_kit.observability import logger
-from listrak_kit.send.models import (
-    REFERENCE,
-    RESEND_WINDOW_SECONDS,
-    PreparedSend,
-    SendRecord,
-    SendRequest,
-    SendResult,
-)
+from listrak_kit.send.models import PreparedSend, SendRequest, SendResult
 
 
 class SendRecords(Protocol):
@@ -93,7 +88,7 @@ class SendService:
                 elif spec.items is not None and name == spec.items.field:
                     problems.append(FieldProblem(f"fields.{name}", "is filled from items; send items instead"))
                 else:
-                    values.append({"segmentationFieldId": spec.fields[name], "value": _text(value)})
+                    values.append({"segmentationFieldId": spec.fields[name], "value": as_text(value)})
             if request.items:
                 if spec.items is None:
                     problems.append(FieldProblem("items", f"message {request.message} has no item block"))
@@ -184,9 +179,3 @@ class SendService:
             },
         )
         return result.model_dump()
-
-
-def _text(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)

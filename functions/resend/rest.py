@@ -9,7 +9,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 from aws_lambda_powertools.logging import correlation_paths
 
-from listrak_kit.api import json_response, rest_api
+from listrak_kit.api import json_response, rest_api, write_status
 from listrak_kit.observability import logger, metrics
 from listrak_kit.resend.factory import resend_service
 from listrak_kit.resend.models import Reference, ResendBody, ResendByKeyBody
@@ -35,14 +35,14 @@ def resend_message(
     result, replayed = resender.resend(
         reference, email_address=body.emailAddress if body else None, idempotency_key=_idempotency_key()
     )
-    return json_response(504 if result.status == "unknown" else 200 if replayed else 201, result.model_dump())
+    return json_response(write_status(result.status, replayed), result.model_dump())
 
 
 @app.post("/resends")
 def resend_by_key(body: Annotated[ResendByKeyBody, Body()]) -> Response[dict]:
     resender, _ = service()
     result, replayed = resender.resend_by_key(body, idempotency_key=_idempotency_key())
-    return json_response(504 if result.status == "unknown" else 200 if replayed else 201, result.model_dump())
+    return json_response(write_status(result.status, replayed), result.model_dump())
 
 
 @app.get("/messages/<reference>")

@@ -10,7 +10,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.logging import correlation_paths
 
-from listrak_kit.api import json_response, rest_api
+from listrak_kit.api import json_response, rest_api, write_status
 from listrak_kit.observability import logger, metrics
 from listrak_kit.send.factory import send_service
 from listrak_kit.send.models import SendRequest
@@ -33,8 +33,7 @@ def post_message(request: Annotated[SendRequest, Body()]) -> Response[dict]:
     if outcome.result.status == "unknown":
         # Listrak got the request but its answer never came: the email may be out. It is not sent again.
         body["detail"] = "Listrak did not answer in time; the email may have been sent and will not be repeated"
-        return json_response(504, body)
-    return json_response(200 if outcome.replayed else 201, body)
+    return json_response(write_status(outcome.result.status, outcome.replayed), body)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

@@ -7,9 +7,9 @@ from typing import Any
 from pydantic import ValidationError
 
 from listrak_kit.catalog.model import Catalog
+from listrak_kit.core.problems import problems_from
 from listrak_kit.errors import FieldProblem, InvalidRequest, UnknownMessage
 from listrak_kit.send.models import SendRequest
-from listrak_kit.send.validation import problems_from
 
 _MISSING = object()
 

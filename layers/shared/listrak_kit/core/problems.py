@@ -10,14 +10,15 @@ from pydantic import ValidationError
 from listrak_kit.errors import FieldProblem
 
 
-def field_name(loc: Sequence[Any]) -> str:
+def field_name(loc: Sequence[Any], whole: str = "(body)") -> str:
+    """A pydantic location as the caller wrote it: `items[0].sku`; `whole` names the value as a whole."""
     name = ""
     for part in loc:
         if isinstance(part, int):
             name += f"[{part}]"
         else:
             name += f".{part}" if name else str(part)
-    return name or "(body)"
+    return name or whole
 
 
 def problem_message(error: Mapping[str, Any]) -> str:

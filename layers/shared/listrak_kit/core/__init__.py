@@ -1,0 +1,1 @@
+"""The kernel every feature builds on: field types, problem formatting and the persisted send record."""

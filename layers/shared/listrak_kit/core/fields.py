@@ -1,0 +1,75 @@
+"""Field types and text rules shared by every path: what a valid address, reference, ID and value are."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BeforeValidator, Field, StrictInt, StrictStr, WithJsonSchema
+
+INT32_MIN = -(2**31)
+INT32_MAX = 2**31 - 1
+MESSAGE_NAME = r"^[a-z0-9][a-z0-9-]{0,63}$"
+REFERENCE = re.compile(r"^[\x21-\x7e]{1,200}$")  # printable ASCII, no spaces: safe in URLs and keys
+MAX_VALUE_CHARS = 100_000  # one profile field value; far above any Listrak field's maxLength
+
+
+def normalized_email(value: str) -> str:
+    """The address as email-validator normalises it; ValueError says why it is not one."""
+    # email-validator implements the RFCs (quoted local parts, IDNA domains, the 64-character local part);
+    # DNS checks are off.
+    from email_validator import EmailNotValidError, validate_email
+
+    try:
+        return validate_email(value, check_deliverability=False, allow_quoted_local=True, strict=True).normalized
+    except EmailNotValidError as exc:
+        raise ValueError(f"not a valid email address: {exc}") from None
+
+
+def text_problem(value: str) -> str | None:
+    """Why a string cannot be sent to Listrak as it is, or None."""
+    if len(value) > MAX_VALUE_CHARS:
+        return f"at most {MAX_VALUE_CHARS} characters (got {len(value)})"
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return "is not valid Unicode text (it holds a lone surrogate)"
+    return None
+
+
+def as_text(value: Any) -> str:
+    """A scalar as Listrak reads it in a text field: booleans as true/false."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _reference(value: str) -> str:
+    if not REFERENCE.match(value):
+        raise ValueError("must be 1 to 200 printable ASCII characters without spaces")
+    return value
+
+
+def _scalar(value: Any) -> Any:
+    if not isinstance(value, (str, int, float, bool)):
+        raise ValueError("must be a string, a number or a boolean")
+    if isinstance(value, str) and (problem := text_problem(value)):
+        raise ValueError(problem)
+    return value
+
+
+def _text(value: str) -> str:
+    if problem := text_problem(value):
+        raise ValueError(problem)
+    return value
+
+
+EmailAddress = Annotated[StrictStr, Field(max_length=254), AfterValidator(normalized_email)]
+Reference = Annotated[StrictStr, AfterValidator(_reference)]
+Text = Annotated[StrictStr, AfterValidator(_text)]
+FieldValue = Annotated[
+    Any,
+    BeforeValidator(_scalar),
+    WithJsonSchema({"anyOf": [{"type": "string"}, {"type": "number"}, {"type": "boolean"}]}),
+]
+Id = Annotated[StrictInt, Field(gt=0, le=INT32_MAX)]

@@ -1,0 +1,41 @@
+"""Chunks of serialized records, as the Data Import API takes them; shared by file imports and direct loads."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+
+@dataclass(frozen=True)
+class ChunkLimits:
+    max_records: int = 1000
+    max_bytes: int = 5_000_000
+
+
+class DataImports(Protocol):
+    def import_records(self, route: str, body: bytes) -> str | None: ...
+
+
+@dataclass
+class Chunk:
+    index: int
+    body: list[str] = field(default_factory=list)
+    size: int = 2  # the array's brackets
+
+    def add(self, serialized: str) -> None:
+        self.size += len(serialized.encode("utf-8")) + (1 if self.body else 0)
+        self.body.append(serialized)
+
+    def payload(self) -> bytes:
+        return ("[" + ",".join(self.body) + "]").encode("utf-8")
+
+
+def serialize_checked(record: Any) -> tuple[str | None, tuple[str, str]]:
+    """The record as compact JSON, or why it cannot be sent (text that is not valid Unicode)."""
+    serialized = json.dumps(record.to_listrak(), separators=(",", ":"), ensure_ascii=False)
+    try:
+        serialized.encode("utf-8")
+    except UnicodeEncodeError:
+        return None, ("(record)", "holds text that is not valid Unicode (a lone surrogate)")
+    return serialized, ("", "")
