@@ -28,8 +28,8 @@ def main() -> int:
     sys.path.insert(0, os.environ["BENCH_LAYER"])
     import boto3
 
-    from listrak_kit.imports.factory import import_pipeline
     from listrak_kit.imports.pipeline import PartTask
+    from listrak_kit.services import import_pipeline
     from listrak_kit.settings import ImportSettings, load_settings
 
     settings = load_settings(ImportSettings)

@@ -31,9 +31,9 @@ def main(argv: list[str] | None = None) -> int:
 
     os.environ["POWERTOOLS_LOG_LEVEL"] = "WARNING"  # the progress bar and the summary say what happened
     with LocalStack() as stack:
-        from listrak_kit.imports.factory import import_pipeline
         from listrak_kit.imports.pipeline import PartTask
         from listrak_kit.imports.sources import classify, items_key_for
+        from listrak_kit.services import import_pipeline
         from listrak_kit.settings import ImportSettings, load_settings
 
         key = f"{args.entity}/{args.file.name}"

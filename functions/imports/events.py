@@ -8,9 +8,9 @@ from typing import Any
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-from listrak_kit.imports.factory import import_pipeline
 from listrak_kit.imports.pipeline import PartTask
 from listrak_kit.observability import logger, metrics
+from listrak_kit.services import import_pipeline
 from listrak_kit.settings import ImportSettings, load_settings
 
 processor = BatchProcessor(event_type=EventType.SQS)

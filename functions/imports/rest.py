@@ -11,8 +11,8 @@ from aws_lambda_powertools.logging import correlation_paths
 from pydantic import BaseModel, ConfigDict, Field
 
 from listrak_kit.api import json_response, rest_api
-from listrak_kit.imports.factory import direct_importer
 from listrak_kit.observability import logger, metrics
+from listrak_kit.services import direct_importer
 from listrak_kit.settings import DataSettings, load_settings
 
 app = rest_api()

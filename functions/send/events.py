@@ -12,7 +12,7 @@ from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
 
 from listrak_kit.observability import logger, metrics
 from listrak_kit.send.event_mapping import request_from_event
-from listrak_kit.send.factory import send_service
+from listrak_kit.services import send_path
 from listrak_kit.settings import SendSettings, load_settings
 
 CATALOG = Path(__file__).with_name("catalog.toml")
@@ -23,8 +23,8 @@ class StorefrontEvent(EventBridgeModel):
 
 
 @cache
-def service():
-    return send_service(load_settings(SendSettings), default_catalog=CATALOG)
+def path():
+    return send_path(load_settings(SendSettings), default_catalog=CATALOG)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.EVENT_BRIDGE)
@@ -32,8 +32,8 @@ def service():
 @event_parser(model=StorefrontEvent)
 def lambda_handler(event: StorefrontEvent, context) -> dict:
     # Any exception fails the invocation: Lambda retries it, then parks it in the dead-letter queue.
-    sender, idempotency = service()
-    idempotency.register_lambda_context(context)
+    path().begin(context)
+    sender = path().service
     request = request_from_event(sender.catalog, detail_type=event.detail_type, detail=event.detail, event_id=event.id)
     outcome = sender.send(request)
     return {

@@ -12,8 +12,8 @@ from aws_lambda_powertools.logging import correlation_paths
 
 from listrak_kit.api import json_response, rest_api, write_status
 from listrak_kit.observability import logger, metrics
-from listrak_kit.send.factory import send_service
 from listrak_kit.send.models import SendRequest
+from listrak_kit.services import send_path
 from listrak_kit.settings import SendSettings, load_settings
 
 CATALOG = Path(__file__).with_name("catalog.toml")
@@ -21,14 +21,13 @@ app = rest_api()
 
 
 @cache
-def service():
-    return send_service(load_settings(SendSettings), default_catalog=CATALOG)
+def path():
+    return send_path(load_settings(SendSettings), default_catalog=CATALOG)
 
 
 @app.post("/messages")
 def post_message(request: Annotated[SendRequest, Body()]) -> Response[dict]:
-    sender, _ = service()
-    outcome = sender.send(request, idempotency_key=app.current_event.headers.get("idempotency-key"))
+    outcome = path().service.send(request, idempotency_key=app.current_event.headers.get("idempotency-key"))
     body = outcome.result.model_dump()
     if outcome.result.status == "unknown":
         # Listrak got the request but its answer never came: the email may be out. It is not sent again.
@@ -39,5 +38,5 @@ def post_message(request: Annotated[SendRequest, Body()]) -> Response[dict]:
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
 @metrics.log_metrics(capture_cold_start_metric=True)
 def lambda_handler(event: dict, context) -> dict:
-    service()[1].register_lambda_context(context)
+    path().begin(context)
     return app.resolve(event, context)

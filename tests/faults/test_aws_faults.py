@@ -122,8 +122,8 @@ def test_a_storefront_event_during_a_dynamodb_outage_is_parked_then_sends_once(s
 
 
 def _planned(stack, key: str, body: bytes):
-    from listrak_kit.imports.factory import import_pipeline
     from listrak_kit.imports.pipeline import PartTask
+    from listrak_kit.services import import_pipeline
     from listrak_kit.settings import ImportSettings, load_settings
 
     stack.client("s3").put_object(Bucket=stack.refs["ImportBucket"], Key=key, Body=body)

@@ -7,9 +7,9 @@ import json
 
 import pytest
 
-from listrak_kit.imports.factory import import_pipeline
 from listrak_kit.imports.pipeline import PartTask
 from listrak_kit.listrak.errors import ListrakUnavailable
+from listrak_kit.services import import_pipeline
 from listrak_kit.settings import ImportSettings, load_settings
 from tests.conftest import api_event
 

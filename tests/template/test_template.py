@@ -105,7 +105,7 @@ def test_send_functions_touch_only_the_email_secrets_and_their_own_table_keys(te
 
 def test_the_key_prefixes_iam_allows_are_the_ones_the_code_writes():
     from listrak_kit.aws.send_records import DynamoSendRecords
-    from listrak_kit.send.factory import SEND_KEY_PREFIX
+    from listrak_kit.services import SEND_KEY_PREFIX
 
     assert DynamoSendRecords.item_id("x").startswith("send#")
     assert SEND_KEY_PREFIX == "listrak-send"

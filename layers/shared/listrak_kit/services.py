@@ -1,0 +1,251 @@
+"""The composition root: every service a function runs is built here, from that function's settings.
+
+The Listrak clients, token providers and AWS adapters every path shares are imported at the top. Each path's own
+modules (the send service and catalog, the resend service, the import pipeline) are imported inside its builder,
+so that a function loads only the path it runs: the import function never loads the send models, and the send
+functions never load the import record rules.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+
+from listrak_kit.aws.secrets import SecretsManagerCredentials, SecretsManagerTokenCache
+from listrak_kit.aws.table import DynamoRefreshLock
+from listrak_kit.listrak.authorized import AuthorizedListrak
+from listrak_kit.listrak.http import ListrakHttp, RetryPolicy, Timeouts
+from listrak_kit.listrak.tokens import TokenMinter, TokenPolicy, TokenProvider
+from listrak_kit.observability import logger, metrics
+from listrak_kit.settings import (
+    DataSettings,
+    EmailSettings,
+    ImportSettings,
+    ListrakSettings,
+    ResendSettings,
+    SendSettings,
+)
+
+if TYPE_CHECKING:
+    from listrak_kit.idempotency import Once
+    from listrak_kit.imports.contacts import ContactSync
+    from listrak_kit.imports.direct import DirectImporter
+    from listrak_kit.imports.pipeline import ImportPipeline
+    from listrak_kit.listrak.data_api import DataApi
+    from listrak_kit.listrak.email_api import EmailApi
+    from listrak_kit.resend.service import ResendService
+    from listrak_kit.send.service import SendService
+
+SEND_KEY_PREFIX = "listrak-send"
+RESEND_KEY_PREFIX = "listrak-resend"
+
+
+def count(name: str, value: float = 1) -> None:
+    metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
+
+
+# -- Listrak clients -------------------------------------------------------------------------------------------
+
+
+def listrak_http(settings: ListrakSettings) -> ListrakHttp:
+    return ListrakHttp(
+        timeouts=Timeouts(connect=settings.LISTRAK_CONNECT_TIMEOUT, read=settings.LISTRAK_READ_TIMEOUT),
+        retry=RetryPolicy(
+            max_attempts=settings.LISTRAK_MAX_ATTEMPTS, retry_budget_seconds=settings.LISTRAK_RETRY_BUDGET_SECONDS
+        ),
+    )
+
+
+def token_provider(
+    *, integration: str, settings: ListrakSettings, http: ListrakHttp, credentials_secret: str, cache_secret: str
+) -> TokenProvider:
+    def on_event(name: str) -> None:
+        count(name)
+        logger.info("token cache", extra={"integration": integration, "event": name})
+
+    return TokenProvider(
+        integration=integration,
+        credentials=SecretsManagerCredentials(credentials_secret),
+        cache=SecretsManagerTokenCache(cache_secret),
+        lock=DynamoRefreshLock(settings.TABLE_NAME, f"token#{integration}"),
+        minter=TokenMinter(http, settings.LISTRAK_AUTH_URL),
+        policy=TokenPolicy(refresh_ahead_seconds=settings.TOKEN_REFRESH_AHEAD_SECONDS),
+        on_event=on_event,
+    )
+
+
+def authorized(
+    settings: ListrakSettings, *, integration: str, credentials_secret: str, cache_secret: str, base_url: str
+) -> AuthorizedListrak:
+    """One integration's client: its own HTTP session and its own fleet-wide token."""
+    http = listrak_http(settings)
+    tokens = token_provider(
+        integration=integration,
+        settings=settings,
+        http=http,
+        credentials_secret=credentials_secret,
+        cache_secret=cache_secret,
+    )
+    return AuthorizedListrak(http, tokens, base_url)
+
+
+def email_client(settings: EmailSettings | ImportSettings) -> AuthorizedListrak:
+    """The Email integration's client, for the transactional calls and the contacts calls alike."""
+    return authorized(
+        settings,
+        integration="email",
+        credentials_secret=settings.LISTRAK_EMAIL_CREDENTIALS_SECRET,
+        cache_secret=settings.LISTRAK_EMAIL_TOKEN_CACHE_SECRET,
+        base_url=settings.LISTRAK_EMAIL_API_URL,
+    )
+
+
+def email_api(settings: EmailSettings) -> EmailApi:
+    from listrak_kit.listrak.email_api import EmailApi
+
+    return EmailApi(email_client(settings))
+
+
+def data_api(settings: DataSettings) -> DataApi:
+    from listrak_kit.listrak.data_api import DataApi
+
+    return DataApi(
+        authorized(
+            settings,
+            integration="data",
+            credentials_secret=settings.LISTRAK_DATA_CREDENTIALS_SECRET,
+            cache_secret=settings.LISTRAK_DATA_TOKEN_CACHE_SECRET,
+            base_url=settings.LISTRAK_DATA_API_URL,
+        )
+    )
+
+
+# -- the send and resend paths ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SendPath:
+    service: SendService
+    once: Once
+
+    def begin(self, context: Any) -> None:
+        """Once per invocation: an in-progress send is given up when this invocation's time runs out."""
+        self.once.register_lambda_context(context)
+
+
+@dataclass(frozen=True)
+class ResendPath:
+    service: ResendService
+    once: Once
+
+    def begin(self, context: Any) -> None:
+        """Once per invocation: an in-progress resend is given up when this invocation's time runs out."""
+        self.once.register_lambda_context(context)
+
+
+def send_path(settings: SendSettings, *, default_catalog: Path) -> SendPath:
+    from listrak_kit.aws.send_records import DynamoSendRecords
+    from listrak_kit.catalog.model import load_catalog
+    from listrak_kit.core.send_record import RESEND_WINDOW_SECONDS
+    from listrak_kit.idempotency import Once
+    from listrak_kit.send.service import SendService
+
+    # One email per reference, for as long as Listrak could resend it.
+    once = Once(
+        settings.TABLE_NAME,
+        key_prefix=SEND_KEY_PREFIX,
+        key_path="reference",
+        payload_paths="[listId, transactionalMessageId, emailAddress, segmentationFieldValues]",
+        expires_after_seconds=RESEND_WINDOW_SECONDS,
+        require_key=True,
+        noun="send",
+    )
+    service = SendService(
+        catalog=load_catalog(settings.CATALOG_PATH or default_catalog),
+        email_api=email_api(settings),
+        records=DynamoSendRecords(settings.TABLE_NAME),
+        once=once,
+        count=count,
+    )
+    return SendPath(service, once)
+
+
+def resend_path(settings: ResendSettings) -> ResendPath:
+    from listrak_kit.aws.send_records import DynamoSendRecords
+    from listrak_kit.core.send_record import RESEND_WINDOW_SECONDS
+    from listrak_kit.idempotency import Once
+    from listrak_kit.resend.service import ResendService
+
+    # One resend per Idempotency-Key; without a key, every request resends (support may mean it).
+    once = Once(
+        settings.TABLE_NAME,
+        key_prefix=RESEND_KEY_PREFIX,
+        key_path="idempotencyKey",
+        payload_paths="[reference, listId, transactionalMessageId, resendKey, emailAddress]",
+        expires_after_seconds=RESEND_WINDOW_SECONDS,
+        require_key=False,
+        noun="resend",
+    )
+    service = ResendService(
+        email_api=email_api(settings),
+        records=DynamoSendRecords(settings.TABLE_NAME),
+        once=once,
+        activity_page_size=settings.LISTRAK_ACTIVITY_PAGE_SIZE,
+    )
+    return ResendPath(service, once)
+
+
+# -- the import path -------------------------------------------------------------------------------------------
+
+
+def contact_sync(settings: ImportSettings) -> ContactSync | None:
+    from listrak_kit.errors import ConfigurationError
+    from listrak_kit.imports.contacts import ContactsConfig, ContactSync
+    from listrak_kit.listrak.contacts_api import ContactsApi
+
+    if not (settings.CONTACTS_LIST_ID or settings.CONTACTS_LIST_NAME):
+        return None
+    if not (settings.LISTRAK_EMAIL_CREDENTIALS_SECRET and settings.LISTRAK_EMAIL_TOKEN_CACHE_SECRET):
+        raise ConfigurationError("contacts imports need the Email integration's secrets (LISTRAK_EMAIL_..._SECRET)")
+    return ContactSync(
+        ContactsApi(email_client(settings)),
+        ContactsConfig(
+            list_id=settings.CONTACTS_LIST_ID,
+            list_name=settings.CONTACTS_LIST_NAME,
+            resubscribe=settings.CONTACTS_RESUBSCRIBE,
+            per_contact_max=settings.CONTACTS_PER_CONTACT_MAX,
+            poll_seconds=settings.CONTACTS_POLL_SECONDS,
+        ),
+    )
+
+
+def import_pipeline(settings: ImportSettings) -> ImportPipeline:
+    from listrak_kit.aws.import_ledger import DynamoImportLedger
+    from listrak_kit.aws.objects import S3Objects
+    from listrak_kit.aws.queue import SqsTasks
+    from listrak_kit.imports.chunks import ChunkLimits
+    from listrak_kit.imports.pipeline import ImportPipeline
+
+    return ImportPipeline(
+        contacts=contact_sync(settings),
+        objects=S3Objects(settings.IMPORT_BUCKET),
+        data_api=data_api(settings),
+        ledger=DynamoImportLedger(settings.TABLE_NAME),
+        tasks=SqsTasks(settings.IMPORT_QUEUE_URL),
+        limits=ChunkLimits(settings.IMPORT_CHUNK_MAX_RECORDS, settings.IMPORT_CHUNK_MAX_BYTES),
+        part_bytes=settings.IMPORT_PART_BYTES,
+        count=count,
+    )
+
+
+def direct_importer(settings: DataSettings) -> DirectImporter:
+    from listrak_kit.imports.chunks import ChunkLimits
+    from listrak_kit.imports.direct import DirectImporter
+
+    return DirectImporter(
+        data_api=data_api(settings),
+        limits=ChunkLimits(settings.IMPORT_CHUNK_MAX_RECORDS, settings.IMPORT_CHUNK_MAX_BYTES),
+    )
