@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from aws_lambda_powertools.metrics import MetricUnit
 
@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from listrak_kit.resend.service import ResendService
     from listrak_kit.send.service import SendService
 
+S = TypeVar("S")
 SEND_KEY_PREFIX = "listrak-send"
 RESEND_KEY_PREFIX = "listrak-resend"
 
@@ -127,26 +128,18 @@ def data_api(settings: DataSettings) -> DataApi:
 
 
 @dataclass(frozen=True)
-class SendPath:
-    service: SendService
+class OncePath(Generic[S]):
+    """A path's service and the idempotency guard it runs under."""
+
+    service: S
     once: Once
 
     def begin(self, context: Any) -> None:
-        """Once per invocation: an in-progress send is given up when this invocation's time runs out."""
+        """Once per invocation: an in-progress send or resend is given up when this invocation's time runs out."""
         self.once.register_lambda_context(context)
 
 
-@dataclass(frozen=True)
-class ResendPath:
-    service: ResendService
-    once: Once
-
-    def begin(self, context: Any) -> None:
-        """Once per invocation: an in-progress resend is given up when this invocation's time runs out."""
-        self.once.register_lambda_context(context)
-
-
-def send_path(settings: SendSettings, *, default_catalog: Path) -> SendPath:
+def send_path(settings: SendSettings, *, default_catalog: Path) -> OncePath[SendService]:
     from listrak_kit.aws.send_records import DynamoSendRecords
     from listrak_kit.catalog.model import load_catalog
     from listrak_kit.core.send_record import RESEND_WINDOW_SECONDS
@@ -170,10 +163,10 @@ def send_path(settings: SendSettings, *, default_catalog: Path) -> SendPath:
         once=once,
         count=count,
     )
-    return SendPath(service, once)
+    return OncePath(service, once)
 
 
-def resend_path(settings: ResendSettings) -> ResendPath:
+def resend_path(settings: ResendSettings) -> OncePath[ResendService]:
     from listrak_kit.aws.send_records import DynamoSendRecords
     from listrak_kit.core.send_record import RESEND_WINDOW_SECONDS
     from listrak_kit.idempotency import Once
@@ -195,7 +188,7 @@ def resend_path(settings: ResendSettings) -> ResendPath:
         once=once,
         activity_page_size=settings.LISTRAK_ACTIVITY_PAGE_SIZE,
     )
-    return ResendPath(service, once)
+    return OncePath(service, once)
 
 
 # -- the import path -------------------------------------------------------------------------------------------
