@@ -75,3 +75,30 @@ def storefront_event(detail_type: str, detail: dict[str, Any], event_id: str = "
         "resources": [],
         "detail": detail,
     }
+
+
+def placed_order(**detail_overrides: Any) -> dict[str, Any]:
+    """A storefront "Placed Order" event that the catalog maps to the order confirmation."""
+    detail = {
+        "profile": {"email": "jane.doe@example.com", "first_name": "Jane"},
+        "properties": {
+            "OrderId": "1003",
+            "DiscountCode": "WELCOME10",
+            "Items": [{"ProductName": "Shirt", "Quantity": 1, "ItemPrice": 39.0, "ImageURL": "https://x/s.jpg"}],
+        },
+        "value": 39.0,
+        "unique_id": "1003",
+    }
+    detail.update(detail_overrides)
+    return storefront_event("Placed Order", detail, event_id="evt-1003")
+
+
+# A valid Listrak Review record, for the import tests.
+REVIEW = {
+    "provider": "Yotpo",
+    "providerProductID": "A-1",
+    "providerReviewID": "R-1",
+    "title": "Great",
+    "featured": False,
+    "recommended": True,
+}

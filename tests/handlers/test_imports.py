@@ -11,20 +11,13 @@ from listrak_kit.imports.pipeline import PartTask
 from listrak_kit.listrak.errors import ListrakUnavailable
 from listrak_kit.services import import_pipeline
 from listrak_kit.settings import ImportSettings, load_settings
-from tests.conftest import api_event
+from tests.conftest import REVIEW, api_event
 
 VALID = {
     "customers": {"email": "jane@example.com", "firstName": "Jane", "registered": True},
     "orders": {"orderNumber": "1001", "status": "Completed", "orderTotal": 10.5, "items": [{"sku": "A-1"}]},
     "products": {"sku": "A-1", "title": "Shirt", "price": 39.0, "inStock": True},
-    "reviews": {
-        "provider": "Yotpo",
-        "providerProductID": "A-1",
-        "providerReviewID": "R-1",
-        "title": "Great",
-        "featured": False,
-        "recommended": True,
-    },
+    "reviews": REVIEW,
     "rating-summaries": {
         "provider": "Yotpo",
         "providerProductID": "A-1",

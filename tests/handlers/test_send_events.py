@@ -7,24 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import storefront_event
+from tests.conftest import placed_order, storefront_event
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
-
-
-def placed_order(**detail_overrides):
-    detail = {
-        "profile": {"email": "jane.doe@example.com", "first_name": "Jane"},
-        "properties": {
-            "OrderId": "1003",
-            "DiscountCode": "WELCOME10",
-            "Items": [{"ProductName": "Shirt", "Quantity": 1, "ItemPrice": 39.0, "ImageURL": "https://x/s.jpg"}],
-        },
-        "value": 39.0,
-        "unique_id": "1003",
-    }
-    detail.update(detail_overrides)
-    return storefront_event("Placed Order", detail, event_id="evt-1003")
 
 
 def test_a_placed_order_sends_the_order_confirmation_with_mapped_fields(stack, sandbox):

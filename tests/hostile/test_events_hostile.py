@@ -6,23 +6,9 @@ import json
 
 import pytest
 
-from tests.conftest import storefront_event
+from tests.conftest import placed_order
 
 JANE = "jane.doe@example.com"
-
-
-def placed_order(**detail_overrides):
-    detail = {
-        "profile": {"email": "jane.doe@example.com", "first_name": "Jane"},
-        "properties": {
-            "OrderId": "1003",
-            "Items": [{"ProductName": "Shirt", "Quantity": 1, "ItemPrice": 39.0, "ImageURL": "https://x/s.jpg"}],
-        },
-        "value": 39.0,
-        "unique_id": "1003",
-    }
-    detail.update(detail_overrides)
-    return storefront_event("Placed Order", detail, event_id="evt-1003")
 
 
 def without(event, key):

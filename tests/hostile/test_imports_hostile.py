@@ -6,17 +6,10 @@ import json
 
 import pytest
 
+from tests.conftest import REVIEW
 from tests.hostile.helpers import assert_error_body, post_import
 
 LAMBDA_RESPONSE_LIMIT = 6 * 1024 * 1024  # a synchronous Lambda answer larger than this fails the invocation (502)
-REVIEW = {
-    "provider": "Yotpo",
-    "providerProductID": "A-1",
-    "providerReviewID": "R-1",
-    "title": "Great",
-    "featured": False,
-    "recommended": True,
-}
 SCRIPT = "<script>alert(1)</script>"
 
 

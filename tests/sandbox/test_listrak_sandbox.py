@@ -7,63 +7,29 @@ import sys
 import threading
 import time
 import uuid
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 import requests
 
 from local_stack.listrak_sandbox import ListrakSandbox
+from tests.sandbox.conftest import START, UNAUTHORIZED
 
 EMAIL_CLIENT = ("email-client", "email-secret")
 DATA_CLIENT = ("data-client", "data-secret")
 LIST_ID = 1001
 MESSAGE_ID = 2001
-START = datetime(2026, 11, 22, 15, 0, tzinfo=UTC).timestamp()
-UNAUTHORIZED = {
-    "status": 401,
-    "error": "ERROR_UNAUTHORIZED",
-    "message": "Authorization was denied for this request.",
-}
 
 
-class FakeClock:
-    def __init__(self, now: float = START):
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
+def _seed(sandbox: ListrakSandbox) -> None:
+    sandbox.add_client(*EMAIL_CLIENT, "Email")
+    sandbox.add_client(*DATA_CLIENT, "Data")
+    sandbox.add_transactional_message(LIST_ID, MESSAGE_ID)
 
 
 @pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-def make_sandbox(clock):
-    started: list[ListrakSandbox] = []
-
-    def make(**options) -> ListrakSandbox:
-        options.setdefault("clock", clock)
-        sandbox = ListrakSandbox(**options).start()
-        sandbox.add_client(*EMAIL_CLIENT, "Email")
-        sandbox.add_client(*DATA_CLIENT, "Data")
-        sandbox.add_transactional_message(LIST_ID, MESSAGE_ID)
-        started.append(sandbox)
-        return sandbox
-
-    yield make
-    for sandbox in started:
-        sandbox.stop()
-
-
-@pytest.fixture
-def sandbox(make_sandbox) -> ListrakSandbox:
-    return make_sandbox()
+def make_sandbox(start_sandbox):
+    return lambda **options: start_sandbox(_seed, **options)
 
 
 # -- helpers ---------------------------------------------------------------------------------------

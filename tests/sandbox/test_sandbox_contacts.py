@@ -5,23 +5,17 @@ from __future__ import annotations
 import base64
 import subprocess
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 import requests
 
 from local_stack.listrak_sandbox import ListrakSandbox
+from tests.sandbox.conftest import UNAUTHORIZED
 
 LIST_ID = 3001
 OTHER_LIST_ID = 3002
 FIRST_NAME, TIER, NOTES = 101, 102, 201
-START = datetime(2026, 11, 22, 15, 0, tzinfo=UTC).timestamp()
-UNAUTHORIZED = {
-    "status": 401,
-    "error": "ERROR_UNAUTHORIZED",
-    "message": "Authorization was denied for this request.",
-}
 ZERO_SUMMARY = {
     "alreadySubscribedCount": 0,
     "alreadyUnsubscribedCount": 0,
@@ -36,42 +30,17 @@ ZERO_SUMMARY = {
 }
 
 
-class FakeClock:
-    def __init__(self, now: float = START):
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
+def _seed(sandbox: ListrakSandbox) -> None:
+    sandbox.add_list(LIST_ID, "Customers")
+    sandbox.add_list(OTHER_LIST_ID, "Transactional")
+    sandbox.add_profile_field(LIST_ID, 10, "Account", FIRST_NAME, "FirstName", max_length=10)
+    sandbox.add_profile_field(LIST_ID, 10, "Account", TIER, "Tier", max_length=5)
+    sandbox.add_profile_field(LIST_ID, 20, "Preferences", NOTES, "Notes", "CommentArea", 20)
 
 
 @pytest.fixture
-def make_sandbox(clock):
-    started: list[ListrakSandbox] = []
-
-    def make(**options) -> ListrakSandbox:
-        options.setdefault("clock", clock)
-        sandbox = ListrakSandbox(**options).start()
-        sandbox.add_list(LIST_ID, "Customers")
-        sandbox.add_list(OTHER_LIST_ID, "Transactional")
-        sandbox.add_profile_field(LIST_ID, 10, "Account", FIRST_NAME, "FirstName", max_length=10)
-        sandbox.add_profile_field(LIST_ID, 10, "Account", TIER, "Tier", max_length=5)
-        sandbox.add_profile_field(LIST_ID, 20, "Preferences", NOTES, "Notes", "CommentArea", 20)
-        started.append(sandbox)
-        return sandbox
-
-    yield make
-    for sandbox in started:
-        sandbox.stop()
-
-
-@pytest.fixture
-def sandbox(make_sandbox) -> ListrakSandbox:
-    return make_sandbox()
+def make_sandbox(start_sandbox):
+    return lambda **options: start_sandbox(_seed, **options)
 
 
 @pytest.fixture
