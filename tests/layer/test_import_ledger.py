@@ -34,3 +34,12 @@ def test_a_part_resumes_after_its_last_sent_chunk_and_totals_add_up(aws):  # noq
     summaries = ledger.part_summaries(KEY, ETAG, 2)
     assert [s["part"] for s in summaries] == [0, 1]
     assert summaries[0]["rejectsKey"] == "results/r"
+
+
+def test_a_count_above_2_to_the_53_survives_the_round_trip(aws):  # noqa: F811
+    ledger = DynamoImportLedger(TABLE)
+    ledger.claim_file(KEY, ETAG, owner="a", entity="customers", parts=1)
+    big = 2**53 + 1  # a float cannot hold it
+    totals = ledger.finish_part(KEY, ETAG, 0, records=big, accepted=big, rejected=0, rejects_key=None)
+    assert totals is not None and (totals.records, totals.accepted) == (big, big)
+    assert ledger.part_summaries(KEY, ETAG, 1)[0]["records"] == big

@@ -5,6 +5,7 @@ One table, partition key `id`, TTL attribute `expiration` (epoch seconds). Item 
 
 from __future__ import annotations
 
+import re
 import time
 from typing import Any
 
@@ -14,6 +15,7 @@ from listrak_kit.aws.clients import aws_client
 
 KEY = "id"
 TTL_ATTRIBUTE = "expiration"
+_INTEGER = re.compile(r"[+-]?\d+")
 
 
 class DynamoRefreshLock:
@@ -73,6 +75,9 @@ def from_attribute(attribute: dict[str, Any]) -> Any:
     if kind == "NULL":
         return None
     if kind == "N":
+        # DynamoDB numbers are decimal strings: an integer stays exact (float loses those above 2**53).
+        if _INTEGER.fullmatch(value):
+            return int(value)
         number = float(value)
         return int(number) if number.is_integer() else number
     if kind == "L":

@@ -40,7 +40,7 @@ from listrak_kit.imports.sources import (
 )
 from listrak_kit.observability import logger
 
-ContinueMargin = 90.0  # seconds left in the invocation below which a part hands over to a fresh one
+CONTINUE_MARGIN_SECONDS = 90.0  # seconds left in the invocation below which a part hands over to a fresh one
 
 
 class PartTask(BaseModel):
@@ -308,7 +308,7 @@ class ImportPipeline:
         if earlier is not None and not earlier.get("pending"):
             outcome.chunks_skipped += 1  # accepted by Listrak on an earlier run: never sent twice
             return True
-        if time_left is not None and time_left() < ContinueMargin:
+        if time_left is not None and time_left() < CONTINUE_MARGIN_SECONDS:
             return self._hand_over(task, chunk)
         if task.entity == "contacts":
             assert self._contacts is not None

@@ -66,26 +66,10 @@ def orders_key_for(items_key: str) -> str:
 
 
 def text_stream(raw: BinaryIO, *, gzipped: bool) -> io.TextIOWrapper:
+    # botocore's StreamingBody and GzipFile are both readable io streams, as BufferedReader needs.
     binary: Any = gzip.GzipFile(fileobj=raw, mode="rb") if gzipped else raw
-    if not hasattr(binary, "readable"):
-        binary = _Readable(binary)
     # utf-8-sig drops a byte-order mark that spreadsheet exports like to add.
     return io.TextIOWrapper(io.BufferedReader(binary, 1 << 20), encoding="utf-8-sig", newline="")
-
-
-class _Readable(io.RawIOBase):
-    """botocore's StreamingBody is file-like but not an io.RawIOBase; this adapts it."""
-
-    def __init__(self, stream: Any):
-        self._stream = stream
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        data = self._stream.read(len(buffer))
-        buffer[: len(data)] = data
-        return len(data)
 
 
 def jsonl_records(text: Iterable[str], *, first_line: int = 1) -> Iterator[RawRecord]:

@@ -129,8 +129,8 @@ class SendService:
         )
 
     def _deliver(self, data: PreparedSend) -> dict[str, Any]:
-        prepared = data
         """Runs at most once per reference. Raising lets a retry deliver; returning records the outcome."""
+        prepared = data
         sent_at = self._clock.now()
         status = "sent"
         resend_key = None
