@@ -18,6 +18,17 @@ UNAUTHORIZED = {
 }
 
 
+def assert_envelope(answer, status: int, error: str, message: str | None = None) -> dict:
+    """A Listrak error answer: its status, and the envelope {status, error, message} Listrak wraps errors in."""
+    assert answer.status_code == status, answer.text
+    body = answer.json()
+    assert set(body) == {"status", "error", "message"}
+    assert body["status"] == status and body["error"] == error
+    if message is not None:
+        assert body["message"] == message
+    return body
+
+
 class FakeClock:
     def __init__(self, now: float = START):
         self.now = now

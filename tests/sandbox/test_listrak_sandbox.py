@@ -13,7 +13,7 @@ import pytest
 import requests
 
 from local_stack.listrak_sandbox import ListrakSandbox
-from tests.sandbox.conftest import START, UNAUTHORIZED
+from tests.sandbox.conftest import START, UNAUTHORIZED, assert_envelope
 
 EMAIL_CLIENT = ("email-client", "email-secret")
 DATA_CLIENT = ("data-client", "data-secret")
@@ -75,16 +75,6 @@ def activity(http, sandbox, access_token, **params):
 def import_data(http, sandbox, access_token, entity="Customer", body=None, **kwargs):
     kwargs.setdefault("json", body if body is not None else [{"email": "ann@example.com"}])
     return http.post(f"{sandbox.data_api_url}/v1/{entity}", headers=bearer(access_token), timeout=5, **kwargs)
-
-
-def assert_envelope(answer, status: int, error: str, message: str | None = None) -> dict:
-    assert answer.status_code == status, answer.text
-    body = answer.json()
-    assert set(body) == {"status", "error", "message"}
-    assert body["status"] == status and body["error"] == error
-    if message is not None:
-        assert body["message"] == message
-    return body
 
 
 # -- tokens ----------------------------------------------------------------------------------------

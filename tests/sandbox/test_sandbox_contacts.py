@@ -11,7 +11,7 @@ import pytest
 import requests
 
 from local_stack.listrak_sandbox import ListrakSandbox
-from tests.sandbox.conftest import UNAUTHORIZED
+from tests.sandbox.conftest import UNAUTHORIZED, assert_envelope
 
 LIST_ID = 3001
 OTHER_LIST_ID = 3002
@@ -123,16 +123,6 @@ def run_import(http, sandbox, token, body) -> dict:
 
 def counts(**nonzero) -> dict:
     return {**ZERO_SUMMARY, **nonzero}
-
-
-def assert_envelope(answer, status: int, error: str, message: str | None = None) -> dict:
-    assert answer.status_code == status, answer.text
-    body = answer.json()
-    assert set(body) == {"status", "error", "message"}
-    assert body["status"] == status and body["error"] == error
-    if message is not None:
-        assert body["message"] == message
-    return body
 
 
 def contact(sandbox, email, list_id=LIST_ID) -> dict | None:
