@@ -208,3 +208,55 @@ def test_everything_that_stores_data_is_encrypted_at_rest(template):
         assert queue["Properties"]["SqsManagedSseEnabled"] is True, name
     assert template.resources["AlarmTopic"]["Properties"]["KmsMasterKeyId"]
     assert template.resources["ImportBucket"]["Properties"]["BucketEncryption"]
+
+
+def test_alarms_reach_the_topic_through_a_key_cloudwatch_may_use(template):
+    # The AWS-managed alias/aws/sns key's policy does not let CloudWatch use it: alarms would publish nowhere.
+    topic = template.resources["AlarmTopic"]["Properties"]
+    assert topic["KmsMasterKeyId"] == {"Ref": "AlarmKey"}
+    key = template.resources["AlarmKey"]
+    assert key["Type"] == "AWS::KMS::Key"
+    assert key["Properties"]["EnableKeyRotation"] is True
+    by_sid = {s["Sid"]: s for s in key["Properties"]["KeyPolicy"]["Statement"]}
+    admin = by_sid["AccountAdministersTheKey"]
+    assert admin["Principal"] == {"AWS": {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"}}
+    assert admin["Action"] == "kms:*"
+    cloudwatch = by_sid["CloudWatchAlarmsPublish"]
+    assert cloudwatch["Effect"] == "Allow"
+    assert cloudwatch["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
+    assert sorted(cloudwatch["Action"]) == ["kms:Decrypt", "kms:GenerateDataKey*"]
+    assert cloudwatch["Condition"]["StringEquals"]["aws:SourceAccount"] == {"Ref": "AWS::AccountId"}
+
+
+def test_the_topic_policy_lets_only_this_accounts_alarms_publish(template):
+    policies = [
+        p["Properties"]
+        for p in template.of_type("AWS::SNS::TopicPolicy").values()
+        if {"Ref": "AlarmTopic"} in p["Properties"]["Topics"]
+    ]
+    assert len(policies) == 1
+    [statement] = policies[0]["PolicyDocument"]["Statement"]
+    assert statement["Effect"] == "Allow"
+    assert statement["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
+    assert statement["Action"] == "sns:Publish"
+    assert statement["Resource"] == {"Ref": "AlarmTopic"}
+    assert statement["Condition"]["StringEquals"]["aws:SourceAccount"] == {"Ref": "AWS::AccountId"}
+    assert statement["Condition"]["ArnLike"]["aws:SourceArn"] == {
+        "Fn::Sub": "arn:${AWS::Partition}:cloudwatch:${AWS::Region}:${AWS::AccountId}:alarm:*"
+    }
+
+
+def test_every_alarm_notifies_the_topic_and_an_alarm_email_subscribes_only_when_set(template):
+    alarms = template.of_type("AWS::CloudWatch::Alarm")
+    assert len(alarms) == 2 + len(template.of_type("AWS::Serverless::Function"))
+    for name, alarm in alarms.items():
+        assert alarm["Properties"]["AlarmActions"] == [{"Ref": "AlarmTopic"}], name
+    [subscription] = template.of_type("AWS::SNS::Subscription").values()
+    assert subscription["Condition"] == "HasAlarmEmail"
+    assert subscription["Properties"] == {
+        "TopicArn": {"Ref": "AlarmTopic"},
+        "Protocol": "email",
+        "Endpoint": {"Ref": "AlarmEmail"},
+    }
+    assert template.body["Conditions"]["HasAlarmEmail"] == {"Fn::Not": [{"Fn::Equals": [{"Ref": "AlarmEmail"}, ""]}]}
+    assert template.body["Parameters"]["AlarmEmail"]["Default"] == ""
