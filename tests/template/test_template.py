@@ -319,3 +319,11 @@ def test_every_checkov_skip_carries_its_reason():
     for check in skips:
         [line] = [line for line in text.splitlines() if line.strip().startswith(f"- {check}")]
         assert re.search(rf"- {check}\s+# \S", line), check
+
+
+def test_every_function_and_the_api_are_traced(template):
+    assert template.body["Globals"]["Function"]["Tracing"] == "Active"
+    for name, props in function_props(template).items():
+        assert props.get("Tracing", "Active") == "Active", name
+    for name, api in template.of_type("AWS::Serverless::Api").items():
+        assert api["Properties"]["TracingEnabled"] is True, name
