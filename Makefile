@@ -9,6 +9,7 @@ VENV := .venv
 SAM_VENV := .venv-sam
 CHECKOV_VENV := .venv-checkov
 PY := $(VENV)/bin/python
+LAYER_SITE := .aws-sam/build/SharedLayer/python
 SAM := $(SAM_VENV)/bin/sam
 export AWS_DEFAULT_REGION ?= us-east-1
 # sam validate and cfn-lint read no credentials, but botocore insists on a region.
@@ -85,8 +86,17 @@ validate: $(VENV)/.installed $(SAM_VENV)/.installed $(CHECKOV_VENV)/.installed #
 .PHONY: build
 build: $(SAM_VENV)/.installed ## sam build (needs python3.13 on PATH, which the venv provides)
 	PATH="$(abspath $(SAM_VENV))/bin:$$PATH" $(SAM) build --template template.yaml
-	@test -f .aws-sam/build/SharedLayer/python/listrak_kit/__init__.py || { echo "layer lacks listrak_kit"; exit 1; }
-	@ls .aws-sam/build/SharedLayer/python/pydantic_core/*aarch64*.so >/dev/null || { echo "layer is not arm64"; exit 1; }
+	@test -f $(LAYER_SITE)/listrak_kit/__init__.py || { echo "layer lacks listrak_kit"; exit 1; }
+	@ls $(LAYER_SITE)/pydantic_core/*aarch64*.so >/dev/null || { echo "layer is not arm64"; exit 1; }
+	@# Every module needs its cpython-313 bytecode: /opt is read-only, so what is missing compiles in every container.
+	@missing=$$(cd $(LAYER_SITE) && find . -name '*.py' -not -path '*/__pycache__/*' \
+		| sed -E 's#^(.*)/([^/]+)\.py$$#\1/__pycache__/\2.cpython-313.pyc#' \
+		| while read -r pyc; do test -f "$$pyc" || echo "$$pyc"; done); \
+	test -z "$$missing" || { echo "layer lacks bytecode:"; echo "$$missing" | head; exit 1; }
+	@# ... as unchecked-hash files (flags word 1), which load without a look at the source's timestamp.
+	@sample=$(LAYER_SITE)/listrak_kit/__pycache__/__init__.cpython-313.pyc; \
+	test "$$(od -An -tu4 -j4 -N4 $$sample | tr -d ' ')" = 1 || { echo "layer bytecode is not unchecked-hash"; exit 1; }
+	@echo "layer: $$(find $(LAYER_SITE) -name '*.py' | wc -l) modules, $$(find $(LAYER_SITE) -name '*.cpython-313.pyc' | wc -l) compiled"
 
 .PHONY: unit
 unit: $(VENV)/.installed ## Every test

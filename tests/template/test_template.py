@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
 
 import pytest
 
@@ -26,8 +27,44 @@ def test_functions_and_layer_run_a_long_supported_python_on_arm64(template):
     assert defaults["Runtime"] == "python3.13"
     assert defaults["Architectures"] == ["arm64"]
     layer = template.resources["SharedLayer"]
-    assert layer["Metadata"] == {"BuildMethod": "python3.13", "BuildArchitecture": "arm64"}
+    assert layer["Metadata"] == {"BuildMethod": "makefile", "BuildArchitecture": "arm64"}
     assert layer["Properties"]["CompatibleRuntimes"] == ["python3.13"]
+    assert layer["Properties"]["CompatibleArchitectures"] == ["arm64"]
+
+
+def test_the_layer_build_installs_arm64_wheels_for_313_and_compiles_unchecked_hash_bytecode(template, tmp_path):
+    # SAM runs `make build-<LogicalId>` in a copy of ContentUri with ARTIFACTS_DIR set; -n shows what would run.
+    content = ROOT / template.resources["SharedLayer"]["Properties"]["ContentUri"]
+    result = subprocess.run(
+        ["make", "-n", "-C", str(content), "build-SharedLayer", f"ARTIFACTS_DIR={tmp_path}"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    joined = re.sub(r"\\\n\s*", " ", result.stdout)
+    commands = [" ".join(line.split()) for line in joined.splitlines() if not line.startswith("make")]
+    [pip] = [c for c in commands if " -m pip install " in c]
+    for flag in (
+        "--platform manylinux2014_aarch64",
+        "--python-version 3.13",
+        "--implementation cp",
+        "--only-binary=:all:",
+    ):
+        assert flag in pip
+    assert f'--target "{tmp_path}/python" -r requirements.txt' in pip
+    assert "--no-compile" in pip  # pip would compile with timestamps; compileall below does it once, by hash
+    [compile_all] = [c for c in commands if " -m compileall " in c]
+    assert compile_all.endswith(f'--invalidation-mode unchecked-hash "{tmp_path}/python"')
+    interpreter = compile_all.split(" -m compileall ")[0].strip()
+    version = subprocess.run(
+        [interpreter, "-c", "import sys; print(sys.version_info[:2])"], capture_output=True, text=True
+    )
+    assert version.stdout.strip() == "(3, 13)", interpreter  # the Lambda runtime's bytecode
+    steps = [
+        next(i for i, c in enumerate(commands) if needle in c)
+        for needle in ("pip install", "cp -R listrak_kit", "compileall")
+    ]
+    assert steps == sorted(steps)
 
 
 def test_every_api_route_needs_an_api_key_and_the_api_has_a_throttled_usage_plan(template):
