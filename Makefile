@@ -111,7 +111,22 @@ bench: $(VENV)/.installed build ## Benchmarks (cold start, warm send, token econ
 
 .PHONY: deploy
 deploy: build ## sam deploy with samconfig.toml (CONFIG_ENV=default|prod)
-	$(SAM) deploy --config-env $${CONFIG_ENV:-default}
+	$(SAM) deploy --config-env $(CONFIG_ENV)
+
+CONFIG_ENV ?= default
+
+.PHONY: sync
+sync: $(SAM_VENV)/.installed ## sam sync --watch: code changes reach the deployed development stack in seconds
+	@test "$(CONFIG_ENV)" != prod || { echo "sam sync bypasses change sets: not for prod"; exit 2; }
+	PATH="$(abspath $(SAM_VENV))/bin:$$PATH" $(SAM) sync --watch --template template.yaml --config-env $(CONFIG_ENV)
+
+.PHONY: logs
+logs: $(SAM_VENV)/.installed ## Tail the deployed stack's logs and traces, or one function's: make logs FN=SendApiFunction
+	$(SAM) logs --config-env $(CONFIG_ENV) $(if $(FN),--name $(FN)) --tail
+
+.PHONY: delete
+delete: $(SAM_VENV)/.installed ## sam delete the deployed stack (asks first; the table and drop bucket are kept)
+	$(SAM) delete --config-env $(CONFIG_ENV)
 
 .PHONY: clean
 clean: ## Remove build output and virtual environments
