@@ -44,3 +44,7 @@ class NotFound(Exception):
 
 class Gone(Exception):
     """It existed, but can no longer be acted on (Listrak's 30-day resend window has closed)."""
+
+
+class NotTriggered(Exception):
+    """A known kind of event (a Shopify webhook, a Klaviyo event) whose topic or metric sends no message."""

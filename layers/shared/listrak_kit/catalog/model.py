@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import re
 import tomllib
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, ValidationError, model_validator
 
 from listrak_kit.core.fields import INT32_MAX, MESSAGE_NAME
 from listrak_kit.errors import ConfigurationError
@@ -39,7 +40,7 @@ class ItemBlock(BaseModel):
 
 
 class EventMapping(BaseModel):
-    """Where a storefront event's `detail` holds the address, fields, items and reference (dotted paths)."""
+    """The simplified trigger: `detailTypes`, and dotted paths into the event's `detail` (profile, properties)."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -48,6 +49,51 @@ class EventMapping(BaseModel):
     reference: Path_ | None = "unique_id"
     items: Path_ | None = None
     fields: dict[Name, Path_] = {}
+
+    def triggers(self) -> list[Trigger]:
+        return [
+            Trigger(
+                detailType=detail_type,
+                emailAddress=self.emailAddress,
+                reference=[self.reference] if self.reference else [],
+                items=self.items,
+                fields=self.fields,
+            )
+            for detail_type in self.detailTypes
+        ]
+
+
+Paths = Annotated[list[Path_], Field(min_length=1)]
+
+
+def _listed(value: object) -> object:
+    return [value] if isinstance(value, str) else value
+
+
+ListedPaths = Annotated[Paths, BeforeValidator(_listed)]
+
+
+class Trigger(BaseModel):
+    """An event that sends this message, as the platform emits it: its detail-type and, optionally, the value at
+    one path of its `detail` (a Shopify topic, a Klaviyo metric name). Every other entry is a dotted path into
+    `detail`, or a list of them (the first one present wins)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    detailType: Annotated[str, StringConstraints(min_length=1)]
+    when: Annotated[dict[Path_, Annotated[str, StringConstraints(min_length=1)]], Field(max_length=1)] = {}
+    emailAddress: ListedPaths
+    # The platform's own id of the event; without one, the EventBridge event id is the key.
+    reference: Annotated[list[Path_], BeforeValidator(_listed)] = []
+    items: Path_ | None = None
+    # Item block slot -> path inside each item (default: the slot's own name), and values for slots an item lacks.
+    itemFields: dict[Name, ListedPaths] = {}
+    itemDefaults: dict[Name, str] = {}
+    fields: dict[Name, ListedPaths] = {}
+
+    @property
+    def condition(self) -> tuple[str, str] | None:
+        return next(iter(self.when.items()), None)
 
 
 class MessageSpec(BaseModel):
@@ -59,6 +105,7 @@ class MessageSpec(BaseModel):
     fields: dict[Name, Id] = {}
     items: ItemBlock | None = None
     event: EventMapping | None = None
+    triggers: list[Trigger] = []
 
     @model_validator(mode="after")
     def _consistent(self) -> MessageSpec:
@@ -69,13 +116,21 @@ class MessageSpec(BaseModel):
             seen[field_id] = name
         if self.items is not None and self.items.field not in self.fields:
             raise ValueError(f"items.field {self.items.field!r} is not one of this message's fields")
-        if self.event is not None:
-            unknown = [n for n in self.event.fields if n not in self.fields]
+        for where, trigger in self.all_triggers():
+            unknown = [n for n in trigger.fields if n not in self.fields]
             if unknown:
-                raise ValueError(f"event.fields names fields this message does not have: {', '.join(unknown)}")
-            if self.event.items and self.items is None:
-                raise ValueError("event.items is set but the message has no item block")
+                raise ValueError(f"{where}.fields names fields this message does not have: {', '.join(unknown)}")
+            if trigger.items and self.items is None:
+                raise ValueError(f"{where}.items is set but the message has no item block")
+            slots = self.items.placeholders if self.items else []
+            stray = [n for n in (*trigger.itemFields, *trigger.itemDefaults) if n not in slots]
+            if stray:
+                raise ValueError(f"{where} maps item slots the item block does not have: {', '.join(stray)}")
         return self
+
+    def all_triggers(self) -> list[tuple[str, Trigger]]:
+        simplified = [("event", t) for t in self.event.triggers()] if self.event else []
+        return [*simplified, *((f"triggers[{i}]", t) for i, t in enumerate(self.triggers))]
 
 
 class Catalog(BaseModel):
@@ -85,17 +140,60 @@ class Catalog(BaseModel):
 
     @model_validator(mode="after")
     def _unique_triggers(self) -> Catalog:
-        owner: dict[str, str] = {}
-        for name, spec in self.messages.items():
-            for detail_type in spec.event.detailTypes if spec.event else []:
-                if detail_type in owner:
-                    raise ValueError(f"detail-type {detail_type!r} triggers both {owner[detail_type]} and {name}")
-                owner[detail_type] = name
+        self._index()  # raises on any ambiguity
         return self
+
+    def _index(self) -> dict[str, TriggerIndex]:
+        index: dict[str, TriggerIndex] = {}
+        for name, spec in self.messages.items():
+            for _, trigger in spec.all_triggers():
+                entry = index.setdefault(trigger.detailType, TriggerIndex(detail_type=trigger.detailType))
+                entry.add(name, trigger)
+        return index
+
+    @cached_property
+    def triggers(self) -> dict[str, TriggerIndex]:
+        """detail-type -> which message each event of that type triggers."""
+        return self._index()
 
     @cached_property
     def by_detail_type(self) -> dict[str, str]:
-        return {dt: name for name, spec in self.messages.items() if spec.event for dt in spec.event.detailTypes}
+        """The detail-types of the simplified format (one message each)."""
+        return {dt: entry.unconditional[0] for dt, entry in self.triggers.items() if entry.unconditional}
+
+
+@dataclass
+class TriggerIndex:
+    """The triggers sharing one detail-type: all test the same path (or none does), each for its own value."""
+
+    detail_type: str
+    path: str | None = None
+    unconditional: tuple[str, Trigger] | None = None
+    by_value: dict[str, tuple[str, Trigger]] = field(default_factory=dict)
+
+    def add(self, name: str, trigger: Trigger) -> None:
+        condition = trigger.condition
+        if condition is None:
+            if self.unconditional or self.by_value:
+                other = self.unconditional[0] if self.unconditional else next(iter(self.by_value.values()))[0]
+                raise ValueError(f"detail-type {self.detail_type!r} triggers both {other} and {name}")
+            self.unconditional = (name, trigger)
+            return
+        path, value = condition
+        if self.unconditional:
+            raise ValueError(f"detail-type {self.detail_type!r} triggers both {self.unconditional[0]} and {name}")
+        if self.path is not None and path != self.path:
+            raise ValueError(
+                f"the triggers on detail-type {self.detail_type!r} test different paths ({self.path}, {path}); "
+                "use one path per detail-type"
+            )
+        if value in self.by_value:
+            raise ValueError(
+                f"{path} = {value!r} on detail-type {self.detail_type!r} triggers both {self.by_value[value][0]} "
+                f"and {name}"
+            )
+        self.path = path
+        self.by_value[value] = (name, trigger)
 
 
 def load_catalog(path: str | Path) -> Catalog:

@@ -1,4 +1,8 @@
-"""Turns a storefront event (Klaviyo-shaped `detail`: profile, properties, unique_id) into a send request."""
+"""Turns a storefront event into a send request, by the catalog trigger its detail-type (and topic) selects.
+
+Events come as the platform emits them (a Shopify webhook, a Klaviyo Create Event body) or in the simplified
+shape (profile, properties, unique_id); the trigger's paths say where each value is.
+"""
 
 from __future__ import annotations
 
@@ -6,47 +10,75 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from listrak_kit.catalog.model import Catalog
+from listrak_kit.catalog.model import Catalog, Trigger
 from listrak_kit.core.problems import problems_from
-from listrak_kit.errors import FieldProblem, InvalidRequest, UnknownMessage
+from listrak_kit.errors import FieldProblem, InvalidRequest, NotTriggered, UnknownMessage
 from listrak_kit.send.models import SendRequest
 
 _MISSING = object()
 
 
-def request_from_event(catalog: Catalog, *, detail_type: str, detail: Any, event_id: str) -> SendRequest:
-    name = catalog.by_detail_type.get(detail_type)
-    if name is None:
+def trigger_for(catalog: Catalog, *, detail_type: str, detail: Any) -> tuple[str, Trigger]:
+    """The message this event triggers and how to read it.
+
+    UnknownMessage: no trigger for the detail-type (a misrouted event). NotTriggered: the detail-type is known
+    but its topic or metric is not in the catalog (ignore it). InvalidRequest: the topic itself is absent.
+    """
+    entry = catalog.triggers.get(detail_type)
+    if entry is None:
         raise UnknownMessage(f"no catalog message is triggered by detail-type {detail_type!r}")
-    mapping = catalog.messages[name].event
-    assert mapping is not None  # by_detail_type only lists messages with an event mapping
     if not isinstance(detail, dict):
         raise InvalidRequest([FieldProblem("detail", "must be an object")])
+    if entry.unconditional is not None:
+        return entry.unconditional
+    assert entry.path is not None  # an index entry has either an unconditional trigger or a tested path
+    value = lookup(detail, entry.path)
+    if value is _MISSING or not isinstance(value, str) or not value:
+        raise InvalidRequest([FieldProblem(f"detail.{entry.path}", "missing (it selects the message to send)")])
+    found = entry.by_value.get(value)
+    if found is None:
+        raise NotTriggered(f"no catalog message is triggered by {entry.path} = {value[:100]!r}; nothing was sent")
+    return found
 
+
+def request_from_event(catalog: Catalog, *, detail_type: str, detail: Any, event_id: str) -> SendRequest:
+    name, trigger = trigger_for(catalog, detail_type=detail_type, detail=detail)
+    return request_for(name, trigger, detail=detail, event_id=event_id)
+
+
+def reference_key(trigger: Trigger, detail: Any) -> str | None:
+    """The platform's own id of the event (a Shopify event id, a Klaviyo unique_id), when it has one."""
+    unique = first(detail, trigger.reference)
+    if isinstance(unique, (str, int)) and not isinstance(unique, bool) and str(unique):
+        return str(unique)
+    return None
+
+
+def request_for(name: str, trigger: Trigger, *, detail: dict[str, Any], event_id: str) -> SendRequest:
     problems: list[FieldProblem] = []
-    email = lookup(detail, mapping.emailAddress)
-    if email is _MISSING:
-        problems.append(FieldProblem(f"detail.{mapping.emailAddress}", "missing (the recipient's address)"))
+    email = first(detail, trigger.emailAddress)
+    if email is _MISSING or email is None:
+        problems.append(FieldProblem(f"detail.{trigger.emailAddress[0]}", "missing (the recipient's address)"))
 
     fields: dict[str, Any] = {}
-    for field_name, path in mapping.fields.items():
-        value = lookup(detail, path)
+    for field_name, paths in trigger.fields.items():
+        value = first(detail, paths)
         if value is _MISSING or value is None:
             continue  # an absent optional property leaves the profile field empty
         fields[field_name] = value
 
     items: Any = []
-    if mapping.items:
-        items = lookup(detail, mapping.items)
+    if trigger.items:
+        items = lookup(detail, trigger.items)
         if items is _MISSING:
             items = []
         elif not isinstance(items, list):
-            problems.append(FieldProblem(f"detail.{mapping.items}", "must be a list of items"))
+            problems.append(FieldProblem(f"detail.{trigger.items}", "must be a list of items"))
+        elif trigger.itemFields or trigger.itemDefaults:
+            items = [_item(item, trigger) for item in items]
 
-    # The event's own key, scoped by message: one order id may trigger several different emails.
-    unique = lookup(detail, mapping.reference) if mapping.reference else _MISSING
-    key = unique if isinstance(unique, (str, int)) and not isinstance(unique, bool) and str(unique) else event_id
-    reference = f"{name}/{key}"
+    # The event's own key, scoped by message: one order may trigger several different emails.
+    reference = f"{name}/{reference_key(trigger, detail) or event_id}"
 
     if problems:
         raise InvalidRequest(problems)
@@ -54,11 +86,42 @@ def request_from_event(catalog: Catalog, *, detail_type: str, detail: Any, event
         return SendRequest(emailAddress=email, message=name, fields=fields, items=items, reference=reference)
     except ValidationError as exc:
         # Name the event's own paths, not the request's, so the problem can be found in the event.
-        rename = {"emailAddress": f"detail.{mapping.emailAddress}", "reference": f"detail.{mapping.reference}"}
-        rename |= {f"fields.{n}": f"detail.{p}" for n, p in mapping.fields.items()}
-        if mapping.items:
-            rename["items"] = f"detail.{mapping.items}"
+        rename = {"emailAddress": f"detail.{_found(detail, trigger.emailAddress)}"}
+        if trigger.reference:
+            rename["reference"] = f"detail.{_found(detail, trigger.reference)}"
+        rename |= {f"fields.{n}": f"detail.{_found(detail, p)}" for n, p in trigger.fields.items()}
+        if trigger.items:
+            rename["items"] = f"detail.{trigger.items}"
         raise InvalidRequest(problems_from(exc, rename=rename)) from None
+
+
+def _item(item: Any, trigger: Trigger) -> Any:
+    """One platform item (a Shopify line item) with the item block's slot names."""
+    if not isinstance(item, dict):
+        return item  # the item block names the problem
+    mapped = dict(item)
+    for slot, paths in trigger.itemFields.items():
+        value = first(item, paths)
+        if value is _MISSING:
+            mapped.pop(slot, None)
+        else:
+            mapped[slot] = value
+    for slot, default in trigger.itemDefaults.items():
+        if mapped.get(slot) in (None, ""):
+            mapped[slot] = default
+    return mapped
+
+
+def first(document: Any, paths: list[str]) -> Any:
+    for path in paths:
+        value = lookup(document, path)
+        if value is not _MISSING:
+            return value
+    return _MISSING
+
+
+def _found(document: Any, paths: list[str]) -> str:
+    return next((p for p in paths if lookup(document, p) is not _MISSING), paths[0])
 
 
 def lookup(document: Any, path: str) -> Any:
