@@ -99,7 +99,14 @@ def make_server(stack: LocalStack, host: str = "127.0.0.1", port: int = 3000) ->
                 out_headers = dict(result.get("headers") or {})
                 for name, values in (result.get("multiValueHeaders") or {}).items():
                     out_headers[name] = ", ".join(values)
-                return self._answer(int(result.get("statusCode", 200)), result.get("body") or "", out_headers)
+                self._answer(int(result.get("statusCode", 200)), result.get("body") or "", out_headers)
+                # Events the function put on a bus reach their rules' functions, as EventBridge would.
+                for function, outcome in stack.deliver_events():
+                    what = (
+                        outcome.result if outcome.error is None else f"{type(outcome.error).__name__}: {outcome.error}"
+                    )
+                    sys.stderr.write(f"  event -> {function}: {what}\n")
+                return None
             # API Gateway's answer for a path or method the API does not have.
             return self._answer(403, json.dumps({"message": "Missing Authentication Token"}))
 

@@ -22,7 +22,7 @@ EXPECTED_REFUSALS = {"InvalidRequest", "UnknownMessage", "ValidationError", "Con
 class Outcome:
     sample: str
     function: str
-    status: str  # sent | resent | duplicate | found | rejected | unknown | failed
+    status: str  # sent | resent | duplicate | found | accepted | ignored | rejected | unknown | failed
     detail: str
 
 
@@ -31,7 +31,12 @@ def run_sample(stack: LocalStack, path: Path) -> Outcome:
     function = stack.route(event)
     if stack.is_async(function, event):
         return _async(stack, path.name, function, event)
-    return _api(path.name, function, event, stack.invoke(function, event))
+    outcome = _api(path.name, function, event, stack.invoke(function, event))
+    # What a door put on the storefront bus is sent where every storefront event is.
+    for target, delivered in stack.deliver_events():
+        queued = _async_outcome(path.name, target, delivered)
+        outcome.detail += f"; on the bus -> {target}: {queued.status} {queued.detail}"
+    return outcome
 
 
 def _api(name: str, function: str, event: dict[str, Any], response: dict[str, Any]) -> Outcome:
@@ -49,6 +54,9 @@ def _api(name: str, function: str, event: dict[str, Any], response: dict[str, An
         return Outcome(name, function, "resent", f"201 reference={body['reference']} resendCount={body['resendCount']}")
     if status == 201:
         return Outcome(name, function, "sent", f"201 reference={body['reference']} resendKey={_short(body)}")
+    if status in (200, 202) and body.get("status") in ("accepted", "ignored"):
+        said = f"reference={body['reference']}" if body["status"] == "accepted" else body["detail"]
+        return Outcome(name, function, body["status"], f"{status} {said}")
     if status == 200:
         return Outcome(name, function, "duplicate", f"200 reference={body['reference']}: first answer replayed")
     reason = body.get("message", "")
@@ -60,9 +68,14 @@ def _api(name: str, function: str, event: dict[str, Any], response: dict[str, An
 
 
 def _async(stack: LocalStack, name: str, function: str, event: dict[str, Any]) -> Outcome:
-    outcome = stack.invoke_async(function, event)
+    return _async_outcome(name, function, stack.invoke_async(function, event))
+
+
+def _async_outcome(name: str, function: str, outcome: Any) -> Outcome:
     if outcome.error is None:
         result = outcome.result
+        if result["status"] == "ignored":
+            return Outcome(name, function, "ignored", result["reason"])
         return Outcome(name, function, result["status"], f"reference={result['reference']} resendKey={_short(result)}")
     kind = type(outcome.error).__name__
     where = "dead-letter queue" if outcome.parked_in else "nowhere (no on-failure destination)"

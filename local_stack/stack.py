@@ -39,6 +39,12 @@ REGION = "us-east-1"
 ACCOUNT = "123456789012"
 LISTRAK_URL_VARS = ("LISTRAK_AUTH_URL", "LISTRAK_EMAIL_API_URL", "LISTRAK_DATA_API_URL")
 CATALOGS = ("functions/send/catalog.toml",)
+# Shopify's partner event source, as the local stack names it (the template's parameter is empty by default).
+LOCAL_SHOPIFY_SOURCE = "aws.partner/shopify.com/1234567/local-storefront"
+# The secret the local shop signs its webhooks with (set SHOPIFY_WEBHOOK_SECRET to use your own); events/ samples
+# of POST /webhooks/shopify are signed with it.
+LOCAL_SHOPIFY_WEBHOOK_SECRET = "local-shopify-webhook-secret"
+BUS_TAP_RULE = "local-stack-tap"
 # The audience the sandbox knows, for contacts/ imports (samples/imports/contacts uses these names).
 AUDIENCE_LIST = (400001, "Master List")
 AUDIENCE_FIELDS = (
@@ -98,11 +104,12 @@ class ApiRoute:
 
 class LocalStack:
     def __init__(self, *, template_path: Path = TEMPLATE, prefix: str = "listrak-local", log_dir: Path | None = None):
-        self.template = Template.load(template_path)
+        self.template = Template.load(template_path, {"ShopifyEventSourceName": LOCAL_SHOPIFY_SOURCE})
         self.functions = self.template.functions()
         self.prefix = prefix
         self.log_dir = log_dir or ROOT / ".local-stack" / "logs"
         self.api_key = os.environ.get("LOCAL_API_KEY") or secrets.token_urlsafe(24)
+        self.shopify_webhook_secret = os.environ.get("SHOPIFY_WEBHOOK_SECRET") or LOCAL_SHOPIFY_WEBHOOK_SECRET
         self.sandbox: ListrakSandbox | None = None
         self.aws_endpoint: str | None = None
         self.listrak_urls: dict[str, str] = {}
@@ -113,6 +120,7 @@ class LocalStack:
         self._modules: dict[str, ModuleType] = {}
         self._invoke_lock = threading.RLock()
         self._saved_env: dict[str, str | None] = {}
+        self._taps: dict[str, str] = {}  # bus logical id -> the local queue that sees its events
         self.env_overrides: dict[str, str] = {}  # applied to every function (tests tune timeouts with it)
 
     # -- lifecycle ----------------------------------------------------------------------------------
@@ -228,6 +236,8 @@ class LocalStack:
 
     def provision(self) -> None:
         for logical_id, resource in self.template.resources.items():
+            if not self.template.present(logical_id):
+                continue
             kind = resource.get("Type")
             props = resource.get("Properties", {})
             if kind == "AWS::DynamoDB::Table":
@@ -265,6 +275,8 @@ class LocalStack:
         name = f"{self.prefix}/{logical_id}"
         value = props.get("SecretString", "{}")
         managed = self.sandbox is not None  # a sandbox of ours: every secret must match it
+        if logical_id == "ShopifyWebhookSecret":
+            value, managed = self.shopify_webhook_secret, True
         for integration, (client_id, client_secret) in self.credentials.items():
             if logical_id.startswith(integration) and "Credentials" in logical_id:
                 value = json.dumps({"clientId": client_id, "clientSecret": client_secret})
@@ -282,9 +294,45 @@ class LocalStack:
         name = self.template.resolve(props.get("Name", f"{self.prefix}-{logical_id}"), self.refs, self.attributes)
         events = self.client("events")
         with contextlib.suppress(events.exceptions.ResourceAlreadyExistsException):
-            events.create_event_bus(Name=name)
+            if "EventSourceName" in props:  # a partner bus: the partner (Shopify) creates its source first
+                source = self.template.resolve(props["EventSourceName"], self.refs, self.attributes)
+                with contextlib.suppress(events.exceptions.ResourceAlreadyExistsException):
+                    events.create_partner_event_source(Name=source, Account=ACCOUNT)
+                events.create_event_bus(Name=name, EventSourceName=source)
+            else:
+                events.create_event_bus(Name=name)
         self.refs[logical_id] = name
         self.attributes[(logical_id, "Arn")] = f"arn:aws:events:{self.refs['AWS::Region']}:{ACCOUNT}:event-bus/{name}"
+        if "EventSourceName" not in props:
+            self._tap(logical_id, name)
+
+    def _tap(self, logical_id: str, bus_name: str) -> None:
+        """Everything functions put on the bus also lands in a local queue, so deliver_events() can route it."""
+        url = self.client("sqs").create_queue(QueueName=f"{self.prefix}-tap-{logical_id}")["QueueUrl"]
+        events = self.client("events")
+        events.put_rule(Name=BUS_TAP_RULE, EventBusName=bus_name, EventPattern=json.dumps({"account": [ACCOUNT]}))
+        arn = f"arn:aws:sqs:{self.refs['AWS::Region']}:{ACCOUNT}:{url.rsplit('/', 1)[1]}"
+        events.put_targets(Rule=BUS_TAP_RULE, EventBusName=bus_name, Targets=[{"Id": "tap", "Arn": arn}])
+        self._taps[logical_id] = url
+
+    def deliver_events(self) -> list[tuple[str, AsyncOutcome]]:
+        """What EventBridge does after functions put events on a bus: each goes to every rule that matches it."""
+        delivered = []
+        sqs = self.client("sqs")
+        for bus_logical_id, url in self._taps.items():
+            while messages := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []):
+                for message in messages:
+                    sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+                    event = json.loads(message["Body"])
+                    # moto leaves out parts of the envelope EventBridge always sets.
+                    event = {
+                        "version": "0",
+                        "account": ACCOUNT,
+                        "region": self.refs["AWS::Region"],
+                        "resources": [],
+                    } | event
+                    delivered += self.publish(event, bus_logical_id)
+        return delivered
 
     def _queue(self, logical_id: str) -> None:
         url = self.client("sqs").create_queue(QueueName=f"{self.prefix}-{logical_id}")["QueueUrl"]
@@ -409,13 +457,9 @@ class LocalStack:
                     return route.logical_id
             raise LookupError(f"no function serves {event['httpMethod']} {event.get('path')}")
         if "detail-type" in event:
-            for logical_id, spec in self.functions.items():
-                for ev in spec.events.values():
-                    if ev.get("Type") != "EventBridgeRule":
-                        continue
-                    pattern = self.template.resolve(ev["Properties"].get("Pattern", {}), self.refs, self.attributes)
-                    if _matches(pattern, event):
-                        return logical_id
+            for logical_id, _bus, pattern in self.event_rules():
+                if _matches(pattern, event):
+                    return logical_id
             raise LookupError(f"no rule matches detail-type {event['detail-type']!r}")
         raise LookupError("neither an API Gateway event nor an EventBridge event")
 
@@ -424,19 +468,36 @@ class LocalStack:
 
     # -- event sources: EventBridge rules, S3 notifications, schedules, SQS ---------------------------
 
-    def publish(self, event: dict[str, Any], bus_logical_id: str | None = None) -> list[tuple[str, AsyncOutcome]]:
-        """Delivers an event as EventBridge would: to every function whose rule on that bus matches."""
-        delivered = []
+    def event_rules(self) -> list[tuple[str, str | None, dict[str, Any]]]:
+        """(function, bus logical id or None for the default bus, pattern) for every rule that targets a function:
+        the functions' EventBridgeRule events, and AWS::Events::Rule resources (when their condition holds)."""
+        rules = []
         for logical_id, spec in self.functions.items():
             for ev in spec.events.values():
-                if ev.get("Type") != "EventBridgeRule":
-                    continue
-                bus = ev["Properties"].get("EventBusName")
-                bus_id = bus.get("Ref") if isinstance(bus, dict) else bus
-                pattern = self.template.resolve(ev["Properties"].get("Pattern", {}), self.refs, self.attributes)
-                if bus_id == bus_logical_id and _matches(pattern, event):
-                    delivered.append((logical_id, self.invoke_async(logical_id, event)))
-        return delivered
+                if ev.get("Type") == "EventBridgeRule":
+                    rules.append((logical_id, _ref(ev["Properties"].get("EventBusName")), ev["Properties"]))
+        for rule_id, resource in self.template.of_type("AWS::Events::Rule").items():
+            if not self.template.present(rule_id):
+                continue
+            props = resource["Properties"]
+            for target in props.get("Targets", []):
+                arn = target.get("Arn")
+                if isinstance(arn, dict) and "Fn::GetAtt" in arn and arn["Fn::GetAtt"][0] in self.functions:
+                    rules.append(
+                        (arn["Fn::GetAtt"][0], _ref(props.get("EventBusName")), {"Pattern": props["EventPattern"]})
+                    )
+        return [
+            (logical_id, bus, self.template.resolve(props.get("Pattern", {}), self.refs, self.attributes))
+            for logical_id, bus, props in rules
+        ]
+
+    def publish(self, event: dict[str, Any], bus_logical_id: str | None = None) -> list[tuple[str, AsyncOutcome]]:
+        """Delivers an event as EventBridge would: to every function whose rule on that bus matches."""
+        return [
+            (logical_id, self.invoke_async(logical_id, event))
+            for logical_id, bus, pattern in self.event_rules()
+            if bus == bus_logical_id and _matches(pattern, event)
+        ]
 
     def drop_file(self, bucket_logical_id: str, key: str, body: bytes) -> list[tuple[str, AsyncOutcome]]:
         """Puts an object and sends its Object Created event to the default bus, as the bucket is set up to."""
@@ -523,6 +584,10 @@ class LocalStack:
             "eventSourceARN": self.attributes[(queue_logical_id, "Arn")],
             "awsRegion": self.refs["AWS::Region"],
         }
+
+
+def _ref(value: Any) -> Any:
+    return value.get("Ref") if isinstance(value, dict) else value
 
 
 def _matches(pattern: dict[str, Any], event: dict[str, Any]) -> bool:

@@ -84,6 +84,34 @@ class Template:
     def of_type(self, resource_type: str) -> dict[str, dict[str, Any]]:
         return {k: v for k, v in self.resources.items() if v.get("Type") == resource_type}
 
+    def condition(self, name: str | None) -> bool:
+        """A Conditions entry (Fn::Not, Fn::Equals, Fn::And, Fn::Or, Ref to parameters); no name is true."""
+        if name is None:
+            return True
+        return bool(self._evaluate(self.body.get("Conditions", {})[name]))
+
+    def _evaluate(self, node: Any) -> Any:
+        if isinstance(node, dict) and len(node) == 1:
+            ((key, arg),) = node.items()
+            if key == "Ref":
+                return self.parameters[arg]
+            if key == "Condition":
+                return self.condition(arg)
+            if key == "Fn::Equals":
+                left, right = (self._evaluate(a) for a in arg)
+                return str(left) == str(right)
+            if key == "Fn::Not":
+                return not self._evaluate(arg[0])
+            if key == "Fn::And":
+                return all(self._evaluate(a) for a in arg)
+            if key == "Fn::Or":
+                return any(self._evaluate(a) for a in arg)
+        return node
+
+    def present(self, logical_id: str) -> bool:
+        """Whether CloudFormation would create this resource with the current parameters."""
+        return self.condition(self.resources[logical_id].get("Condition"))
+
     def functions(self) -> dict[str, FunctionSpec]:
         defaults = self.body.get("Globals", {}).get("Function", {})
         specs = {}

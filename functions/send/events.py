@@ -1,4 +1,8 @@
-"""Storefront events from EventBridge: each catalog trigger sends its message once per event."""
+"""Storefront events from EventBridge: each catalog trigger sends its message once per event.
+
+Shopify webhooks (detail-type shopifyWebhook) and Klaviyo Create Event bodies (klaviyoEvent) come as the
+platforms send them; a topic or metric the catalog does not name is ignored, not parked.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
 
+from listrak_kit.errors import NotTriggered
 from listrak_kit.observability import logger, metrics
 from listrak_kit.send.event_mapping import request_from_event
 from listrak_kit.services import send_path
@@ -34,7 +39,13 @@ def lambda_handler(event: StorefrontEvent, context) -> dict:
     # Any exception fails the invocation: Lambda retries it, then parks it in the dead-letter queue.
     path().begin(context)
     sender = path().service
-    request = request_from_event(sender.catalog, detail_type=event.detail_type, detail=event.detail, event_id=event.id)
+    try:
+        request = request_from_event(
+            sender.catalog, detail_type=event.detail_type, detail=event.detail, event_id=event.id
+        )
+    except NotTriggered as ignored:
+        logger.info("event ignored", extra={"reason": str(ignored)})
+        return {"status": "ignored", "reason": str(ignored)}
     outcome = sender.send(request)
     return {
         "reference": outcome.result.reference,

@@ -67,22 +67,49 @@ def test_the_layer_build_installs_arm64_wheels_for_313_and_compiles_unchecked_ha
     assert steps == sorted(steps)
 
 
-def test_every_api_route_needs_an_api_key_and_the_api_has_a_throttled_usage_plan(template):
+def test_every_api_route_but_the_signed_webhook_needs_an_api_key_and_the_api_has_a_throttled_usage_plan(template):
     [api] = template.of_type("AWS::Serverless::Api").values()
     auth = api["Properties"]["Auth"]
     assert auth["ApiKeyRequired"] is True
     assert auth["UsagePlan"]["CreateUsagePlan"] == "PER_API"
     assert set(auth["UsagePlan"]["Throttle"]) == {"RateLimit", "BurstLimit"}
+    open_routes = []
     for props in function_props(template).values():
         for event in props.get("Events", {}).values():
-            if event["Type"] == "Api":
-                assert event["Properties"].get("Auth", {}).get("ApiKeyRequired", True) is True
+            if event["Type"] == "Api" and event["Properties"].get("Auth", {}).get("ApiKeyRequired", True) is not True:
+                open_routes.append(event["Properties"]["Path"])
+    # Shopify cannot send an API key; the HMAC of the body authenticates it instead.
+    assert open_routes == ["/webhooks/shopify"]
+
+
+def test_the_webhook_door_can_only_queue_on_the_storefront_bus_and_read_its_own_secret(template):
+    by_sid = {s["Sid"]: s for s in statements(function_props(template)["HooksFunction"])}
+    assert set(by_sid) == {"QueueStorefrontEvents", "ReadShopifyWebhookSecret"}
+    assert by_sid["QueueStorefrontEvents"]["Action"] == "events:PutEvents"
+    assert by_sid["QueueStorefrontEvents"]["Resource"] == {"Fn::GetAtt": ["StorefrontBus", "Arn"]}
+    assert by_sid["ReadShopifyWebhookSecret"]["Resource"] == {"Ref": "ShopifyWebhookSecret"}
+    assert template.resources["ShopifyWebhookSecret"]["Properties"]["SecretString"] == "REPLACE_ME"
+
+
+def test_shopify_s_partner_source_has_its_own_rule_to_the_send_function_with_the_dead_letter_queue(template):
+    rule = template.resources["ShopifyWebhookRule"]
+    assert rule["Condition"] == "HasShopifyEventSource"
+    assert rule["Properties"]["EventBusName"] == {"Ref": "ShopifyEventBus"}
+    assert rule["Properties"]["EventPattern"] == {
+        "source": [{"Ref": "ShopifyEventSourceName"}],
+        "detail-type": ["shopifyWebhook"],
+    }
+    [target] = rule["Properties"]["Targets"]
+    assert target["Arn"] == {"Fn::GetAtt": ["SendEventFunction", "Arn"]}
+    assert target["DeadLetterConfig"]["Arn"] == {"Fn::GetAtt": ["SendDeadLetterQueue", "Arn"]}
+    bus = template.resources["ShopifyEventBus"]["Properties"]
+    assert bus["EventSourceName"] == bus["Name"] == {"Ref": "ShopifyEventSourceName"}
 
 
 def test_the_storefront_rule_listens_for_exactly_the_catalog_triggers(template):
     catalog = load_catalog(ROOT / "functions/send/catalog.toml")
     rule = function_props(template)["SendEventFunction"]["Events"]["Storefront"]["Properties"]
-    assert sorted(rule["Pattern"]["detail-type"]) == sorted(catalog.by_detail_type)
+    assert sorted(rule["Pattern"]["detail-type"]) == sorted(catalog.triggers)
     assert rule["DeadLetterConfig"]["Arn"] == {"Fn::GetAtt": ["SendDeadLetterQueue", "Arn"]}
 
 
@@ -176,6 +203,8 @@ def test_every_route_is_served_by_exactly_one_function():
             ("POST", "/resends"),
             ("GET", "/messages/{reference}"),
             ("POST", "/imports"),
+            ("POST", "/webhooks/shopify"),
+            ("POST", "/events"),
         ]
     )
 

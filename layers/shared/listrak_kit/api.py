@@ -19,7 +19,17 @@ from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterEr
 from botocore.exceptions import BotoCoreError, ClientError
 
 from listrak_kit.core.problems import field_name, problem_message
-from listrak_kit.errors import ConfigurationError, Conflict, Gone, InvalidRequest, NotFound, UnknownMessage
+from listrak_kit.errors import (
+    BusUnavailable,
+    ConfigurationError,
+    Conflict,
+    Gone,
+    InvalidRequest,
+    NotFound,
+    PayloadTooLarge,
+    Unauthenticated,
+    UnknownMessage,
+)
 from listrak_kit.listrak.errors import (
     ListrakInvalidCredentials,
     ListrakNotFound,
@@ -104,6 +114,19 @@ def rest_api() -> APIGatewayRestResolver:
             400,
             {"message": "invalid request; nothing was sent", "errors": [p.as_dict() for p in exc.problems]},
         )
+
+    @app.exception_handler(Unauthenticated)
+    def _unauthenticated(exc: Unauthenticated) -> Response:
+        return json_response(401, {"message": f"{exc}; nothing was sent"})
+
+    @app.exception_handler(PayloadTooLarge)
+    def _too_large(exc: PayloadTooLarge) -> Response:
+        return json_response(413, {"message": str(exc)})
+
+    @app.exception_handler(BusUnavailable)
+    def _bus_unavailable(exc: BusUnavailable) -> Response:
+        logger.error("bus unavailable", extra={"detail": str(exc)[:300]})
+        return json_response(503, {"message": "the event could not be queued; nothing was sent, retry later"})
 
     @app.exception_handler(UnknownMessage)
     def _unknown(exc: UnknownMessage) -> Response:

@@ -48,3 +48,15 @@ class Gone(Exception):
 
 class NotTriggered(Exception):
     """A known kind of event (a Shopify webhook, a Klaviyo event) whose topic or metric sends no message."""
+
+
+class Unauthenticated(Exception):
+    """The caller did not prove who it is (a missing or wrong signature); nothing was done."""
+
+
+class PayloadTooLarge(Exception):
+    """The event is too large to queue; nothing was done."""
+
+
+class BusUnavailable(Exception):
+    """EventBridge did not take the event (after botocore's retries); nothing was queued."""

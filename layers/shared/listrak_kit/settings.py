@@ -37,6 +37,16 @@ class ResendSettings(EmailSettings):
     LISTRAK_ACTIVITY_PAGE_SIZE: int = Field(1000, ge=1, le=5000)
 
 
+class HooksSettings(BaseModel):
+    """The HTTPS doors: where accepted events go, and the secret Shopify signs its webhooks with."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    STOREFRONT_BUS_NAME: str = Field(min_length=1)
+    SHOPIFY_WEBHOOK_SECRET_ID: str = Field(min_length=1)
+    CATALOG_PATH: str | None = None
+
+
 SettingsT = TypeVar("SettingsT", bound=BaseModel)
 
 

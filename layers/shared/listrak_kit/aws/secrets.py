@@ -59,3 +59,23 @@ class SecretsManagerTokenCache:
         self._provider.set(
             self._secret_id, payload, client_request_token=str(uuid.uuid5(uuid.NAMESPACE_OID, token.value))
         )
+
+
+WEBHOOK_SECRET_MAX_AGE_SECONDS = 300
+
+
+class SecretsManagerWebhookSecret:
+    """A webhook signing secret, stored as the plain secret string; cached in memory for five minutes."""
+
+    def __init__(self, secret_id: str, provider: SecretsProvider | None = None):
+        self._secret_id = secret_id
+        self._provider = provider or SecretsProvider(boto3_client=aws_client("secretsmanager"))
+
+    def get(self) -> str:
+        value = self._provider.get(self._secret_id, max_age=WEBHOOK_SECRET_MAX_AGE_SECONDS)
+        if not isinstance(value, str) or not value.strip() or value.strip() == PLACEHOLDER:
+            raise ConfigurationError(
+                f"secret {self._secret_id} does not hold the webhook signing secret yet: set it to the secret "
+                "Shopify shows for the shop's webhooks (Settings > Notifications > Webhooks) or the app's client secret"
+            )
+        return value.strip()

@@ -1,0 +1,51 @@
+"""POST /webhooks/shopify (signed by Shopify, no API key) and POST /events (a Klaviyo Create Event body)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from functools import cache
+from pathlib import Path
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Body
+from aws_lambda_powertools.logging import correlation_paths
+
+from listrak_kit.api import json_response, rest_api
+from listrak_kit.hooks.factory import hook_service
+from listrak_kit.hooks.models import KlaviyoEvent
+from listrak_kit.observability import logger, metrics
+from listrak_kit.settings import HooksSettings, load_settings
+
+CATALOG = Path(__file__).with_name("catalog.toml")
+app = rest_api()
+
+
+@cache
+def service():
+    return hook_service(load_settings(HooksSettings), default_catalog=CATALOG)
+
+
+@app.post("/webhooks/shopify")
+def shopify_webhook() -> Response[dict]:
+    event = app.current_event
+    body = event.get("body") or ""
+    try:
+        raw = base64.b64decode(body, validate=True) if event.get("isBase64Encoded") else body.encode("utf-8")
+    except (binascii.Error, UnicodeEncodeError):
+        raw = b""  # cannot be what Shopify signed: the signature check refuses it
+    accepted = service().shopify_webhook(raw, dict(event.headers))
+    return json_response(200, accepted.as_dict())
+
+
+@app.post("/events")
+def post_event(event: Annotated[KlaviyoEvent, Body()]) -> Response[dict]:
+    accepted = service().klaviyo_event(app.current_event.json_body)
+    return json_response(202 if accepted.status == "accepted" else 200, accepted.as_dict())
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@metrics.log_metrics(capture_cold_start_metric=True)
+def lambda_handler(event: dict, context) -> dict:
+    return app.resolve(event, context)

@@ -1,0 +1,90 @@
+"""Accepts a storefront's event at an HTTPS door: checks it, puts it on the storefront bus, names its reference.
+
+The send itself happens where every EventBridge event is sent (the same mapping, the same one-per-reference
+rule), so a slow Listrak never holds the caller. An event the catalog cannot send is refused here, with its
+reasons, before anything is queued.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any, Literal, Protocol
+
+from listrak_kit.catalog.event_mapping import reference_key, request_for, trigger_for
+from listrak_kit.catalog.model import Catalog
+from listrak_kit.errors import FieldProblem, InvalidRequest, NotTriggered, PayloadTooLarge, Unauthenticated
+from listrak_kit.hooks import shopify
+
+KLAVIYO_DETAIL_TYPE = "klaviyoEvent"
+KLAVIYO_SOURCE = "listrak.events"
+SHOPIFY_SOURCE = "listrak.webhooks.shopify"
+# EventBridge takes at most 256 KB per entry, envelope included.
+MAX_DETAIL_BYTES = 250_000
+
+
+class Bus(Protocol):
+    def put(self, *, source: str, detail_type: str, detail: str) -> str:
+        """Puts one event on the bus; returns its EventBridge id."""
+
+
+class Secret(Protocol):
+    def get(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class Accepted:
+    status: Literal["accepted", "ignored"]
+    reason: str
+    message: str | None = None
+    reference: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"status": self.status, "detail": self.reason}
+        if self.status == "accepted":
+            body |= {"message": self.message, "reference": self.reference}
+        return body
+
+
+class HookService:
+    def __init__(self, *, catalog: Catalog, bus: Bus, shopify_secret: Secret):
+        self.catalog = catalog
+        self._bus = bus
+        self._shopify_secret = shopify_secret
+
+    def shopify_webhook(self, raw_body: bytes, headers: dict[str, str]) -> Accepted:
+        lowered = {k.lower(): v for k, v in headers.items()}
+        if not shopify.is_signed(raw_body, lowered.get(shopify.SIGNATURE_HEADER), self._shopify_secret.get()):
+            raise Unauthenticated("the X-Shopify-Hmac-Sha256 signature is missing or does not match the body")
+        if not lowered.get(shopify.TOPIC_HEADER):
+            raise InvalidRequest([FieldProblem("X-Shopify-Topic", "missing (it selects the message to send)")])
+        payload = _json_object(raw_body)
+        detail = shopify.webhook_detail(headers, payload)
+        return self._accept(source=SHOPIFY_SOURCE, detail_type=shopify.DETAIL_TYPE, detail=detail)
+
+    def klaviyo_event(self, body: dict[str, Any]) -> Accepted:
+        return self._accept(source=KLAVIYO_SOURCE, detail_type=KLAVIYO_DETAIL_TYPE, detail=body)
+
+    def _accept(self, *, source: str, detail_type: str, detail: dict[str, Any]) -> Accepted:
+        try:
+            name, trigger = trigger_for(self.catalog, detail_type=detail_type, detail=detail)
+        except NotTriggered as ignored:
+            return Accepted("ignored", str(ignored))
+        # Every problem the send would meet, found now: nothing is queued that cannot be sent.
+        request_for(name, trigger, detail=detail, event_id="pending")
+        text = json.dumps(detail, separators=(",", ":"), ensure_ascii=False)
+        if len(text.encode("utf-8")) > MAX_DETAIL_BYTES:
+            raise PayloadTooLarge(f"the event is larger than {MAX_DETAIL_BYTES} bytes; nothing was queued")
+        event_id = self._bus.put(source=source, detail_type=detail_type, detail=text)
+        reference = f"{name}/{reference_key(trigger, detail) or event_id}"
+        return Accepted("accepted", f"queued; it sends {name} once", message=name, reference=reference)
+
+
+def _json_object(raw_body: bytes) -> dict[str, Any]:
+    try:
+        value = json.loads(raw_body)
+    except (ValueError, RecursionError):
+        raise InvalidRequest([FieldProblem("(body)", "the body is not valid JSON")]) from None
+    if not isinstance(value, dict):
+        raise InvalidRequest([FieldProblem("(body)", "the body must be a JSON object")])
+    return value
