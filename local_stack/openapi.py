@@ -119,6 +119,21 @@ ERRORS: dict[tuple[str, str], dict[int, str]] = {
         502: "Listrak refused an import chunk",
         503: "Listrak or AWS storage is unavailable; chunks sent before it are listed in `chunks`",
     },
+    ("post", "/webhooks/shopify"): {
+        400: "Signed, but no X-Shopify-Topic, a body that is not a JSON object, or a resource the topic's message "
+        "cannot be sent from (no email, a path absent); every problem is listed, and nothing was queued",
+        401: "X-Shopify-Hmac-Sha256 is missing or is not the HMAC of this body; nothing was queued",
+        413: "The webhook is too large to queue; nothing was queued",
+        500: "The deployment is misconfigured (the webhook secret, the catalog); its logs say how to fix it",
+        503: "The storefront bus or Secrets Manager is unavailable; nothing was queued, Shopify retries",
+    },
+    ("post", "/events"): {
+        400: "Not a Klaviyo Create Event body, or one its metric's message cannot be sent from (no email, a "
+        "path absent); every problem is listed, and nothing was queued",
+        413: "The event is too large to queue; nothing was queued",
+        500: "The deployment is misconfigured (the catalog); its logs say how to fix it",
+        503: "The storefront bus is unavailable; nothing was queued, retry",
+    },
 }
 # Powertools answers 415 itself when a body comes with a Content-Type other than JSON or a form.
 UNSUPPORTED_MEDIA_TYPE = {415: "The body's Content-Type is not application/json; nothing was done"}
@@ -150,6 +165,7 @@ REQUEST_MODELS = ("SendRequest", "ResendBody", "ResendByKeyBody")
 
 def _success_models() -> dict[str, Any]:
     """The models behind each route's `Response[dict]` body (the resolvers only see a dict)."""
+    from listrak_kit.hooks.models import HookAnswer
     from listrak_kit.imports.direct import DirectOutcome
     from listrak_kit.resend.models import MessageView, ResendResult
     from listrak_kit.send.models import SendResult
@@ -159,6 +175,7 @@ def _success_models() -> dict[str, Any]:
         "ResendResult": ResendResult,
         "MessageView": MessageView,
         "DirectOutcome": DirectOutcome,
+        "HookAnswer": HookAnswer,
     }
 
 
@@ -208,6 +225,52 @@ SUCCESS: dict[tuple[str, str], dict[str, dict[str, Any]]] = {
         "200": _answer(
             "Valid records were sent to Listrak; each invalid one is listed in `rejected`", _ref("DirectOutcome")
         ),
+    },
+}
+SUCCESS[("post", "/webhooks/shopify")] = {
+    "200": _answer(
+        "Queued for sending (its reference is the message and X-Shopify-Event-Id; a redelivery sends nothing "
+        "more), or ignored: no catalog message is triggered by the topic",
+        _ref("HookAnswer"),
+    ),
+}
+SUCCESS[("post", "/events")] = {
+    "202": _answer("Queued for sending, once per metric and unique_id: the reference it will have", _ref("HookAnswer")),
+    "200": _answer("Ignored: no catalog message is triggered by the metric; nothing was queued", _ref("HookAnswer")),
+}
+# Shopify cannot send an API key: this route is authenticated by the signature of its raw body instead.
+SIGNED_ROUTES = {
+    ("post", "/webhooks/shopify"): {
+        "security": [],
+        "parameters": [
+            {
+                "name": "X-Shopify-Hmac-Sha256",
+                "in": "header",
+                "required": True,
+                "description": "base64 of the HMAC-SHA256 of the raw body, keyed with the shop's webhook secret",
+                "schema": {"type": "string"},
+            },
+            {
+                "name": "X-Shopify-Topic",
+                "in": "header",
+                "required": True,
+                "description": "The webhook's topic (orders/create, orders/fulfilled, customers/create, ...)",
+                "schema": {"type": "string"},
+            },
+            {
+                "name": "X-Shopify-Event-Id",
+                "in": "header",
+                "required": False,
+                "description": "Shopify's id of the event: the send's reference, so a redelivery sends nothing more",
+                "schema": {"type": "string"},
+            },
+        ],
+        "requestBody": {
+            "required": True,
+            "content": _json(
+                {"type": "object", "description": "The topic's resource (an order, a customer) as Shopify sends it"}
+            ),
+        },
     },
 }
 TAKES_IDEMPOTENCY_KEY = {("post", "/messages"), ("post", "/messages/{reference}/resend"), ("post", "/resends")}
@@ -335,13 +398,19 @@ def _complete(document: dict[str, Any]) -> None:
             key = (method, path)
             if key not in ERRORS or key not in SUCCESS:
                 raise LookupError(f"local_stack/openapi.py has no responses for {method.upper()} {path}; add them")
+            for name, value in copy.deepcopy(SIGNED_ROUTES.get(key, {})).items():
+                if name == "parameters":
+                    operation.setdefault("parameters", []).extend(value)
+                else:
+                    operation[name] = value
             responses = operation.setdefault("responses", {})
             # Powertools documents its own 422 and a generic 200; this API answers 400 (listrak_kit/api.py).
             responses.pop("422", None)
             responses.pop("200", None)
             responses.update(copy.deepcopy(SUCCESS[key]))
             media = UNSUPPORTED_MEDIA_TYPE if "requestBody" in operation else {}
-            for status, description in sorted({**ERRORS[key], **media, **GATEWAY_ERRORS}.items()):
+            gateway = {429: GATEWAY_ERRORS[429]} if key in SIGNED_ROUTES else GATEWAY_ERRORS
+            for status, description in sorted({**ERRORS[key], **media, **gateway}.items()):
                 responses[str(status)] = _error_response(status, description)
             for parameter in operation.get("parameters", []):
                 if parameter["in"] == "path" and parameter["name"] in rules:

@@ -29,7 +29,22 @@ def test_make_run_sends_every_sample_and_reports_each(capsys, monkeypatch):
     assert "j***@example.org" in lines["api-10-get-message.json"]
     assert " duplicate " in lines["eventbridge-2-placed-order-redelivered.json"]
     assert "dead-letter queue" in lines["eventbridge-9-placed-order-without-email.json"]
-    assert "received 9 sends and 1 resend(s); tokens minted: 1 Email, 1 Data." in out
+    assert " duplicate " in lines["shopify-2-orders-create-redelivered.json"]
+    assert " ignored " in lines["shopify-5-products-update-not-in-catalog.json"]
+    assert "detail.payload.email" in lines["shopify-6-pos-order-without-email.json"]
+    assert "-> SendEventFunction: sent" in lines["webhook-1-shopify-orders-create.json"]
+    assert "-> SendEventFunction: duplicate" in lines["webhook-2-shopify-orders-create-retried.json"]
+    assert " 401 " in lines["webhook-3-shopify-body-altered-after-signing.json"]
+    assert "on the bus" not in lines["webhook-3-shopify-body-altered-after-signing.json"]
+    for sample in [name for name in lines if name.startswith("klaviyo-")]:
+        if "not-in-catalog" in sample:
+            assert " ignored " in lines[sample] and "on the bus" not in lines[sample]
+        elif "repeated" in sample:
+            assert "-> SendEventFunction: duplicate" in lines[sample]
+        else:
+            assert "-> SendEventFunction: sent" in lines[sample], lines[sample]
+    # 9 API and simplified-event sends, 9 Klaviyo, 3 Shopify by EventBridge and 1 by HTTPS
+    assert "received 22 sends and 1 resend(s); tokens minted: 1 Email, 1 Data." in out
     assert "the schedule found 0 file(s) left to import" in out
 
 

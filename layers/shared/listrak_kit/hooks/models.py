@@ -1,4 +1,4 @@
-"""The outline of a Klaviyo Create Event body (JSON:API); the catalog trigger's paths read the rest."""
+"""The doors' bodies: the outline of a Klaviyo Create Event (JSON:API; the trigger's paths read the rest), answers."""
 
 from __future__ import annotations
 
@@ -34,3 +34,15 @@ class KlaviyoEvent(BaseModel):
     model_config = ConfigDict(extra="allow")
 
     data: KlaviyoEventData
+
+
+class HookAnswer(BaseModel):
+    """What a door answers: the event was queued (and the reference its send will have), or ignored, and why."""
+
+    status: Literal["accepted", "ignored"]
+    detail: str
+    message: str | None = None  # the catalog message it sends
+    reference: str | None = None  # the send's reference: GET /messages/{reference} finds it once sent
+
+    def as_dict(self) -> dict[str, Any]:
+        return self.model_dump(exclude_none=True)

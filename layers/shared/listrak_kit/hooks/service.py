@@ -8,13 +8,14 @@ reasons, before anything is queued.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
-from typing import Any, Literal, Protocol
+from typing import Any, Protocol
 
 from listrak_kit.catalog.event_mapping import reference_key, request_for, trigger_for
 from listrak_kit.catalog.model import Catalog
 from listrak_kit.errors import FieldProblem, InvalidRequest, NotTriggered, PayloadTooLarge, Unauthenticated
+from listrak_kit.catalog.item_block import render_items
 from listrak_kit.hooks import shopify
+from listrak_kit.hooks.models import HookAnswer
 
 KLAVIYO_DETAIL_TYPE = "klaviyoEvent"
 KLAVIYO_SOURCE = "listrak.events"
@@ -32,27 +33,13 @@ class Secret(Protocol):
     def get(self) -> str: ...
 
 
-@dataclass(frozen=True)
-class Accepted:
-    status: Literal["accepted", "ignored"]
-    reason: str
-    message: str | None = None
-    reference: str | None = None
-
-    def as_dict(self) -> dict[str, Any]:
-        body: dict[str, Any] = {"status": self.status, "detail": self.reason}
-        if self.status == "accepted":
-            body |= {"message": self.message, "reference": self.reference}
-        return body
-
-
 class HookService:
     def __init__(self, *, catalog: Catalog, bus: Bus, shopify_secret: Secret):
         self.catalog = catalog
         self._bus = bus
         self._shopify_secret = shopify_secret
 
-    def shopify_webhook(self, raw_body: bytes, headers: dict[str, str]) -> Accepted:
+    def shopify_webhook(self, raw_body: bytes, headers: dict[str, str]) -> HookAnswer:
         lowered = {k.lower(): v for k, v in headers.items()}
         if not shopify.is_signed(raw_body, lowered.get(shopify.SIGNATURE_HEADER), self._shopify_secret.get()):
             raise Unauthenticated("the X-Shopify-Hmac-Sha256 signature is missing or does not match the body")
@@ -62,22 +49,25 @@ class HookService:
         detail = shopify.webhook_detail(headers, payload)
         return self._accept(source=SHOPIFY_SOURCE, detail_type=shopify.DETAIL_TYPE, detail=detail)
 
-    def klaviyo_event(self, body: dict[str, Any]) -> Accepted:
+    def klaviyo_event(self, body: dict[str, Any]) -> HookAnswer:
         return self._accept(source=KLAVIYO_SOURCE, detail_type=KLAVIYO_DETAIL_TYPE, detail=body)
 
-    def _accept(self, *, source: str, detail_type: str, detail: dict[str, Any]) -> Accepted:
+    def _accept(self, *, source: str, detail_type: str, detail: dict[str, Any]) -> HookAnswer:
         try:
             name, trigger = trigger_for(self.catalog, detail_type=detail_type, detail=detail)
         except NotTriggered as ignored:
-            return Accepted("ignored", str(ignored))
-        # Every problem the send would meet, found now: nothing is queued that cannot be sent.
-        request_for(name, trigger, detail=detail, event_id="pending")
+            return HookAnswer(status="ignored", detail=str(ignored))
+        # The problems the send would meet, found now: nothing is queued that cannot be sent.
+        request = request_for(name, trigger, detail=detail, event_id="pending")
+        block = self.catalog.messages[name].items
+        if block is not None and request.items:
+            render_items(block, request.items, field_prefix=f"detail.{trigger.items}")
         text = json.dumps(detail, separators=(",", ":"), ensure_ascii=False)
         if len(text.encode("utf-8")) > MAX_DETAIL_BYTES:
             raise PayloadTooLarge(f"the event is larger than {MAX_DETAIL_BYTES} bytes; nothing was queued")
         event_id = self._bus.put(source=source, detail_type=detail_type, detail=text)
         reference = f"{name}/{reference_key(trigger, detail) or event_id}"
-        return Accepted("accepted", f"queued; it sends {name} once", message=name, reference=reference)
+        return HookAnswer(status="accepted", detail=f"queued: it sends {name} once", message=name, reference=reference)
 
 
 def _json_object(raw_body: bytes) -> dict[str, Any]:
