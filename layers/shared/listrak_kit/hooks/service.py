@@ -10,10 +10,9 @@ from __future__ import annotations
 import json
 from typing import Any, Protocol
 
-from listrak_kit.catalog.event_mapping import reference_key, request_for, trigger_for
+from listrak_kit.catalog.event_mapping import checked_request, reference_key, trigger_for
 from listrak_kit.catalog.model import Catalog
 from listrak_kit.errors import FieldProblem, InvalidRequest, NotTriggered, PayloadTooLarge, Unauthenticated
-from listrak_kit.catalog.item_block import render_items
 from listrak_kit.hooks import shopify
 from listrak_kit.hooks.models import HookAnswer
 
@@ -58,10 +57,7 @@ class HookService:
         except NotTriggered as ignored:
             return HookAnswer(status="ignored", detail=str(ignored))
         # The problems the send would meet, found now: nothing is queued that cannot be sent.
-        request = request_for(name, trigger, detail=detail, event_id="pending")
-        block = self.catalog.messages[name].items
-        if block is not None and request.items:
-            render_items(block, request.items, field_prefix=f"detail.{trigger.items}")
+        checked_request(self.catalog, name, trigger, detail=detail, event_id="pending")
         text = json.dumps(detail, separators=(",", ":"), ensure_ascii=False)
         if len(text.encode("utf-8")) > MAX_DETAIL_BYTES:
             raise PayloadTooLarge(f"the event is larger than {MAX_DETAIL_BYTES} bytes; nothing was queued")
