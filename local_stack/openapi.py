@@ -165,9 +165,9 @@ REQUEST_MODELS = ("SendRequest", "ResendBody", "ResendByKeyBody")
 
 def _success_models() -> dict[str, Any]:
     """The models behind each route's `Response[dict]` body (the resolvers only see a dict)."""
-    from listrak_kit.hooks.models import HookAnswer
     from listrak_kit.imports.direct import DirectOutcome
     from listrak_kit.resend.models import MessageView, ResendResult
+    from listrak_kit.send.hook_models import HookAnswer
     from listrak_kit.send.models import SendResult
 
     return {

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 from functools import cache
 from pathlib import Path
 from typing import Annotated
@@ -12,10 +10,10 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.logging import correlation_paths
 
-from listrak_kit.api import json_response, rest_api
-from listrak_kit.hooks.factory import hook_service
-from listrak_kit.hooks.models import KlaviyoEvent
+from listrak_kit.api import json_response, raw_body, rest_api
 from listrak_kit.observability import logger, metrics
+from listrak_kit.send.hook_models import KlaviyoEvent
+from listrak_kit.services import hooks_path
 from listrak_kit.settings import HooksSettings, load_settings
 
 CATALOG = Path(__file__).with_name("catalog.toml")
@@ -23,25 +21,20 @@ app = rest_api()
 
 
 @cache
-def service():
-    return hook_service(load_settings(HooksSettings), default_catalog=CATALOG)
+def doors():
+    return hooks_path(load_settings(HooksSettings), default_catalog=CATALOG)
 
 
 @app.post("/webhooks/shopify")
 def shopify_webhook() -> Response[dict]:
     event = app.current_event
-    body = event.get("body") or ""
-    try:
-        raw = base64.b64decode(body, validate=True) if event.get("isBase64Encoded") else body.encode("utf-8")
-    except (binascii.Error, UnicodeEncodeError):
-        raw = b""  # cannot be what Shopify signed: the signature check refuses it
-    accepted = service().shopify_webhook(raw, dict(event.headers))
+    accepted = doors().shopify_webhook(raw_body(event), dict(event.headers))
     return json_response(200, accepted.as_dict())
 
 
 @app.post("/events")
 def post_event(event: Annotated[KlaviyoEvent, Body()]) -> Response[dict]:
-    accepted = service().klaviyo_event(app.current_event.json_body)
+    accepted = doors().klaviyo_event(app.current_event.json_body)
     return json_response(202 if accepted.status == "accepted" else 200, accepted.as_dict())
 
 

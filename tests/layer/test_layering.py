@@ -119,6 +119,7 @@ def loaded_groups(handler: str) -> set[str]:
     [
         ("send/rest.py", "send", {"imports", "resend"}),
         ("send/events.py", "send", {"imports", "resend"}),
+        ("send/hooks.py", "send", {"imports", "resend"}),
         ("resend/rest.py", "resend", {"imports", "send", "catalog"}),
         ("imports/rest.py", "services", {"send", "resend", "catalog"}),
         ("imports/events.py", "imports", {"send", "resend", "catalog"}),

@@ -6,6 +6,8 @@ Every error body is JSON: {"message": ..., "errors": [{"field", "message"}]} for
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 from typing import Any
 
@@ -47,6 +49,15 @@ def write_status(status: str, replayed: bool) -> int:
 
 def json_response(status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> Response:
     return Response(status_code=status, content_type="application/json", body=body, headers=headers)
+
+
+def raw_body(event: Any) -> bytes:
+    """The request body as the caller sent it, byte for byte (what a signature is computed over)."""
+    body = event.get("body") or ""
+    try:
+        return base64.b64decode(body, validate=True) if event.get("isBase64Encoded") else body.encode("utf-8")
+    except (binascii.Error, UnicodeEncodeError):
+        return b""  # not a body anyone could have signed: the signature check refuses it
 
 
 JSON_ONLY = "the body must be JSON (Content-Type: application/json)"

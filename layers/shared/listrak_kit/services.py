@@ -23,6 +23,7 @@ from listrak_kit.observability import logger, metrics
 from listrak_kit.settings import (
     DataSettings,
     EmailSettings,
+    HooksSettings,
     ImportSettings,
     ListrakSettings,
     ResendSettings,
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
     from listrak_kit.listrak.data_api import DataApi
     from listrak_kit.listrak.email_api import EmailApi
     from listrak_kit.resend.service import ResendService
+    from listrak_kit.send.hooks import HookService
     from listrak_kit.send.service import SendService
 
 S = TypeVar("S")
@@ -164,6 +166,20 @@ def send_path(settings: SendSettings, *, default_catalog: Path) -> OncePath[Send
         count=count,
     )
     return OncePath(service, once)
+
+
+def hooks_path(settings: HooksSettings, *, default_catalog: Path) -> HookService:
+    """The HTTPS doors: they check an event against the catalog and put it on the storefront bus."""
+    from listrak_kit.aws.bus import EventBridgeBus
+    from listrak_kit.aws.secrets import SecretsManagerWebhookSecret
+    from listrak_kit.catalog.model import load_catalog
+    from listrak_kit.send.hooks import HookService
+
+    return HookService(
+        catalog=load_catalog(settings.CATALOG_PATH or default_catalog),
+        bus=EventBridgeBus(settings.STOREFRONT_BUS_NAME),
+        shopify_secret=SecretsManagerWebhookSecret(settings.SHOPIFY_WEBHOOK_SECRET_ID),
+    )
 
 
 def resend_path(settings: ResendSettings) -> OncePath[ResendService]:

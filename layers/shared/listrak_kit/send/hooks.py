@@ -10,11 +10,11 @@ from __future__ import annotations
 import json
 from typing import Any, Protocol
 
-from listrak_kit.catalog.event_mapping import checked_request, reference_key, trigger_for
 from listrak_kit.catalog.model import Catalog
 from listrak_kit.errors import FieldProblem, InvalidRequest, NotTriggered, PayloadTooLarge, Unauthenticated
-from listrak_kit.hooks import shopify
-from listrak_kit.hooks.models import HookAnswer
+from listrak_kit.send import shopify
+from listrak_kit.send.event_mapping import checked_request, reference_key, trigger_for
+from listrak_kit.send.hook_models import HookAnswer
 
 KLAVIYO_DETAIL_TYPE = "klaviyoEvent"
 KLAVIYO_SOURCE = "listrak.events"
