@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 
 import pytest
 import requests
 
-from local_stack import run
+from local_stack import ROOT, run
 from local_stack.api_server import make_server
 
 
@@ -71,3 +72,30 @@ def test_the_local_api_requires_the_key_and_serves_the_handler(api, sandbox):
     bad = requests.post(f"{url}/messages", data="{", headers={"x-api-key": key}, timeout=10)
     assert bad.status_code == 400 and json.loads(bad.text)["errors"]
     assert sandbox.stats["sends"] == 1
+
+
+def wait_for_sends(sandbox, count: int, timeout: float = 10.0) -> int:
+    deadline = time.monotonic() + timeout
+    while sandbox.stats["sends"] < count and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return sandbox.stats["sends"]
+
+
+def test_the_local_api_takes_shopify_webhooks_by_signature_and_klaviyo_events_by_key(api, sandbox):
+    url, key = api
+    webhook = json.loads((ROOT / "events" / "webhook-1-shopify-orders-create.json").read_text())
+    headers = {k: v for k, v in webhook["headers"].items() if k.lower() not in ("host", "content-length")}
+
+    signed = requests.post(f"{url}/webhooks/shopify", data=webhook["body"].encode(), headers=headers, timeout=10)
+    assert signed.status_code == 200, signed.text  # no API key: the signature is the proof
+    assert signed.json()["status"] == "accepted"
+    assert wait_for_sends(sandbox, 1) == 1  # sent from the bus, after the answer
+    forged = requests.post(f"{url}/webhooks/shopify", data=webhook["body"].encode() + b" ", headers=headers, timeout=10)
+    assert forged.status_code == 401
+
+    klaviyo = json.loads((ROOT / "events" / "klaviyo-05-placed-order.json").read_text())["body"]
+    json_headers = {"Content-Type": "application/json"}
+    assert requests.post(f"{url}/events", data=klaviyo, headers=json_headers, timeout=10).status_code == 403
+    queued = requests.post(f"{url}/events", data=klaviyo, headers={**json_headers, "x-api-key": key}, timeout=10)
+    assert queued.status_code == 202 and queued.json()["reference"] == "order-confirmation/1234"
+    assert wait_for_sends(sandbox, 2) == 2
