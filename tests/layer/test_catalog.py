@@ -9,7 +9,7 @@ import pytest
 
 from listrak_kit.catalog.item_block import render_items
 from listrak_kit.catalog.model import ItemBlock, load_catalog
-from listrak_kit.errors import ConfigurationError, InvalidRequest, UnknownMessage
+from listrak_kit.errors import ConfigurationError, InvalidRequest, NotTriggered, UnknownMessage
 from listrak_kit.send.event_mapping import request_from_event
 
 SAMPLE = Path(__file__).resolve().parents[2] / "functions" / "send" / "catalog.toml"
@@ -128,3 +128,79 @@ def test_an_event_field_of_the_wrong_shape_is_named_by_its_event_path(catalog):
             event_id="e",
         )
     assert [p.field for p in caught.value.problems] == ["detail.profile.first_name"]
+
+
+def trigger_entry(name: str, message_id: int, extra: str = "") -> str:
+    return (
+        f"[messages.{name}]\nlistId = 1\ntransactionalMessageId = {message_id}\n"
+        f"[[messages.{name}.triggers]]\ndetailType = 'shopifyWebhook'\nemailAddress = 'payload.email'\n{extra}"
+    )
+
+
+TOPIC = "when = { 'metadata.topic' = 'orders/create' }\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "names"),
+    [
+        (
+            trigger_entry("a", 2, TOPIC) + trigger_entry("b", 3, TOPIC),
+            "metadata.topic = 'orders/create' on detail-type 'shopifyWebhook' triggers both a and b",
+        ),
+        (
+            trigger_entry("a", 2, TOPIC) + trigger_entry("b", 3, "when = { 'payload.kind' = 'x' }\n"),
+            "test different paths (metadata.topic, payload.kind)",
+        ),
+        (trigger_entry("a", 2, TOPIC) + trigger_entry("b", 3), "triggers both a and b"),
+        (trigger_entry("a", 2, "when = { 'x' = '1', 'y' = '2' }\n"), "messages.a.triggers.0.when"),
+        (
+            "[messages.a]\nlistId = 1\ntransactionalMessageId = 2\n[messages.a.fields]\nblock = 3\n"
+            "[messages.a.items]\nfield = 'block'\ntemplate = '{Name}'\n"
+            + "[[messages.a.triggers]]\ndetailType = 'X'\nemailAddress = 'email'\nitems = 'line_items'\n"
+            "itemFields = { Title = 'title' }\n",
+            "maps item slots the item block does not have: Title",
+        ),
+        (
+            trigger_entry("a", 2, "[messages.a.triggers.fields]\nnope = 'x'\n"),
+            "triggers[0].fields names fields this message does not have: nope",
+        ),
+    ],
+    ids=["one-value-two-messages", "two-paths", "conditional-and-not", "two-conditions", "stray-slot", "stray-field"],
+)
+def test_trigger_errors_name_the_trigger_and_the_clash(tmp_path, text, names):
+    with pytest.raises(ConfigurationError) as caught:
+        load_catalog(write(tmp_path, text))
+    assert names in str(caught.value)
+
+
+def test_a_trigger_reads_a_platform_event_by_its_paths_first_present_wins(tmp_path):
+    catalog = load_catalog(
+        write(
+            tmp_path,
+            "[messages.a]\nlistId = 1\ntransactionalMessageId = 2\n[messages.a.fields]\nfirst = 3\nblock = 4\n"
+            "[messages.a.items]\nfield = 'block'\ntemplate = '<td>{Name}</td><td>{Img}</td>'\n"
+            + trigger_entry(
+                "a",
+                2,
+                TOPIC + "reference = ['metadata.event', 'metadata.webhook']\nitems = 'payload.line_items'\n"
+                "itemFields = { Name = ['title', 'name'] }\nitemDefaults = { Img = 'none.png' }\n"
+                "[messages.a.triggers.fields]\nfirst = ['payload.customer.first_name', 'payload.first_name']\n",
+            ).split("\n", 3)[3],
+        )
+    )
+    detail = {
+        "metadata": {"topic": "orders/create", "webhook": "w-1"},
+        "payload": {"email": "a@example.com", "first_name": "Ann", "line_items": [{"name": "Cap <b>"}]},
+    }
+
+    request = request_from_event(catalog, detail_type="shopifyWebhook", detail=detail, event_id="eb-1")
+
+    assert request.reference == "a/w-1"
+    assert request.fields == {"first": "Ann"}
+    assert request.items == [{"name": "Cap <b>", "Name": "Cap <b>", "Img": "none.png"}]
+    with pytest.raises(NotTriggered, match="'orders/paid'"):
+        request_from_event(
+            catalog, detail_type="shopifyWebhook", detail={**detail, "metadata": {"topic": "orders/paid"}}, event_id="e"
+        )
+    with pytest.raises(InvalidRequest, match="detail.metadata.topic: missing"):
+        request_from_event(catalog, detail_type="shopifyWebhook", detail={"payload": {}}, event_id="e")
