@@ -27,6 +27,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"(function logs: {stack.log_dir / (args.function + '.log')})", file=sys.stderr)
             return 1
         print(json.dumps(result, indent=2, default=str))
+        # What the function put on a bus goes on to the rules' functions, as EventBridge would send it.
+        for target, outcome in stack.deliver_events():
+            what = outcome.result if outcome.error is None else f"{type(outcome.error).__name__}: {outcome.error}"
+            print(f"(on the bus -> {target}: {json.dumps(what, default=str)})", file=sys.stderr)
         print(f"(function logs: {stack.log_dir / (args.function + '.log')})", file=sys.stderr)
     return 0
 
