@@ -479,3 +479,27 @@ def test_a_klaviyo_body_put_on_the_bus_by_the_storefront_itself_sends_the_same_w
 
     assert outcome.result["status"] == "sent" and outcome.result["reference"] == "order-confirmation/1234"
     assert sandbox.stats["sends"] == 1
+
+
+def test_a_lone_surrogate_anywhere_in_a_klaviyo_body_is_a_400_not_a_crash(stack, sandbox):
+    raw = json.dumps(placed_order())[:-3] + ', "Note": "a\\ud800b"}}}'
+    request = proxy_event("POST", "/events", {"Content-Type": "application/json"}, raw.encode(), "/events", {}, "v1")
+
+    status, body = answer(stack.invoke("HooksFunction", request))
+
+    assert status == 400, body
+    assert "lone surrogate" in json.dumps(body)
+    assert stack.deliver_events() == [] and sandbox.stats["sends"] == 0
+
+
+def test_a_catalog_without_klaviyo_triggers_ignores_klaviyo_events(stack, sandbox, tmp_path):
+    catalog = tmp_path / "catalog.toml"
+    catalog.write_text(
+        "[messages.only-api]\nlistId = 300001\ntransactionalMessageId = 7001\n[messages.only-api.fields]\nx = 1\n"
+    )
+    stack.env_overrides["CATALOG_PATH"] = str(catalog)
+
+    status, body = answer(stack.invoke("HooksFunction", sample("klaviyo-05-placed-order.json")))
+
+    assert status == 200 and body["status"] == "ignored" and "klaviyoEvent" in body["detail"]
+    assert stack.deliver_events() == [] and sandbox.stats["sends"] == 0

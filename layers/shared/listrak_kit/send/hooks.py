@@ -11,7 +11,14 @@ import json
 from typing import Any, Protocol
 
 from listrak_kit.catalog.model import Catalog
-from listrak_kit.errors import FieldProblem, InvalidRequest, NotTriggered, PayloadTooLarge, Unauthenticated
+from listrak_kit.errors import (
+    FieldProblem,
+    InvalidRequest,
+    NotTriggered,
+    PayloadTooLarge,
+    Unauthenticated,
+    UnknownMessage,
+)
 from listrak_kit.send import shopify
 from listrak_kit.send.event_mapping import checked_request, reference_key, trigger_for
 from listrak_kit.send.hook_models import HookAnswer
@@ -56,10 +63,18 @@ class HookService:
             name, trigger = trigger_for(self.catalog, detail_type=detail_type, detail=detail)
         except NotTriggered as ignored:
             return HookAnswer(status="ignored", detail=str(ignored))
+        except UnknownMessage as ignored:  # a catalog without any trigger of this kind ignores them all
+            return HookAnswer(status="ignored", detail=f"{ignored}; nothing was sent")
         # The problems the send would meet, found now: nothing is queued that cannot be sent.
         checked_request(self.catalog, name, trigger, detail=detail, event_id="pending")
         text = json.dumps(detail, separators=(",", ":"), ensure_ascii=False)
-        if len(text.encode("utf-8")) > MAX_DETAIL_BYTES:
+        try:
+            size = len(text.encode("utf-8"))
+        except UnicodeEncodeError:
+            raise InvalidRequest(
+                [FieldProblem("(body)", "is not valid Unicode text (it holds a lone surrogate)")]
+            ) from None
+        if size > MAX_DETAIL_BYTES:
             raise PayloadTooLarge(f"the event is larger than {MAX_DETAIL_BYTES} bytes; nothing was queued")
         event_id = self._bus.put(source=source, detail_type=detail_type, detail=text)
         reference = f"{name}/{reference_key(trigger, detail) or event_id}"
