@@ -1,4 +1,9 @@
-from listrak_kit.masking import email_fingerprint, mask_email
+import logging
+import sys
+
+import pytest
+
+from listrak_kit.masking import AddressMaskingFilter, email_fingerprint, mask_addresses, mask_email, mask_exception
 
 
 def test_addresses_are_masked_to_first_letter_and_domain():
@@ -10,3 +15,69 @@ def test_addresses_are_masked_to_first_letter_and_domain():
 def test_the_fingerprint_ignores_case_and_surrounding_space():
     assert email_fingerprint(" Jane@Example.com ") == email_fingerprint("jane@example.com")
     assert email_fingerprint("a@example.com") != email_fingerprint("b@example.com")
+
+
+ADDRESSES = [
+    ("jane.doe@example.com", "j***@example.com"),
+    ("JANE@EXAMPLE.COM", "J***@EXAMPLE.COM"),
+    ("forwardAddress=attacker%40evil.example", "forwardAddress=a***%40evil.example"),
+    ("password-reset/jane@example.com", "password-reset/j***@example.com"),
+    ("arn:aws:sts::1:assumed-role/Support/agent@shop.example", "arn:aws:sts::1:assumed-role/Support/a***@shop.example"),
+    ('"odd@local"@example.com', "o***@example.com"),
+    ('{"to": "\\"odd@local\\"@example.com"}', '{"to": "o***@example.com"}'),
+    ("jöse@exämple.com", "j***@exämple.com"),
+    ("<b>x@y.example</b>", "<b>x***@y.example</b>"),
+]
+
+
+@pytest.mark.parametrize(("text", "masked"), ADDRESSES)
+def test_every_address_in_a_text_is_masked_and_the_rest_kept(text, masked):
+    assert mask_addresses(text) == masked
+    assert mask_addresses(masked) == masked  # masking twice changes nothing
+
+
+def test_text_without_addresses_is_returned_as_is():
+    text = "sent reference=order-1001 at 2026-11-22T15:00:00Z (v1.2.3, a@b)"
+    assert mask_addresses(text) == text
+
+
+def test_an_exception_and_its_cause_are_masked_in_place():
+    try:
+        try:
+            raise ValueError("bad jane@example.com")
+        except ValueError as inner:
+            raise RuntimeError("resend to attacker%40evil.example failed") from inner
+    except RuntimeError as exc:
+        error = exc
+    assert mask_exception(error) is error
+    assert str(error) == "resend to a***%40evil.example failed"
+    assert str(error.__cause__) == "bad j***@example.com"
+
+
+def test_the_library_filter_masks_message_arguments_and_traceback():
+    record = logging.LogRecord("urllib3", logging.DEBUG, __file__, 1, "POST %s", ("/r?x=jane%40example.com",), None)
+    try:
+        raise OSError("connection to jane@example.com refused")
+    except OSError:
+        record.exc_info = sys.exc_info()
+    assert AddressMaskingFilter().filter(record)
+    line = logging.Formatter().format(record)
+    assert "jane" not in line
+    assert "j***%40example.com" in line and "j***@example.com" in line
+
+
+def test_powertools_lines_are_masked_in_every_key(capsys):
+    from listrak_kit.observability import logger
+
+    try:
+        raise ValueError("no route to jane@example.com")
+    except ValueError:
+        logger.exception(
+            "refused for Jane@Example.com",
+            extra={"reference": "reset/jane@example.com", "nested": {"to": ["x@y.example"]}},
+        )
+    line = capsys.readouterr().out
+    assert "@" in line
+    for whole in ("jane@example.com", "Jane@Example.com", "x@y.example"):
+        assert whole not in line
+    assert "J***@Example.com" in line and "r***@example.com" not in line

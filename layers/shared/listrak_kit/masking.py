@@ -3,6 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+import logging
+import re
+
+# Anything shaped like an address, wherever it sits in a line: plain, URL-encoded (`%40`, as in a query string
+# or a connection error's URL), with a quoted local part, with Unicode letters. `/ = & ?` end the local part so
+# that a URL, a query string or an ARN keeps its readable prefix (`forwardAddress=j***%40example.com`).
+_LOCAL = r"(?:\\?\"[^\"\r\n]{1,64}?\\?\"|[\w.!#$%'*+^`{|}~-]+)"
+ADDRESS = re.compile(rf"(?P<local>{_LOCAL})(?P<at>@|%40)(?P<domain>[\w-]+(?:\.[\w-]+)+)")
 
 
 def mask_email(address: str) -> str:
@@ -11,6 +19,43 @@ def mask_email(address: str) -> str:
     if not sep or not local:
         return "***"
     return f"{local[0]}***@{domain}"
+
+
+def mask_addresses(text: str) -> str:
+    """Every address in `text` masked as mask_email does; everything else unchanged."""
+    if "@" not in text and "%40" not in text:
+        return text
+    return ADDRESS.sub(_mask_match, text)
+
+
+def _mask_match(match: re.Match[str]) -> str:
+    local = match.group("local").lstrip('\\"') or "*"
+    return f"{local[0]}***{match.group('at')}{match.group('domain')}"
+
+
+def mask_exception(exc: BaseException) -> BaseException:
+    """Masks the addresses in an exception's messages (and its causes'), in place, so that whoever logs it
+    (Lambda's runtime logs an uncaught exception) logs no whole address."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        current.args = tuple(mask_addresses(a) if isinstance(a, str) else a for a in current.args)
+        current = current.__cause__ or current.__context__
+    return exc
+
+
+class AddressMaskingFilter(logging.Filter):
+    """For standard-library handlers (botocore, urllib3, ...): the rendered message and traceback, masked."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = mask_addresses(record.getMessage())
+        record.args = None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = mask_addresses(record.exc_text)
+        return True
 
 
 def email_fingerprint(address: str) -> str:
