@@ -1,7 +1,8 @@
 """`make api`: the template's API routes on http://127.0.0.1:3000, served in-process against the local stack.
 
 Like API Gateway: routes and methods come from the template, a route that requires an API key answers 403
-without a valid `x-api-key`, and the handler receives a REST API (v1) proxy event.
+without a valid `x-api-key`, a route with `Authorizer: AWS_IAM` answers 403 unless the request is SigV4-signed with
+the local support key (local_stack.iam_auth), and the handler receives a REST API (v1) proxy event.
 """
 
 from __future__ import annotations
@@ -15,9 +16,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from local_stack.stack import LocalStack
+from local_stack import iam_auth
+from local_stack.stack import REGION, LocalStack
 
 MAX_BODY_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit
+LOCAL_API_KEY_ID = "local-api-key"  # the id API Gateway gives the key (never its value) in requestContext
 
 
 def proxy_event(
@@ -28,6 +31,7 @@ def proxy_event(
     resource: str,
     path_params: dict[str, str],
     stage: str,
+    identity: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     url = urlsplit(raw_path)
     query = parse_qs(url.query, keep_blank_values=True)
@@ -49,7 +53,8 @@ def proxy_event(
             "stage": stage,
             "requestId": str(uuid.uuid4()),
             "requestTimeEpoch": int(time.time() * 1000),
-            "identity": {"sourceIp": "127.0.0.1", "apiKey": headers.get("x-api-key")},
+            "identity": identity
+            or {"sourceIp": "127.0.0.1", "apiKey": headers.get("x-api-key"), "apiKeyId": LOCAL_API_KEY_ID},
         },
         "body": text,
         "isBase64Encoded": False,
@@ -90,7 +95,21 @@ def make_server(stack: LocalStack, host: str = "127.0.0.1", port: int = 3000) ->
                 if route.api_key_required and self.headers.get("x-api-key") != stack.api_key:
                     return self._answer(403, json.dumps({"message": "Forbidden"}))
                 headers = dict(self.headers.items())
-                event = proxy_event(self.command, self.path, headers, body, route.path, params, stage)
+                identity = None
+                if route.iam_auth:
+                    try:
+                        principal = iam_auth.authenticate(
+                            {stack.support.access_key_id: stack.support},
+                            method=self.command,
+                            url=f"http://{self.headers.get('Host', 'localhost')}{self.path}",
+                            headers=headers,
+                            body=body,
+                            region=REGION,
+                        )
+                    except iam_auth.SignatureRefused as exc:
+                        return self._answer(403, json.dumps({"message": str(exc)}))
+                    identity = {"sourceIp": "127.0.0.1", **principal.identity()}
+                event = proxy_event(self.command, self.path, headers, body, route.path, params, stage, identity)
                 try:
                     result = stack.invoke(route.logical_id, event)
                 except Exception as exc:  # a function error: API Gateway answers 502
@@ -124,7 +143,13 @@ def main(argv: list[str] | None = None) -> int:
         server = make_server(stack, args.host, args.port)
         print(f"API on http://{args.host}:{server.server_address[1]} (API key: {stack.api_key})")
         for route in stack.api_routes():
-            print(f"  {route.method:<6} {route.path:<32} -> {route.logical_id}")
+            auth = "IAM (SigV4)" if route.iam_auth else "API key" if route.api_key_required else "none"
+            print(f"  {route.method:<6} {route.path:<40} -> {route.logical_id} [{auth}]")
+        print(
+            f"Support routes (IAM): sign with access key {stack.support.access_key_id}, secret "
+            f"{stack.support.secret_access_key}, region {REGION}, service execute-api "
+            "(awscurl, or curl --aws-sigv4)"
+        )
         print(f"AWS (moto) at {stack.aws_endpoint}; Listrak at {stack.listrak_urls['LISTRAK_EMAIL_API_URL']}")
         print("Try:")
         print(

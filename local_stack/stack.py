@@ -32,6 +32,7 @@ import requests
 from botocore.exceptions import ClientError
 
 from local_stack import ROOT, TEMPLATE
+from local_stack.iam_auth import Principal
 from local_stack.listrak_sandbox import ListrakSandbox
 from local_stack.template import FunctionSpec, Template, patched_environ
 
@@ -86,6 +87,7 @@ class ApiRoute:
     path: str
     logical_id: str
     api_key_required: bool
+    iam_auth: bool = False  # Auth: {Authorizer: AWS_IAM}: the caller signs with IAM credentials (SigV4)
 
     def match(self, method: str, path: str) -> dict[str, str] | None:
         if method.upper() != self.method.upper():
@@ -110,6 +112,13 @@ class LocalStack:
         self.log_dir = log_dir or ROOT / ".local-stack" / "logs"
         self.api_key = os.environ.get("LOCAL_API_KEY") or secrets.token_urlsafe(24)
         self.shopify_webhook_secret = os.environ.get("SHOPIFY_WEBHOOK_SECRET") or LOCAL_SHOPIFY_WEBHOOK_SECRET
+        # The IAM principal a support person signs with on AWS_IAM routes (local_stack.iam_auth checks it).
+        self.support = Principal(
+            access_key_id="AKIALOCALSUPPORT0001",
+            secret_access_key=os.environ.get("LOCAL_SUPPORT_SECRET") or secrets.token_urlsafe(30),
+            arn=f"arn:aws:iam::{ACCOUNT}:user/local-support",
+            account=ACCOUNT,
+        )
         self.sandbox: ListrakSandbox | None = None
         self.aws_endpoint: str | None = None
         self.listrak_urls: dict[str, str] = {}
@@ -446,7 +455,8 @@ class LocalStack:
                 api_id = props.get("RestApiId", {}).get("Ref") if isinstance(props.get("RestApiId"), dict) else None
                 auth = apis.get(api_id, {}).get("Properties", {}).get("Auth", {})
                 required = props.get("Auth", {}).get("ApiKeyRequired", auth.get("ApiKeyRequired", False))
-                routes.append(ApiRoute(props["Method"].upper(), props["Path"], logical_id, bool(required)))
+                iam = props.get("Auth", {}).get("Authorizer", auth.get("DefaultAuthorizer")) == "AWS_IAM"
+                routes.append(ApiRoute(props["Method"].upper(), props["Path"], logical_id, bool(required), iam))
         return routes
 
     def route(self, event: dict[str, Any]) -> str:

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import html
+import tracemalloc
 from pathlib import Path
 
 import pytest
 
 from listrak_kit.catalog.item_block import render_items
 from listrak_kit.catalog.model import ItemBlock, load_catalog
+from listrak_kit.core.limits import ValueLimits
 from listrak_kit.errors import ConfigurationError, InvalidRequest, NotTriggered, UnknownMessage
 from listrak_kit.send.event_mapping import request_from_event
 
+LIMITS = ValueLimits()
 SAMPLE = Path(__file__).resolve().parents[2] / "functions" / "send" / "catalog.toml"
 
 
@@ -82,7 +85,15 @@ def test_a_missing_catalog_is_a_configuration_error(tmp_path):
 
 def test_item_values_are_escaped_then_the_whole_block_is_escaped():
     block = ItemBlock(field="items", template='<td title="{Name}">{Name}</td><td>{Qty}</td>')
-    rendered = render_items(block, [{"Name": '"><script>alert(1)</script>', "Qty": 2}, {"Name": "B&B", "Qty": 1}])
+    rendered = render_items(
+        block, [{"Name": '"><script>alert(1)</script>', "Qty": 2}, {"Name": "B&B", "Qty": 1}], limits=LIMITS
+    )
+    # the bounded renderer builds exactly what escaping the joined block would
+    joined = "".join(
+        block.template.replace("{Name}", html.escape(n)).replace("{Qty}", q)
+        for n, q in (('"><script>alert(1)</script>', "2"), ("B&B", "1"))
+    )
+    assert rendered == html.escape(joined)
 
     assert "<" not in rendered and '"' not in rendered
     listrak_sees = html.unescape(rendered)
@@ -94,8 +105,43 @@ def test_item_values_are_escaped_then_the_whole_block_is_escaped():
 def test_items_missing_a_slot_name_every_gap():
     block = ItemBlock(field="items", template="{A}{B}")
     with pytest.raises(InvalidRequest) as caught:
-        render_items(block, [{"A": 1}, {"B": 2}, "oops"])
+        render_items(block, [{"A": 1}, {"B": 2}, "oops"], limits=LIMITS)
     assert [p.field for p in caught.value.problems] == ["items[0].B", "items[1].A", "items[2]"]
+
+
+def test_an_item_value_over_the_field_limit_is_named_before_anything_is_rendered():
+    block = ItemBlock(field="items", template="<td>{A}</td>")
+    with pytest.raises(InvalidRequest) as caught:
+        render_items(block, [{"A": "x"}, {"A": "y" * 101}], limits=ValueLimits(field_chars=100))
+    (problem,) = caught.value.problems
+    assert problem.field == "items[1].A"
+    assert "SEND_FIELD_MAX_CHARS" in problem.message and "100" in problem.message
+
+
+def test_an_amplifying_item_block_stops_at_its_limit_and_names_it():
+    # quotes escape twice into 10 characters each, and the slot repeats: 20x the input
+    block = ItemBlock(field="items", template='<td title="{A}">{A}</td>')
+    items = [{"A": '"' * 4_000} for _ in range(500)]  # 2 MB of input, 40 MB rendered unbounded
+    limits = ValueLimits(field_chars=4_000, item_block_chars=200_000)
+    tracemalloc.start()
+    try:
+        with pytest.raises(InvalidRequest) as caught:
+            render_items(block, items, limits=limits)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    (problem,) = caught.value.problems
+    assert problem.field == "items"
+    assert "SEND_ITEM_BLOCK_MAX_CHARS" in problem.message and "200000" in problem.message
+    assert "items[2]" in problem.message  # it stopped at the third item, not after the 500th
+    assert peak < 2 * 1024 * 1024  # bounded by the limit, not by what the items would expand to
+
+
+def test_a_block_at_its_limit_renders_whole():
+    block = ItemBlock(field="items", template="{A}")
+    assert render_items(block, [{"A": "ab"}] * 5, limits=ValueLimits(item_block_chars=10)) == "ab" * 5
+    with pytest.raises(InvalidRequest):
+        render_items(block, [{"A": "ab"}] * 6, limits=ValueLimits(item_block_chars=10))
 
 
 def test_an_event_maps_onto_a_send_request(catalog):

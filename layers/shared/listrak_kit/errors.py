@@ -60,3 +60,15 @@ class PayloadTooLarge(Exception):
 
 class BusUnavailable(Exception):
     """EventBridge did not take the event (after botocore's retries); nothing was queued."""
+
+
+class Forbidden(Exception):
+    """The caller's credential does not allow this (a redirect with the storefront key, a redirect-less message)."""
+
+
+class TooManyRequests(Exception):
+    """A per-reference limit is spent for now; `retry_after` says when it refills."""
+
+    def __init__(self, message: str, *, retry_after: int):
+        self.retry_after = retry_after
+        super().__init__(message)

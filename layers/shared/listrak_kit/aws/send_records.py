@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from listrak_kit.aws.clients import aws_client
 from listrak_kit.aws.table import KEY, TTL_ATTRIBUTE, from_attribute, to_attribute
 from listrak_kit.clock import from_iso
@@ -79,6 +81,51 @@ class DynamoSendRecords:
             ReturnValues="UPDATED_NEW",
         )
         return int(answer["Attributes"]["resendCount"]["N"])
+
+    def take_redirect(self, reference: str, *, now: float, window_seconds: int, limit: int) -> float | None:
+        """A fixed-window counter on the send item, by conditional updates (safe under concurrency).
+
+        Returns None when one redirect was taken, else the start of the window whose allowance is spent.
+        """
+        if limit < 1:
+            return now
+        key = {KEY: {"S": self.item_id(reference)}}
+        names = {"#id": KEY, "#start": "redirectWindowStart", "#count": "redirectCount"}
+        cutoff = {"N": str(now - window_seconds)}
+        attempts = (
+            # within the current window, below the limit
+            (
+                "SET #count = #count + :one",
+                "attribute_exists(#id) AND #start > :cutoff AND #count < :limit",
+                {":one": {"N": "1"}, ":cutoff": cutoff, ":limit": {"N": str(limit)}},
+            ),
+            # no window yet, or it has passed: this redirect opens a new one
+            (
+                "SET #start = :now, #count = :one",
+                "attribute_exists(#id) AND (attribute_not_exists(#start) OR #start <= :cutoff)",
+                {":one": {"N": "1"}, ":cutoff": cutoff, ":now": {"N": repr(now)}},
+            ),
+        )
+        client = aws_client("dynamodb")
+        old: dict[str, Any] = {}
+        for update, condition, values in (*attempts, attempts[0]):  # a peer may have just opened the window
+            try:
+                client.update_item(
+                    TableName=self._table,
+                    Key=key,
+                    UpdateExpression=update,
+                    ConditionExpression=condition,
+                    ExpressionAttributeNames=names,
+                    ExpressionAttributeValues=values,
+                    ReturnValuesOnConditionCheckFailure="ALL_OLD",
+                )
+                return None
+            except ClientError as exc:
+                if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                    raise
+                old = exc.response.get("Item") or old
+        start = old.get("redirectWindowStart", {}).get("N")
+        return float(start) if start else now
 
     @staticmethod
     def _record(item: dict[str, Any] | None) -> SendRecord | None:

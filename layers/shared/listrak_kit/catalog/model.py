@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -31,6 +32,20 @@ class ItemBlock(BaseModel):
     @cached_property
     def placeholders(self) -> list[str]:
         return list(dict.fromkeys(PLACEHOLDER.findall(self.template)))
+
+    @cached_property
+    def segments(self) -> list[tuple[str, str | None]]:
+        """The template in order as (HTML-escaped literal, None) and ("", slot) pieces, for bounded rendering."""
+        pieces: list[tuple[str, str | None]] = []
+        position = 0
+        for match in PLACEHOLDER.finditer(self.template):
+            if match.start() > position:
+                pieces.append((html.escape(self.template[position : match.start()]), None))
+            pieces.append(("", match.group(1)))
+            position = match.end()
+        if position < len(self.template):
+            pieces.append((html.escape(self.template[position:]), None))
+        return pieces
 
     @model_validator(mode="after")
     def _has_slots(self) -> ItemBlock:

@@ -11,6 +11,7 @@ from listrak_kit.catalog.item_block import render_items
 from listrak_kit.catalog.model import Catalog
 from listrak_kit.clock import Clock, SystemClock, to_iso
 from listrak_kit.core.fields import REFERENCE, as_text
+from listrak_kit.core.limits import ValueLimits
 from listrak_kit.core.send_record import RESEND_WINDOW_SECONDS, SendRecord
 from listrak_kit.errors import FieldProblem, InvalidRequest, UnknownMessage
 from listrak_kit.idempotency import REPLAY_MARKER
@@ -94,7 +95,7 @@ class SendService:
                     problems.append(FieldProblem("items", f"message {request.message} has no item block"))
                 else:
                     try:
-                        block = render_items(spec.items, request.items)
+                        block = render_items(spec.items, request.items, limits=ValueLimits())
                         values.append({"segmentationFieldId": spec.fields[spec.items.field], "value": block})
                     except InvalidRequest as exc:
                         problems.extend(exc.problems)
