@@ -67,19 +67,27 @@ def test_the_layer_build_installs_arm64_wheels_for_313_and_compiles_unchecked_ha
     assert steps == sorted(steps)
 
 
-def test_every_api_route_but_the_signed_webhook_needs_an_api_key_and_the_api_has_a_throttled_usage_plan(template):
+def test_every_api_route_needs_an_api_key_but_the_signed_webhook_and_the_iam_routes(template):
     [api] = template.of_type("AWS::Serverless::Api").values()
     auth = api["Properties"]["Auth"]
     assert auth["ApiKeyRequired"] is True
     assert auth["UsagePlan"]["CreateUsagePlan"] == "PER_API"
     assert set(auth["UsagePlan"]["Throttle"]) == {"RateLimit", "BurstLimit"}
-    open_routes = []
+    open_routes, iam_routes = [], []
     for props in function_props(template).values():
         for event in props.get("Events", {}).values():
-            if event["Type"] == "Api" and event["Properties"].get("Auth", {}).get("ApiKeyRequired", True) is not True:
+            if event["Type"] != "Api":
+                continue
+            route_auth = event["Properties"].get("Auth", {})
+            if route_auth.get("Authorizer") == "AWS_IAM":
+                iam_routes.append(event["Properties"]["Path"])
+                assert route_auth["InvokeRole"] == "NONE"  # not the caller's credentials: no lambda:Invoke needed
+            elif route_auth.get("ApiKeyRequired", True) is not True:
                 open_routes.append(event["Properties"]["Path"])
     # Shopify cannot send an API key; the HMAC of the body authenticates it instead.
     assert open_routes == ["/webhooks/shopify"]
+    # Only the support routes take IAM instead of the storefront key, and only they are under /support/.
+    assert iam_routes == ["/support/messages/{reference}/redirect"]
 
 
 def test_the_webhook_door_can_only_queue_on_the_storefront_bus_and_read_its_own_secret(template):
@@ -104,6 +112,12 @@ def test_shopify_s_partner_source_has_its_own_rule_to_the_send_function_with_the
     assert target["DeadLetterConfig"]["Arn"] == {"Fn::GetAtt": ["SendDeadLetterQueue", "Arn"]}
     bus = template.resources["ShopifyEventBus"]["Properties"]
     assert bus["EventSourceName"] == bus["Name"] == {"Ref": "ShopifyEventSourceName"}
+
+
+def test_the_support_policy_grants_exactly_the_iam_routes(template):
+    statement = template.resources["SupportRedirectPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    assert [s["Action"] for s in statement] == ["execute-api:Invoke"]
+    assert statement[0]["Resource"]["Fn::Sub"].endswith("${RestApi}/${StageName}/POST/support/messages/*/redirect")
 
 
 def test_the_storefront_rule_listens_for_exactly_the_catalog_triggers(template):

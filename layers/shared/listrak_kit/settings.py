@@ -8,6 +8,7 @@ from typing import TypeVar
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from listrak_kit.errors import ConfigurationError
+from listrak_kit.limits import MAX_VALUE_CHARS, ValueLimits
 
 
 class ListrakSettings(BaseModel):
@@ -31,10 +32,26 @@ class EmailSettings(ListrakSettings):
 
 class SendSettings(EmailSettings):
     CATALOG_PATH: str | None = None
+    # Bounds on what a send may ask Listrak to store, checked before anything is expanded (a 400 names them).
+    # One profile field value: Listrak stores at most the field's own maxLength (an int32 set per field, no
+    # published ceiling) and refuses longer values; the longest text field Listrak's published schemas declare
+    # is 4,000 characters (a product description), so a longer value is a mistake or an attack.
+    SEND_FIELD_MAX_CHARS: int = Field(4_000, ge=1, le=MAX_VALUE_CHARS)
+    # The rendered item block (escaped HTML in one profile field, so that field needs a maxLength this large):
+    # mail clients clip an email beyond about 100 KB of HTML (Gmail at 102 KB), and the escaped block is about
+    # 1.3x its HTML, so 200,000 characters is already more than a reader sees, and a few hundred KB of memory.
+    SEND_ITEM_BLOCK_MAX_CHARS: int = Field(200_000, ge=1, le=10_000_000)
+
+    def value_limits(self) -> ValueLimits:
+        return ValueLimits(field_chars=self.SEND_FIELD_MAX_CHARS, item_block_chars=self.SEND_ITEM_BLOCK_MAX_CHARS)
 
 
 class ResendSettings(EmailSettings):
     LISTRAK_ACTIVITY_PAGE_SIZE: int = Field(1000, ge=1, le=5000)
+    # Redirects (a resend to another address, support credential only) per send within a window: enough to
+    # correct a typo and retry, too few to turn one send into a mailing. 0 disables redirects.
+    REDIRECT_MAX_PER_REFERENCE: int = Field(3, ge=0, le=1000)
+    REDIRECT_WINDOW_SECONDS: int = Field(24 * 3600, ge=60, le=30 * 24 * 3600)
 
 
 class HooksSettings(BaseModel):
