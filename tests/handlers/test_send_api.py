@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import html
 import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
@@ -258,6 +260,39 @@ def test_invalid_credentials_give_a_clear_error_and_no_send(stack, sandbox):
     log = (stack.log_dir / "SendApiFunction.log").read_text()
     assert "Listrak refused the client credentials" in log
     assert "wrong" not in log
+
+
+def test_a_token_endpoint_401_is_misconfigured_credentials_too(stack, sandbox):
+    # Listrak's token endpoint also answers 401 (an inactive integration, an address outside its allow-list).
+    class Refusing(BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            body = b'{"error":"ERROR_INVALID_CREDENTIALS"}'
+            self.send_response(401)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Refusing)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        stack.env_overrides["LISTRAK_AUTH_URL"] = f"http://127.0.0.1:{server.server_address[1]}/OAuth2/Token"
+        stack.cold_start()
+        status, answer = post_message(stack, ORDER)
+    finally:
+        server.shutdown()
+        server.server_close()
+        stack.env_overrides.pop("LISTRAK_AUTH_URL")
+        stack.cold_start()
+    assert status == 500
+    assert "misconfigured" in answer["message"]
+    assert sandbox.stats["sends"] == 0
+    assert "Listrak refused the client credentials (HTTP 401" in (stack.log_dir / "SendApiFunction.log").read_text()
 
 
 def test_placeholder_credentials_name_the_secret_to_fill(stack, sandbox):

@@ -49,8 +49,11 @@ class Counter:
         return None
 
 
-def policy(clock=None, limits=RedirectLimits(per_reference=2, window_seconds=3600)):
-    return RedirectPolicy(counter=Counter(), limits=limits, clock=clock or Clock())
+LIMITS = RedirectLimits(per_reference=2, window_seconds=3600)
+
+
+def policy(clock=None):
+    return RedirectPolicy(counter=Counter(), limits=LIMITS, clock=clock or Clock())
 
 
 @pytest.mark.parametrize("caller", [STOREFRONT, SUPPORT])

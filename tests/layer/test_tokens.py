@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from listrak_kit.listrak.errors import ListrakInvalidCredentials, ListrakRejected
+from listrak_kit.listrak.errors import ListrakInvalidCredentials, ListrakRejected, ListrakUnauthorized
 from listrak_kit.listrak.tokens import AccessToken, ClientCredentials, TokenMinter, TokenPolicy, TokenProvider
 
 
@@ -230,8 +230,16 @@ def test_the_minter_posts_client_credentials_and_reads_the_lifetime():
     assert kwargs["data"] == {"grant_type": "client_credentials", "client_id": "id", "client_secret": "sec"}
 
 
-def test_bad_credentials_are_a_clear_non_retryable_error():
-    http = FakeHttp(ListrakRejected("token request: 400", status=400, code="Invalid Credentials"))
+@pytest.mark.parametrize(
+    "refusal",
+    [
+        ListrakRejected("token request: 400", status=400, code="Invalid Credentials"),
+        ListrakUnauthorized("token request: 401", status=401, code="ERROR_INVALID_CREDENTIALS"),
+    ],
+    ids=["400", "401"],
+)
+def test_bad_credentials_are_a_clear_non_retryable_error(refusal):
+    http = FakeHttp(refusal)
     with pytest.raises(ListrakInvalidCredentials, match="check the client ID and secret"):
         TokenMinter(http, "https://auth", Clock()).mint(ClientCredentials("id", "bad"))
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from listrak_kit.clock import Clock, SystemClock
-from listrak_kit.listrak.errors import ListrakInvalidCredentials, ListrakRejected
+from listrak_kit.listrak.errors import ListrakInvalidCredentials, ListrakRejected, ListrakUnauthorized
 from listrak_kit.listrak.http import ListrakHttp
 
 
@@ -76,8 +76,9 @@ class TokenMinter:
                 replay_safe=True,  # a second token request costs nothing but a token
                 what="token request",
             )
-        except ListrakRejected as exc:
-            # The token endpoint answers bad credentials with a bare {"error": "Invalid Credentials"}.
+        except (ListrakRejected, ListrakUnauthorized) as exc:
+            # The token endpoint answers bad credentials with a bare {"error": "Invalid Credentials"}, as a 400
+            # or a 401 (an inactive integration, an address outside its allow-list): the same fix either way.
             raise ListrakInvalidCredentials(
                 f"Listrak refused the client credentials (HTTP {exc.status}, {exc.code}); "
                 "check the client ID and secret in the credentials secret and the integration's IP allow-list",
