@@ -244,7 +244,9 @@ def import_pipeline(settings: ImportSettings) -> ImportPipeline:
         data_api=data_api(settings),
         ledger=DynamoImportLedger(settings.TABLE_NAME),
         tasks=SqsTasks(settings.IMPORT_QUEUE_URL),
-        limits=ChunkLimits(settings.IMPORT_CHUNK_MAX_RECORDS, settings.IMPORT_CHUNK_MAX_BYTES),
+        limits=ChunkLimits(
+            settings.IMPORT_CHUNK_MAX_RECORDS, settings.IMPORT_CHUNK_MAX_BYTES, settings.IMPORT_RECORD_MAX_CHARS
+        ),
         part_bytes=settings.IMPORT_PART_BYTES,
         count=count,
     )
@@ -256,5 +258,7 @@ def direct_importer(settings: DataSettings) -> DirectImporter:
 
     return DirectImporter(
         data_api=data_api(settings),
-        limits=ChunkLimits(settings.IMPORT_CHUNK_MAX_RECORDS, settings.IMPORT_CHUNK_MAX_BYTES),
+        limits=ChunkLimits(
+            settings.IMPORT_CHUNK_MAX_RECORDS, settings.IMPORT_CHUNK_MAX_BYTES, settings.IMPORT_RECORD_MAX_CHARS
+        ),
     )

@@ -81,6 +81,11 @@ class DataSettings(ListrakSettings):
     IMPORT_CHUNK_MAX_RECORDS: int = Field(1000, ge=1, le=100_000)
     # Far below Listrak's 250 MB limit: a chunk is one request, retried whole.
     IMPORT_CHUNK_MAX_BYTES: int = Field(5_000_000, ge=1_000, le=100_000_000)
+    # One record as read from a file (a JSON line, a CSV row, an order's joined items), bounded before it is
+    # parsed: Listrak's longest field is 4,000 characters, so a customer or product at every field's maxLength
+    # is well under 100 KB; 1,000,000 leaves room for an order with thousands of items and stays a fifth of a
+    # chunk. A longer record is a reject naming this setting, read in bounded pieces and never held whole.
+    IMPORT_RECORD_MAX_CHARS: int = Field(1_000_000, ge=1_000, le=50_000_000)
 
 
 class ImportSettings(DataSettings):

@@ -11,6 +11,7 @@ from typing import Any, Protocol
 class ChunkLimits:
     max_records: int = 1000
     max_bytes: int = 5_000_000
+    record_max_chars: int = 1_000_000  # one record as read from a file, before it is parsed (IMPORT_RECORD_MAX_CHARS)
 
 
 class DataImports(Protocol):

@@ -235,12 +235,17 @@ class ImportPipeline:
         array_fields = () if task.entity == "contacts" else ENTITIES[task.entity].array_fields
         stream = self._objects.open(task.key, etag=task.etag, start=task.start, end=task.end)
         with text_stream(stream, gzipped=task.gzipped) as text:
+            bound = self.limits.record_max_chars
             if task.format == "jsonl":
-                yield from jsonl_records(text, first_line=task.firstLine)
+                yield from jsonl_records(text, first_line=task.firstLine, max_chars=bound)
                 return
             # Contacts' columns are profile field names, which may hold dots ("Group.Field"): kept flat.
             records = csv_records(
-                text, array_fields=array_fields, first_line=task.firstLine, nested=task.entity != "contacts"
+                text,
+                array_fields=array_fields,
+                first_line=task.firstLine,
+                nested=task.entity != "contacts",
+                max_chars=bound,
             )
             if task.itemsKey is None:
                 yield from records
@@ -251,7 +256,11 @@ class ImportPipeline:
                     yield RawRecord(problem.line, None, (f"{task.itemsKey} line {problem.line}", problem.error[1]))
                 for raw in records:
                     if raw.data is not None and "items" not in raw.data:
-                        raw.data["items"] = index.items_for(str(raw.data.get("orderNumber", "")))
+                        items = index.items_for(str(raw.data.get("orderNumber", "")), max_chars=bound)
+                        if items is None:
+                            raw = RawRecord(raw.line, None, ("items", f"{task.itemsKey}: {_too_long(bound)}"))
+                        else:
+                            raw.data["items"] = items
                     yield raw
             finally:
                 index.close()
@@ -262,7 +271,7 @@ class ImportPipeline:
         if info is None:
             raise FileNotFoundError(f"{task.itemsKey} disappeared before its orders were imported")
         with text_stream(self._objects.open(info.key, etag=info.etag), gzipped=info.key.endswith(".gz")) as text:
-            return OrderItemsIndex(csv_records(text, array_fields=()))
+            return OrderItemsIndex(csv_records(text, array_fields=(), max_chars=self.limits.record_max_chars))
 
     def _check(self, entity: str, raw: RawRecord, key_field: str, rejects: Any) -> str | None:
         if raw.data is None:
@@ -378,3 +387,7 @@ class ImportPipeline:
         self._ledger.finish_file(task.key, task.etag, manifest_key)
         logger.info("import done", extra={"key": task.key, "accepted": totals.accepted, "rejected": totals.rejected})
         return manifest_key
+
+
+def _too_long(bound: int) -> str:
+    return f"the order's items are over {bound} characters (IMPORT_RECORD_MAX_CHARS); not read"

@@ -21,7 +21,10 @@ ENTITY_PREFIXES = ("customers/", "orders/", "products/", "reviews/", "rating-sum
 ITEMS_SUFFIXES = (".items.csv", ".items.csv.gz")
 RESULTS_PREFIX = "results/"
 
-csv.field_size_limit(16 * 1024 * 1024)  # a product description or an items cell can be long
+# Records are bounded by BoundedLines (IMPORT_RECORD_MAX_CHARS) before the csv module sees them; its own
+# per-field limit only has to stay out of the way.
+csv.field_size_limit(2**31 - 1)
+DEFAULT_RECORD_MAX_CHARS = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -72,8 +75,70 @@ def text_stream(raw: BinaryIO, *, gzipped: bool) -> io.TextIOWrapper:
     return io.TextIOWrapper(io.BufferedReader(binary, 1 << 20), encoding="utf-8-sig", newline="")
 
 
-def jsonl_records(text: Iterable[str], *, first_line: int = 1) -> Iterator[RawRecord]:
-    for number, line in enumerate(text, start=first_line):
+class BoundedLines:
+    """A file's lines, none held longer than `max_chars`, and no record (across lines) longer either.
+
+    An over-long line is read in bounded pieces and dropped (its number kept in `dropped`); once the current
+    record (since the last `record_done()`) is over the bound, its further lines are dropped too. So a single
+    10 GB line, or a gzip bomb that inflates to one, costs at most `max_chars` of memory. For CSV (`csv_quotes`),
+    a dropped line still passes on whether it opened or closed a quoted field, so the rows after it parse as
+    they would have.
+    """
+
+    def __init__(self, text: Iterable[str], max_chars: int, *, first_line: int = 1, csv_quotes: bool = False):
+        self._text = text
+        self.max_chars = max_chars
+        self._number = first_line - 1
+        self._record_chars = 0
+        self._csv = csv_quotes
+        self._in_quotes = False
+        self.dropped: list[int] = []
+
+    def record_done(self) -> None:
+        self._record_chars = 0
+
+    def __iter__(self) -> Iterator[str]:
+        readline = getattr(self._text, "readline", None)
+        lines: Iterator[str] = iter(self._text) if readline is None else iter(lambda: readline(self.max_chars + 1), "")
+        for line in lines:
+            self._number += 1
+            quotes = line.count('"') if self._csv else 0
+            content = len(line)
+            if content > self.max_chars and readline is not None:
+                while line and not line.endswith("\n"):  # the rest of the line, in bounded pieces
+                    line = readline(1 << 16)
+                    content += len(line)
+                    quotes += line.count('"') if self._csv else 0
+            ended = line.endswith("\n")
+            content -= 1 if ended else 0
+            was_in_quotes = self._in_quotes
+            self._in_quotes ^= quotes % 2 == 1
+            self._record_chars += content
+            if content <= self.max_chars and self._record_chars <= self.max_chars:
+                yield line
+                continue
+            self.dropped.append(self._number)
+            if not self._csv:
+                yield ""
+            elif self._in_quotes:
+                yield "" if was_in_quotes else '"'  # the record goes on in a quoted field: nothing of it
+            else:
+                yield ('"' if was_in_quotes else "") + ("\n" if ended else "")  # the record ends here
+
+    def too_long(self) -> tuple[str, str]:
+        return ("(line)", f"over {self.max_chars} characters (IMPORT_RECORD_MAX_CHARS); not read")
+
+
+def jsonl_records(
+    text: Iterable[str], *, first_line: int = 1, max_chars: int = DEFAULT_RECORD_MAX_CHARS
+) -> Iterator[RawRecord]:
+    lines = BoundedLines(text, max_chars, first_line=first_line)
+    for number, line in enumerate(lines, start=first_line):
+        lines.record_done()
+        if lines.dropped:
+            lines.dropped.clear()
+            yield RawRecord(number, None, lines.too_long())
+            continue
         if not line.strip():
             continue
         try:
@@ -99,17 +164,28 @@ def csv_records(
     header: list[str] | None = None,
     first_line: int = 1,
     nested: bool = True,
+    max_chars: int = DEFAULT_RECORD_MAX_CHARS,
 ) -> Iterator[RawRecord]:
-    reader = csv.reader(text)
+    lines = BoundedLines(text, max_chars, first_line=first_line, csv_quotes=True)
+    reader = csv.reader(lines)
     offset = first_line - 1
     if header is None:
         header = next(reader, None)
+        lines.record_done()
         if header is None:
+            return
+        if lines.dropped:
+            yield RawRecord(first_line, None, ("(header)", lines.too_long()[1]))
             return
     header = [h.strip() for h in header]
     start = reader.line_num + 1
     for row in reader:
         line, start = start + offset, reader.line_num + 1
+        lines.record_done()
+        if lines.dropped:
+            lines.dropped.clear()
+            yield RawRecord(line, None, lines.too_long())
+            continue
         if not any(cell.strip() for cell in row):
             continue
         if len(row) != len(header):
@@ -169,7 +245,13 @@ class OrderItemsIndex:
         self._db.execute("CREATE INDEX by_order ON items (orderNumber)")
         self._db.commit()
 
-    def items_for(self, order_number: str) -> list[dict[str, Any]]:
+    def items_for(self, order_number: str, *, max_chars: int = DEFAULT_RECORD_MAX_CHARS) -> list[dict[str, Any]] | None:
+        """The order's items in file order; None when together they are over `max_chars` (nothing is loaded)."""
+        (total,) = self._db.execute(
+            "SELECT COALESCE(SUM(LENGTH(item)), 0) FROM items WHERE orderNumber = ?", (order_number,)
+        ).fetchone()
+        if total > max_chars:
+            return None
         rows = self._db.execute("SELECT item FROM items WHERE orderNumber = ? ORDER BY line", (order_number,))
         return [json.loads(item) for (item,) in rows]
 
