@@ -206,3 +206,34 @@ def test_a_lone_surrogate_in_a_dropped_file_is_a_reject_not_a_poisoned_part(stac
     assert [r["providerReviewID"] for r in imported(sandbox, "Review")] == ["R-ok"]
     dead = stack.client("sqs").receive_message(QueueUrl=stack.refs["ImportDeadLetterQueue"]).get("Messages", [])
     assert dead == []
+
+
+@pytest.mark.parametrize(
+    ("key", "lines"),
+    [
+        ("reviews/long.jsonl", lambda ok, long: [json.dumps(ok), json.dumps({**REVIEW, "text": long})]),
+        (
+            "reviews/long.csv",
+            lambda ok, long: [
+                "providerReviewID,provider,providerProductID,title,featured,recommended,text",
+                "R-ok,Yotpo,A-1,Great,false,true,x",
+                f"R-long,Yotpo,A-1,Great,false,true,{long}",
+            ],
+        ),
+    ],
+    ids=["jsonl", "csv"],
+)
+def test_a_record_over_the_bound_in_a_dropped_file_is_a_reject_naming_it(stack, sandbox, key, lines):
+    stack.env_overrides["IMPORT_RECORD_MAX_CHARS"] = "10000"
+    stack.cold_start()
+    ok = {**REVIEW, "providerReviewID": "R-ok"}
+    body = ("\n".join(lines(ok, "y" * 3_000_000)) + "\n").encode()
+    [(_, planned)] = stack.drop_file("ImportBucket", key, body)
+    assert planned.error is None, planned.error
+
+    stack.drain("ImportQueue")
+
+    assert [r["providerReviewID"] for r in imported(sandbox, "Review")] == ["R-ok"]
+    rejects = stack.client("s3").get_object(Bucket=stack.refs["ImportBucket"], Key=f"results/{key}.rejects.jsonl")
+    [reject] = [json.loads(line) for line in rejects["Body"].read().decode().splitlines()]
+    assert "IMPORT_RECORD_MAX_CHARS" in reject["reason"] and "10000" in reject["reason"]
