@@ -45,17 +45,16 @@ def mask_exception(exc: BaseException) -> BaseException:
     return exc
 
 
-class AddressMaskingFilter(logging.Filter):
-    """For standard-library handlers (botocore, urllib3, ...): the rendered message and traceback, masked."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
+def mask_record(record: logging.LogRecord) -> logging.LogRecord:
+    """A standard-library log record with its rendered message and traceback masked (botocore, urllib3...)."""
+    if isinstance(record.msg, str) or record.args:  # a dict message (structured) is left to the formatter
         record.msg = mask_addresses(record.getMessage())
         record.args = None
-        if record.exc_info and not record.exc_text:
-            record.exc_text = logging.Formatter().formatException(record.exc_info)
-        if record.exc_text:
-            record.exc_text = mask_addresses(record.exc_text)
-        return True
+    if record.exc_info and not record.exc_text:
+        record.exc_text = logging.Formatter().formatException(record.exc_info)
+    if record.exc_text:
+        record.exc_text = mask_addresses(record.exc_text)
+    return record
 
 
 def email_fingerprint(address: str) -> str:

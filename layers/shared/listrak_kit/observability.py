@@ -2,7 +2,7 @@
 
 Every log line passes one mask on its way out: an address anywhere in it (message, extra keys, exception text,
 stack trace) is written masked (`j***@example.com`). The standard-library loggers of the libraries underneath
-(botocore, urllib3) get the same mask through a filter on the root logger's handlers.
+(botocore, urllib3) get the same mask as their records are made, whichever handler writes them.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Any
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
 
-from listrak_kit.masking import AddressMaskingFilter, mask_addresses
+from listrak_kit.masking import mask_addresses, mask_record
 
 
 class MaskingFormatter(LambdaPowertoolsFormatter):
@@ -23,13 +23,18 @@ class MaskingFormatter(LambdaPowertoolsFormatter):
         return mask_addresses(super().serialize(log))
 
 
-def _mask_library_logs() -> None:
-    root = logging.getLogger()
-    for handler in root.handlers:
-        if not any(isinstance(f, AddressMaskingFilter) for f in handler.filters):
-            handler.addFilter(AddressMaskingFilter())
+def _mask_every_record() -> None:
+    previous = logging.getLogRecordFactory()
+    if getattr(previous, "masks_addresses", False):
+        return
+
+    def masked(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        return mask_record(previous(*args, **kwargs))
+
+    masked.masks_addresses = True  # type: ignore[attr-defined]
+    logging.setLogRecordFactory(masked)
 
 
 logger = Logger(logger_formatter=MaskingFormatter())
 metrics = Metrics()
-_mask_library_logs()
+_mask_every_record()
