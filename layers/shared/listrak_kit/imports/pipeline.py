@@ -38,6 +38,7 @@ from listrak_kit.imports.sources import (
     orders_key_for,
     text_stream,
 )
+from listrak_kit.masking import mask_addresses
 from listrak_kit.observability import logger
 
 CONTINUE_MARGIN_SECONDS = 90.0  # seconds left in the invocation below which a part hands over to a fresh one
@@ -295,9 +296,10 @@ class ImportPipeline:
                 json.dumps(
                     {
                         "line": raw.line,
-                        key_field: key if isinstance(key, str) else None,
+                        # An address as natural key (customers, contacts) is masked: the line names the record.
+                        key_field: mask_addresses(key) if isinstance(key, str) else None,
                         "field": field_name,
-                        "reason": reason,
+                        "reason": mask_addresses(reason),
                     }
                 )
                 + "\n"
