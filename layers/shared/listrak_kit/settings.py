@@ -7,8 +7,9 @@ from typing import TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from listrak_kit.core.fields import MAX_VALUE_CHARS
+from listrak_kit.core.limits import ValueLimits
 from listrak_kit.errors import ConfigurationError
-from listrak_kit.limits import MAX_VALUE_CHARS, ValueLimits
 
 
 class ListrakSettings(BaseModel):

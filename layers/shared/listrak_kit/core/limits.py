@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-MAX_VALUE_CHARS = 100_000  # the ceiling any string in a request may have before it is even parsed further
-
 
 @dataclass(frozen=True)
 class ValueLimits:
