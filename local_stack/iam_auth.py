@@ -12,6 +12,7 @@ import datetime
 import hmac
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
@@ -102,3 +103,27 @@ def sign(
     request = AWSRequest(method=method, url=url, data=body, headers=dict(headers or {}))
     SigV4Auth(Credentials(principal.access_key_id, principal.secret_access_key), SERVICE, region).add_auth(request)
     return dict(request.headers.items())
+
+
+class RequestsSigner:
+    """A `requests` auth hook that SigV4-signs each request as it goes out (method, URL, body, Content-Type)."""
+
+    def __init__(self, principal: Principal, region: str):
+        self._principal = principal
+        self._region = region
+
+    def __call__(self, request: Any) -> Any:
+        body = request.body or b""
+        if isinstance(body, str):
+            body = body.encode("utf-8")
+        content_type = request.headers.get("Content-Type")
+        signed = sign(
+            self._principal,
+            method=request.method,
+            url=request.url,
+            body=body,
+            headers={"Content-Type": content_type} if content_type else None,
+            region=self._region,
+        )
+        request.headers.update({k: v for k, v in signed.items() if k.lower() in ("authorization", "x-amz-date")})
+        return request

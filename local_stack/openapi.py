@@ -3,8 +3,8 @@
 Each API function of template.yaml is loaded the way the local stack loads it (by file path, from its CodeUri
 and Handler, with the shared layer importable), and its Powertools resolver describes its own routes and
 request models. Those documents are merged into one, then completed with what the resolvers cannot know:
-the API key API Gateway requires, the stage URL, the bodies the handlers return, and the error answers the
-shared exception handlers (listrak_kit/api.py) give.
+the API key API Gateway requires (or the SigV4 signature of an IAM route), the stage URL, the bodies the
+handlers return, and the error answers the shared exception handlers (listrak_kit/api.py) give.
 
     python -m local_stack.openapi            # writes openapi.json
     python -m local_stack.openapi --check    # exits 1 when openapi.json is not what the code describes
@@ -28,6 +28,15 @@ OUTPUT = ROOT / "openapi.json"
 TITLE = "listrak-sam"
 API_KEY_SCHEME = "apiKey"
 API_KEY_HEADER = "x-api-key"
+SIGV4_SCHEME = "sigv4"
+# An IAM route is signed (SigV4, service execute-api) instead of carrying the API key.
+SIGV4 = {
+    "type": "apiKey",
+    "name": "Authorization",
+    "in": "header",
+    "description": "AWS Signature Version 4 (service execute-api); the caller needs execute-api:Invoke on the route",
+    "x-amazon-apigateway-authtype": "awsSigv4",
+}
 REF = "#/components/schemas/{model}"
 
 # Importing a function module builds Powertools' Logger and Metrics; these keep that quiet and offline.
@@ -81,17 +90,20 @@ RETRY_AFTER = {"Retry-After": {"description": "Seconds to wait before retrying."
 _LISTRAK_502 = "Listrak refused the request, or the integration's token; nothing was sent"
 _UNAVAILABLE_503 = "Listrak or AWS storage is unavailable; nothing was sent, retry after Retry-After"
 _MISCONFIGURED_500 = "The deployment is misconfigured (credentials secret, catalog); its logs say how to fix it"
+_STOREFRONT_403 = "An emailAddress other than the original: redirecting needs the support route; nothing was resent"
 ERRORS: dict[tuple[str, str], dict[int, str]] = {
     ("post", "/messages"): {
         400: "Invalid request; every problem is listed by field, and nothing was sent",
         404: "The message is not in the catalog",
         409: "The reference was already used for a different payload, or that send is still in flight",
+        422: "Listrak knows no list or transactional message under the raw IDs given; each is named; nothing was sent",
         500: _MISCONFIGURED_500,
         502: _LISTRAK_502,
         503: _UNAVAILABLE_503,
     },
     ("post", "/messages/{reference}/resend"): {
         400: "Invalid reference or body; nothing was resent",
+        403: _STOREFRONT_403,
         404: "No send with this reference is known",
         409: "The Idempotency-Key was used for another request, or Listrak shows no activity for the send yet",
         410: "Listrak's 30-day resend window has closed",
@@ -99,8 +111,20 @@ ERRORS: dict[tuple[str, str], dict[int, str]] = {
         502: _LISTRAK_502,
         503: _UNAVAILABLE_503,
     },
+    ("post", "/support/messages/{reference}/redirect"): {
+        400: "Invalid reference or body; nothing was resent",
+        403: "Not IAM-signed, or the message is marked redirect = false (or was sent before the flag existed)",
+        404: "No send with this reference is known",
+        409: "The Idempotency-Key was used for another request, or Listrak shows no activity for the send yet",
+        410: "Listrak's 30-day resend window has closed",
+        429: "This send's redirect allowance (REDIRECT_MAX_PER_REFERENCE per REDIRECT_WINDOW_SECONDS) is spent",
+        500: _MISCONFIGURED_500,
+        502: _LISTRAK_502,
+        503: _UNAVAILABLE_503,
+    },
     ("post", "/resends"): {
         400: "Invalid body; nothing was resent",
+        403: _STOREFRONT_403 + " (a key recorded nowhere cannot be redirected)",
         409: "The Idempotency-Key was used for another request, or that resend is still in flight",
         410: "Listrak's 30-day resend window has closed, or Listrak does not know the resendKey",
         500: _MISCONFIGURED_500,
@@ -139,6 +163,8 @@ ERRORS: dict[tuple[str, str], dict[int, str]] = {
 UNSUPPORTED_MEDIA_TYPE = {415: "The body's Content-Type is not application/json; nothing was done"}
 # API Gateway answers these itself, before any function runs.
 GATEWAY_ERRORS = {403: "Missing or invalid x-api-key", 429: "The API key's usage plan throttled the request"}
+IAM_GATEWAY_ERRORS = {403: "Missing or invalid SigV4 signature, or no execute-api:Invoke for the caller"}
+IAM_ROUTES = {("post", "/support/messages/{reference}/redirect")}
 
 IDEMPOTENCY_KEY = {
     "name": "Idempotency-Key",
@@ -160,7 +186,7 @@ def _request_string_rules() -> dict[str, dict[str, str]]:
     }
 
 
-REQUEST_MODELS = ("SendRequest", "ResendBody", "ResendByKeyBody")
+REQUEST_MODELS = ("SendRequest", "ResendBody", "ResendByKeyBody", "RedirectBody")
 
 
 def _success_models() -> dict[str, Any]:
@@ -210,6 +236,11 @@ SUCCESS: dict[tuple[str, str], dict[str, dict[str, Any]]] = {
     },
     ("post", "/messages/{reference}/resend"): {
         "201": _answer("Resent", _ref("ResendResult")),
+        "200": _answer(_REPLAYED, _ref("ResendResult")),
+        "504": _answer(_RESEND_UNKNOWN, _ref("ResendResult")),
+    },
+    ("post", "/support/messages/{reference}/redirect"): {
+        "201": _answer("Resent to the other address; recorded with the caller's ARN", _ref("ResendResult")),
         "200": _answer(_REPLAYED, _ref("ResendResult")),
         "504": _answer(_RESEND_UNKNOWN, _ref("ResendResult")),
     },
@@ -273,7 +304,12 @@ SIGNED_ROUTES = {
         },
     },
 }
-TAKES_IDEMPOTENCY_KEY = {("post", "/messages"), ("post", "/messages/{reference}/resend"), ("post", "/resends")}
+TAKES_IDEMPOTENCY_KEY = {
+    ("post", "/messages"),
+    ("post", "/messages/{reference}/resend"),
+    ("post", "/support/messages/{reference}/redirect"),
+    ("post", "/resends"),
+}
 
 
 # -- loading the functions -------------------------------------------------------------------------------------
@@ -354,6 +390,15 @@ def build(template_path: Path = TEMPLATE) -> dict[str, Any]:
         merged = document if merged is None else _merge(merged, document, logical_id)
     if merged is None:
         raise ValueError(f"{template_path} declares no Api events")
+    iam = {
+        (event["Properties"]["Method"].lower(), event["Properties"]["Path"])
+        for spec in template.functions().values()
+        for event in spec.events.values()
+        if event.get("Type") == "Api" and event["Properties"].get("Auth", {}).get("Authorizer") == "AWS_IAM"
+    }
+    if iam != IAM_ROUTES:
+        raise ValueError(f"template.yaml's AWS_IAM routes {sorted(iam)} differ from IAM_ROUTES {sorted(IAM_ROUTES)}")
+    merged["components"].setdefault("securitySchemes", {})[SIGV4_SCHEME] = copy.deepcopy(SIGV4)
     _complete(merged)
     _check_routes(merged, declared)
     return merged
@@ -410,6 +455,9 @@ def _complete(document: dict[str, Any]) -> None:
             responses.update(copy.deepcopy(SUCCESS[key]))
             media = UNSUPPORTED_MEDIA_TYPE if "requestBody" in operation else {}
             gateway = {429: GATEWAY_ERRORS[429]} if key in SIGNED_ROUTES else GATEWAY_ERRORS
+            if key in IAM_ROUTES:
+                operation["security"] = [{SIGV4_SCHEME: []}]
+                gateway = IAM_GATEWAY_ERRORS
             for status, description in sorted({**ERRORS[key], **media, **gateway}.items()):
                 responses[str(status)] = _error_response(status, description)
             for parameter in operation.get("parameters", []):
@@ -437,7 +485,7 @@ def _error_response(status: int, description: str) -> dict[str, Any]:
             ]
         }
     response = _answer(description, schema)
-    if status in (409, 503):
+    if status in (409, 429, 503):
         response["headers"] = copy.deepcopy(RETRY_AFTER)
     return response
 

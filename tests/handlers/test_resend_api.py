@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -21,15 +22,40 @@ SEND = {
 }
 
 
-def call(stack, method, path, resource, params, body=None, key=None):
+ORDER = {
+    "emailAddress": "jane.doe@example.com",
+    "message": "order-confirmation",
+    "fields": {"firstName": "Jane", "orderNumber": "1001"},
+    "reference": "order-1",
+}
+SUPPORT_ARN = "arn:aws:sts::123456789012:assumed-role/Support/agent@shop.example"
+
+
+def call(stack, method, path, resource, params, body=None, key=None, identity=None):
     headers = {"Content-Type": "application/json", **({"Idempotency-Key": key} if key else {})}
     raw = b"" if body is None else json.dumps(body).encode()
-    response = stack.invoke("ResendFunction", proxy_event(method, path, headers, raw, resource, params, "v1"))
-    return response["statusCode"], json.loads(response["body"] or "{}")
+    event = proxy_event(method, path, headers, raw, resource, params, "v1", identity)
+    response = stack.invoke("ResendFunction", event)
+    return response["statusCode"], json.loads(response["body"] or "{}"), response.get("multiValueHeaders") or {}
+
+
+def redirect(stack, reference, body, key=None, arn=SUPPORT_ARN):
+    """The support route, as API Gateway delivers an IAM-authorised (SigV4) request."""
+    identity = {"sourceIp": "127.0.0.1", "userArn": arn, "accessKey": "AKIA0000", "accountId": "123456789012"}
+    return call(
+        stack,
+        "POST",
+        f"/support/messages/{reference}/redirect",
+        "/support/messages/{reference}/redirect",
+        {"reference": reference},
+        body,
+        key,
+        identity if arn else {"sourceIp": "127.0.0.1"},
+    )[:2]
 
 
 def resend(stack, reference, body=None, key=None):
-    return call(
+    return _call2(
         stack,
         "POST",
         f"/messages/{reference}/resend",
@@ -41,11 +67,15 @@ def resend(stack, reference, body=None, key=None):
 
 
 def resend_by_key(stack, body, key=None):
-    return call(stack, "POST", "/resends", "/resends", {}, body, key)
+    return _call2(stack, "POST", "/resends", "/resends", {}, body, key)
 
 
 def view(stack, reference):
-    return call(stack, "GET", f"/messages/{reference}", "/messages/{reference}", {"reference": reference})
+    return _call2(stack, "GET", f"/messages/{reference}", "/messages/{reference}", {"reference": reference})
+
+
+def _call2(*args, **kwargs):
+    return call(*args, **kwargs)[:2]
 
 
 def sent(stack, reference="reset-1", **overrides):
@@ -63,23 +93,141 @@ def set_sent_at(stack, reference, seconds_ago):
     )
 
 
-def test_a_resend_to_a_corrected_address_is_sent_and_recorded(stack, sandbox):
-    first = sent(stack)
-    status, body = resend(stack, "reset-1", {"emailAddress": "jane.doe@example.org"})
+def test_support_redirects_to_a_corrected_address_and_it_is_recorded_and_audited(stack, sandbox):
+    first = sent(stack, **ORDER)
+    status, body = redirect(stack, "order-1", {"emailAddress": "jane.doe@example.org"})
 
     assert status == 201, body
-    assert body["status"] == "resent" and body["resendCount"] == 1 and body["reference"] == "reset-1"
+    assert body["status"] == "resent" and body["resendCount"] == 1 and body["reference"] == "order-1"
     [listrak] = sandbox.resends
     assert listrak["resendKey"] == first["resendKey"]
     assert listrak["emailAddress"] == "jane.doe@example.org"
 
-    status, history = view(stack, "reset-1")
+    status, history = view(stack, "order-1")
     assert status == 200
     assert history["to"] == "j***@example.com"
     assert history["resendCount"] == 1
-    assert history["resends"][0]["toMasked"] == "j***@example.org"
+    [entry] = history["resends"]
+    assert entry["toMasked"] == "j***@example.org"
+    assert entry["redirected"] is True
+    assert entry["credential"] == "arn:aws:sts::123456789012:assumed-role/Support/a***@shop.example"
     assert history["resendable"] is True
     assert "jane.doe" not in json.dumps(history)
+
+    audit = [
+        json.loads(line)
+        for line in (stack.log_dir / "ResendFunction.log").read_text().splitlines()
+        if '"audit":"resend-redirect"' in line
+    ]
+    assert len(audit) == 1
+    assert {k: audit[0][k] for k in ("reference", "credential", "to", "status")} == {
+        "reference": "order-1",
+        "credential": entry["credential"],
+        "to": "j***@example.org",
+        "status": "resent",
+    }
+
+
+def test_the_storefront_key_cannot_redirect_any_resend(stack, sandbox):
+    first = sent(stack, **ORDER)
+    target = {"emailAddress": "attacker@evil.example"}
+    status, body = resend(stack, "order-1", target)
+    assert status == 403, body
+    assert "/support/messages/{reference}/redirect" in body["message"]
+    by_key = {"listId": 300001, "transactionalMessageId": 7001, "resendKey": first["resendKey"], **target}
+    assert resend_by_key(stack, by_key)[0] == 403
+    foreign = {**by_key, "resendKey": str(uuid.uuid4())}  # a key recorded nowhere: its address is unknown
+    assert resend_by_key(stack, foreign)[0] == 403
+    assert sandbox.stats["resends"] == 0
+    assert view(stack, "order-1")[1]["resendCount"] == 0
+
+
+def test_the_storefront_key_may_name_the_original_address_however_spelled(stack, sandbox):
+    sent(stack)
+    status, body = resend(stack, "reset-1", {"emailAddress": "Jane.Doe@EXAMPLE.com"})
+    assert status == 201, body
+    assert sandbox.resends[0]["emailAddress"] == "jane.doe@example.com"  # Listrak's own original
+    [entry] = view(stack, "reset-1")[1]["resends"]
+    assert (entry["toMasked"], entry["redirected"], entry["credential"]) == (
+        "original address",
+        False,
+        "api-key:local-api-key",
+    )
+
+
+def test_a_redirect_false_message_is_never_redirected_even_by_support(stack, sandbox):
+    sent(stack)  # the sample password-reset: redirect = false
+    status, body = redirect(stack, "reset-1", {"emailAddress": "jane.doe@example.org"})
+    assert status == 403, body
+    assert "'password-reset' is marked redirect = false" in body["message"]
+    # sent by raw IDs, the same message keeps the catalog's flag
+    raw = {"emailAddress": "jane.doe@example.com", "listId": 300001, "transactionalMessageId": 7003}
+    assert post_message(stack, {**raw, "reference": "reset-raw"})[0] == 201
+    assert redirect(stack, "reset-raw", {"emailAddress": "jane.doe@example.org"})[0] == 403
+    assert sandbox.stats["resends"] == 0
+    assert redirect(stack, "reset-1", {"emailAddress": "jane.doe@example.com"})[0] == 201  # its original: fine
+
+
+def test_a_send_recorded_before_the_redirect_flag_is_not_redirected(stack, sandbox):
+    sent(stack, **ORDER)
+    stack.client("dynamodb").update_item(
+        TableName=stack.refs["Table"], Key={"id": {"S": "send#order-1"}}, UpdateExpression="REMOVE redirectAllowed"
+    )
+    assert redirect(stack, "order-1", {"emailAddress": "jane.doe@example.org"})[0] == 403
+    assert sandbox.stats["resends"] == 0
+
+
+def test_the_support_route_without_an_iam_identity_is_refused(stack, sandbox):
+    sent(stack, **ORDER)
+    status, body = redirect(stack, "order-1", {"emailAddress": "jane.doe@example.org"}, arn=None)
+    assert status == 403 and "IAM" in body["message"]
+    assert sandbox.stats["resends"] == 0
+
+
+def test_redirects_are_limited_per_reference(stack, sandbox):
+    sent(stack, **ORDER)
+    sent(stack, **{**ORDER, "reference": "order-2"})
+    for n in range(3):  # REDIRECT_MAX_PER_REFERENCE
+        assert redirect(stack, "order-1", {"emailAddress": f"fix{n}@example.org"})[0] == 201
+    status, body, headers = call(
+        stack,
+        "POST",
+        "/support/messages/order-1/redirect",
+        "/support/messages/{reference}/redirect",
+        {"reference": "order-1"},
+        {"emailAddress": "fix9@example.org"},
+        identity={"userArn": SUPPORT_ARN},
+    )
+    assert status == 429, body
+    assert "REDIRECT_MAX_PER_REFERENCE" in body["message"]
+    assert 86_000 < int(headers["Retry-After"][0]) <= 86_400
+    assert sandbox.stats["resends"] == 3
+    assert redirect(stack, "order-2", {"emailAddress": "fix@example.org"})[0] == 201  # its own allowance
+    assert resend(stack, "order-1")[0] == 201  # the original address is not limited
+    stack.env_overrides["REDIRECT_WINDOW_SECONDS"] = "60"  # a window that has passed
+    stack.cold_start()
+    stack.client("dynamodb").update_item(
+        TableName=stack.refs["Table"],
+        Key={"id": {"S": "send#order-1"}},
+        UpdateExpression="SET redirectWindowStart = :old",
+        ExpressionAttributeValues={":old": {"N": str(time.time() - 61)}},
+    )
+    assert redirect(stack, "order-1", {"emailAddress": "fix9@example.org"})[0] == 201
+
+
+def test_concurrent_redirects_never_exceed_the_allowance(stack, sandbox):
+    from listrak_kit.aws.send_records import DynamoSendRecords
+
+    sent(stack, **ORDER)
+    with stack.function_env("ResendFunction"):
+        records = DynamoSendRecords(stack.refs["Table"])
+        now = time.time()
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            taken = list(
+                pool.map(lambda _: records.take_redirect("order-1", now=now, window_seconds=3600, limit=3), range(12))
+            )
+    assert taken.count(None) == 3  # conditional updates: three taken, whatever the interleaving
+    assert all(t is None or abs(t - now) < 1 for t in taken)
 
 
 def test_a_resend_without_a_body_goes_to_the_original_address(stack, sandbox):
@@ -169,20 +317,23 @@ def test_a_bad_corrected_address_is_a_400_and_nothing_is_sent(stack, sandbox, bo
 
 
 def test_a_replayed_request_resends_once(stack, sandbox):
-    sent(stack)
-    first = resend(stack, "reset-1", {"emailAddress": "jane.doe@example.org"}, key="ticket-1")
-    again = resend(stack, "reset-1", {"emailAddress": "jane.doe@example.org"}, key="ticket-1")
+    sent(stack, **ORDER)
+    first = redirect(stack, "order-1", {"emailAddress": "jane.doe@example.org"}, key="ticket-1")
+    again = redirect(stack, "order-1", {"emailAddress": "jane.doe@example.org"}, key="ticket-1")
 
     assert (first[0], again[0]) == (201, 200)
     assert again[1] == first[1]
     assert sandbox.stats["resends"] == 1
-    assert view(stack, "reset-1")[1]["resendCount"] == 1
+    assert view(stack, "order-1")[1]["resendCount"] == 1
+    for _ in range(3):  # a replay is not charged against the redirect allowance
+        assert redirect(stack, "order-1", {"emailAddress": "jane.doe@example.org"}, key="ticket-1")[0] == 200
+    assert redirect(stack, "order-1", {"emailAddress": "jane.doe@example.org"}, key="ticket-2")[0] == 201
 
 
 def test_the_same_idempotency_key_for_another_resend_is_a_conflict(stack, sandbox):
-    sent(stack)
-    resend(stack, "reset-1", {"emailAddress": "jane.doe@example.org"}, key="ticket-1")
-    status, _ = resend(stack, "reset-1", {"emailAddress": "jane@example.net"}, key="ticket-1")
+    sent(stack, **ORDER)
+    redirect(stack, "order-1", {"emailAddress": "jane.doe@example.org"}, key="ticket-1")
+    status, _ = redirect(stack, "order-1", {"emailAddress": "jane@example.net"}, key="ticket-1")
     assert status == 409
     assert sandbox.stats["resends"] == 1
 

@@ -154,11 +154,27 @@ def test_an_unknown_message_is_a_404(stack, sandbox):
     assert sandbox.stats["sends"] == 0
 
 
-def test_listrak_refusing_is_a_502_with_its_code_and_message(stack, sandbox):
+def test_unknown_raw_ids_are_the_callers_mistake_a_422_naming_them(stack, sandbox):
     status, answer = post_message(
         stack,
         {"emailAddress": "a@example.com", "listId": 999, "transactionalMessageId": 1, "reference": "nope-1"},
     )
+    assert status == 422, answer
+    assert "999" in answer["message"] and "nothing was sent" in answer["message"]
+    assert {e["field"] for e in answer["errors"]} == {"listId", "transactionalMessageId"}
+    assert "999" in next(e["message"] for e in answer["errors"] if e["field"] == "listId")
+    assert sandbox.stats["sends"] == 0
+    # nothing was sent, so the same reference may be sent once the IDs are right
+    status, _ = post_message(stack, {**ORDER, "reference": "nope-1"})
+    assert status == 201
+
+
+def test_a_catalog_message_listrak_does_not_know_stays_listraks_refusal_a_502(stack, sandbox, tmp_path):
+    catalog = tmp_path / "catalog.toml"
+    catalog.write_text("[messages.gone]\nlistId = 999\ntransactionalMessageId = 1\n")
+    stack.env_overrides["CATALOG_PATH"] = str(catalog)
+    stack.cold_start()
+    status, answer = post_message(stack, {"emailAddress": "a@example.com", "message": "gone", "reference": "g-1"})
     assert status == 502
     assert answer["listrakError"] == "ERROR_UNABLE_TO_LOCATE_RESOURCE"
     assert "listId" in answer["listrakMessage"]

@@ -11,6 +11,7 @@ import pytest
 import requests
 
 from local_stack.api_server import make_server
+from local_stack.iam_auth import Principal
 
 
 @dataclass
@@ -18,6 +19,7 @@ class Api:
     url: str
     key: str
     session: requests.Session
+    support: Principal  # the IAM principal the support routes take (SigV4)
 
 
 @pytest.fixture
@@ -32,7 +34,12 @@ def api(stack: Any) -> Iterator[Api]:
     thread.start()
     session = requests.Session()
     try:
-        yield Api(url=f"http://127.0.0.1:{server.server_address[1]}", key=stack.api_key, session=session)
+        yield Api(
+            url=f"http://127.0.0.1:{server.server_address[1]}",
+            key=stack.api_key,
+            session=session,
+            support=stack.support,
+        )
     finally:
         session.close()
         server.shutdown()

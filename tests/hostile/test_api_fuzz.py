@@ -23,6 +23,8 @@ from schemathesis import GenerationMode
 from schemathesis.checks import content_type_conformance, response_schema_conformance, status_code_conformance
 
 from local_stack import ROOT
+from local_stack.iam_auth import RequestsSigner
+from local_stack.stack import REGION
 from tests.hostile.helpers import assert_field_errors, field_values, send
 
 OPENAPI = json.loads((ROOT / "openapi.json").read_text(encoding="utf-8"))
@@ -65,6 +67,7 @@ def test_every_route_of_the_template_is_fuzzed():
     assert set(OPERATIONS) == {
         "POST /messages",
         "POST /messages/{reference}/resend",
+        "POST /support/messages/{reference}/redirect",
         "POST /resends",
         "GET /messages/{reference}",
         "POST /imports",
@@ -78,11 +81,15 @@ def test_every_route_of_the_template_is_fuzzed():
 def test_no_generated_request_gets_a_server_error_or_an_error_that_names_nothing(api, sandbox, label, mode):
     operation = OPERATIONS[label]
     statuses: Counter[int] = Counter()
+    # The support route is IAM-authorised: each generated request is SigV4-signed, as a support client would.
+    session = requests.Session()
+    if "/support/" in label:
+        session.auth = RequestsSigner(api.support, REGION)
 
     @FUZZ
     @given(case=operation.as_strategy(generation_mode=mode))
     def hostile_request(case: Any) -> None:
-        response = case.call(base_url=api.url, session=api.session, headers={"x-api-key": api.key}, timeout=30)
+        response = case.call(base_url=api.url, session=session, headers={"x-api-key": api.key}, timeout=30)
         statuses[response.status_code] += 1
         assert_answer(response)
         case.validate_response(response, checks=CHECKS)
@@ -90,6 +97,8 @@ def test_no_generated_request_gets_a_server_error_or_an_error_that_names_nothing
     hostile_request()
 
     assert sum(statuses.values()) >= MAX_EXAMPLES // 2, statuses  # the generator was not starved
+    if "/support/" in label:
+        assert statuses[404] + statuses[400] > 0, statuses  # signed: the cases reached the function
     if mode is GenerationMode.NEGATIVE:
         assert any(400 <= s < 500 for s in statuses), statuses  # invalid input was refused, not served
 

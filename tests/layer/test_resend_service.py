@@ -6,13 +6,16 @@ import pytest
 
 from listrak_kit.clock import from_iso
 from listrak_kit.core.send_record import SendRecord
-from listrak_kit.errors import Conflict, Gone, NotFound
+from listrak_kit.errors import Conflict, Forbidden, Gone, NotFound, TooManyRequests
 from listrak_kit.listrak.email_api import SendReceipt
 from listrak_kit.listrak.errors import ListrakNotFound
 from listrak_kit.masking import email_fingerprint
+from listrak_kit.resend.redirect import Caller, RedirectLimits, RedirectPolicy
 from listrak_kit.resend.service import ResendService
 
 SENT_AT = "2026-11-01T12:00:00Z"
+STOREFRONT = Caller.storefront("key-1")
+SUPPORT = Caller.support_principal("arn:aws:iam::123456789012:user/support")
 DAY = 86400
 
 
@@ -41,6 +44,10 @@ class Records:
         self.resends.append(entry)
         return len(self.resends)
 
+    def take_redirect(self, reference, *, now, window_seconds, limit):
+        self.redirects = getattr(self, "redirects", 0) + 1
+        return None if self.redirects <= limit else now
+
 
 class Api:
     def __init__(self, pages=(), refuse=False):
@@ -58,8 +65,9 @@ class Api:
         return SendReceipt("r")
 
 
-def record(resend_key="0f8fad5b-d9cb-469f-a165-70867728950e"):
+def record(resend_key="0f8fad5b-d9cb-469f-a165-70867728950e", redirect_allowed=True):
     return SendRecord(
+        redirectAllowed=redirect_allowed,
         reference="o-1",
         status="sent",
         listId=1,
@@ -76,32 +84,65 @@ def service(rec, api, seconds_after_send):
     records = Records(rec)
     no_guard = lambda fn: lambda *, data: fn(data)  # noqa: E731
     clock = Clock(from_iso(SENT_AT) + seconds_after_send)
-    return ResendService(email_api=api, records=records, once=no_guard, clock=clock), records
+    redirects = RedirectPolicy(counter=records, limits=RedirectLimits(per_reference=1), clock=clock)
+    return ResendService(email_api=api, records=records, once=no_guard, clock=clock, redirects=redirects), records
 
 
 def test_day_29_resends():
     api = Api()
     resender, records = service(record(), api, 29 * DAY)
-    result, replayed = resender.resend("o-1", email_address="jane@example.org", idempotency_key=None)
+    result, replayed = resender.resend("o-1", email_address="jane@example.org", idempotency_key=None, caller=SUPPORT)
     assert (result.status, result.resendCount, replayed) == ("resent", 1, False)
     assert api.resent[0]["forward_address"] == "jane@example.org"
     assert records.resends[0].toMasked == "j***@example.org"
 
 
+def test_a_redirect_is_refused_to_the_storefront_key_and_for_a_redirect_false_send():
+    api = Api()
+    resender, _ = service(record(), api, DAY)
+    with pytest.raises(Forbidden, match="support"):
+        resender.resend("o-1", email_address="attacker@evil.example", idempotency_key=None, caller=STOREFRONT)
+    resender, _ = service(record(redirect_allowed=False), api, DAY)
+    with pytest.raises(Forbidden, match="redirect = false"):
+        resender.resend("o-1", email_address="jane@example.org", idempotency_key=None, caller=SUPPORT)
+    assert api.resent == []
+
+
+def test_the_original_address_given_again_is_no_redirect_and_goes_as_the_original():
+    api = Api()
+    resender, records = service(record(redirect_allowed=False), api, DAY)
+    resender.resend("o-1", email_address="Jane@Example.com", idempotency_key=None, caller=STOREFRONT)
+    assert api.resent[0]["forward_address"] is None
+    assert (records.resends[0].redirected, records.resends[0].credential) == (False, "api-key:key-1")
+
+
+def test_a_redirect_is_charged_recorded_with_its_credential_and_limited():
+    api = Api()
+    resender, records = service(record(), api, DAY)
+    resender.resend("o-1", email_address="jane@example.org", idempotency_key=None, caller=SUPPORT)
+    [entry] = records.resends
+    assert (entry.redirected, entry.credential) == (True, "arn:aws:iam::123456789012:user/support")
+    with pytest.raises(TooManyRequests):
+        resender.resend("o-1", email_address="jane@example.org", idempotency_key=None, caller=SUPPORT)
+    assert len(api.resent) == 1
+    resender.resend("o-1", email_address=None, idempotency_key=None, caller=SUPPORT)  # the original: not limited
+    assert len(api.resent) == 2
+
+
 def test_exactly_30_days_still_resends_and_one_second_later_is_gone():
     resender, _ = service(record(), Api(), 30 * DAY)
-    resender.resend("o-1", email_address=None, idempotency_key=None)
+    resender.resend("o-1", email_address=None, idempotency_key=None, caller=STOREFRONT)
     api = Api()
     resender, _ = service(record(), api, 30 * DAY + 1)
     with pytest.raises(Gone, match="closed at 2026-12-01T12:00:00Z"):
-        resender.resend("o-1", email_address=None, idempotency_key=None)
+        resender.resend("o-1", email_address=None, idempotency_key=None, caller=STOREFRONT)
     assert api.resent == []
 
 
 def test_an_unknown_reference_is_not_found():
     resender, _ = service(None, Api(), 0)
     with pytest.raises(NotFound):
-        resender.resend("o-1", email_address=None, idempotency_key=None)
+        resender.resend("o-1", email_address=None, idempotency_key=None, caller=STOREFRONT)
 
 
 def test_the_activity_row_closest_to_the_send_for_that_address_gives_the_key():
@@ -112,7 +153,7 @@ def test_the_activity_row_closest_to_the_send_for_that_address_gives_the_key():
     ]
     api = Api(pages=rows)
     resender, records = service(record(resend_key=None), api, DAY)
-    resender.resend("o-1", email_address=None, idempotency_key=None)
+    resender.resend("o-1", email_address=None, idempotency_key=None, caller=STOREFRONT)
     assert api.resent[0]["resend_key"] == "k-right"
     assert records.keys == ["k-right"]
 
@@ -120,14 +161,14 @@ def test_the_activity_row_closest_to_the_send_for_that_address_gives_the_key():
 def test_no_activity_row_yet_is_a_conflict_to_retry_later():
     resender, _ = service(record(resend_key=None), Api(pages=[[]]), 60)
     with pytest.raises(Conflict, match="not resendable yet") as caught:
-        resender.resend("o-1", email_address=None, idempotency_key=None)
+        resender.resend("o-1", email_address=None, idempotency_key=None, caller=STOREFRONT)
     assert caught.value.retry_after
 
 
 def test_listrak_refusing_the_key_is_gone():
     resender, _ = service(record(), Api(refuse=True), DAY)
     with pytest.raises(Gone, match="no longer accepts"):
-        resender.resend("o-1", email_address=None, idempotency_key=None)
+        resender.resend("o-1", email_address=None, idempotency_key=None, caller=STOREFRONT)
 
 
 def test_the_view_reports_the_window_from_sent_at():

@@ -214,6 +214,7 @@ def test_every_route_is_served_by_exactly_one_function():
         [
             ("POST", "/messages"),
             ("POST", "/messages/{reference}/resend"),
+            ("POST", "/support/messages/{reference}/redirect"),
             ("POST", "/resends"),
             ("GET", "/messages/{reference}"),
             ("POST", "/imports"),

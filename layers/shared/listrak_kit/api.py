@@ -25,11 +25,14 @@ from listrak_kit.errors import (
     BusUnavailable,
     ConfigurationError,
     Conflict,
+    Forbidden,
     Gone,
     InvalidRequest,
     NotFound,
     PayloadTooLarge,
+    TooManyRequests,
     Unauthenticated,
+    UnknownListrakIds,
     UnknownMessage,
 )
 from listrak_kit.listrak.errors import (
@@ -146,6 +149,21 @@ def rest_api() -> APIGatewayRestResolver:
     @app.exception_handler(NotFound)
     def _not_found(exc: NotFound) -> Response:
         return json_response(404, {"message": str(exc)})
+
+    @app.exception_handler(Forbidden)
+    def _forbidden(exc: Forbidden) -> Response:
+        return json_response(403, {"message": str(exc)})
+
+    @app.exception_handler(TooManyRequests)
+    def _too_many(exc: TooManyRequests) -> Response:
+        return json_response(429, {"message": str(exc)}, {"Retry-After": str(exc.retry_after)})
+
+    @app.exception_handler(UnknownListrakIds)
+    def _unknown_ids(exc: UnknownListrakIds) -> Response:
+        errors = [
+            {"field": name, "message": f"Listrak has no {name} {value} here"} for name, value in exc.fields.items()
+        ]
+        return json_response(422, {"message": str(exc), "errors": errors})
 
     @app.exception_handler(Gone)
     def _gone(exc: Gone) -> Response:

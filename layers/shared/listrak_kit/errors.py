@@ -42,6 +42,14 @@ class NotFound(Exception):
     """No such send is known here."""
 
 
+class UnknownListrakIds(Exception):
+    """Listrak knows no list or transactional message under the caller's raw IDs: the caller's mistake."""
+
+    def __init__(self, message: str, *, fields: dict[str, int]):
+        self.fields = fields
+        super().__init__(message)
+
+
 class Gone(Exception):
     """It existed, but can no longer be acted on (Listrak's 30-day resend window has closed)."""
 

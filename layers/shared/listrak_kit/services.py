@@ -164,6 +164,7 @@ def send_path(settings: SendSettings, *, default_catalog: Path) -> OncePath[Send
         records=DynamoSendRecords(settings.TABLE_NAME),
         once=once,
         count=count,
+        limits=settings.value_limits(),
     )
     return OncePath(service, once)
 
@@ -186,6 +187,7 @@ def resend_path(settings: ResendSettings) -> OncePath[ResendService]:
     from listrak_kit.aws.send_records import DynamoSendRecords
     from listrak_kit.core.send_record import RESEND_WINDOW_SECONDS
     from listrak_kit.idempotency import Once
+    from listrak_kit.resend.redirect import RedirectLimits, RedirectPolicy
     from listrak_kit.resend.service import ResendService
 
     # One resend per Idempotency-Key; without a key, every request resends (support may mean it).
@@ -198,10 +200,17 @@ def resend_path(settings: ResendSettings) -> OncePath[ResendService]:
         require_key=False,
         noun="resend",
     )
+    records = DynamoSendRecords(settings.TABLE_NAME)
     service = ResendService(
         email_api=email_api(settings),
-        records=DynamoSendRecords(settings.TABLE_NAME),
+        records=records,
         once=once,
+        redirects=RedirectPolicy(
+            counter=records,
+            limits=RedirectLimits(
+                per_reference=settings.REDIRECT_MAX_PER_REFERENCE, window_seconds=settings.REDIRECT_WINDOW_SECONDS
+            ),
+        ),
         activity_page_size=settings.LISTRAK_ACTIVITY_PAGE_SIZE,
     )
     return OncePath(service, once)

@@ -121,6 +121,9 @@ class MessageSpec(BaseModel):
     items: ItemBlock | None = None
     event: EventMapping | None = None
     triggers: list[Trigger] = []
+    # May support resend this message to another address? false for anything whose content acts on the account
+    # (a password-reset or sign-in link, an address verification): sent elsewhere, it hands the account over.
+    redirect: bool = True
 
     @model_validator(mode="after")
     def _consistent(self) -> MessageSpec:
@@ -170,6 +173,17 @@ class Catalog(BaseModel):
     def triggers(self) -> dict[str, TriggerIndex]:
         """detail-type -> which message each event of that type triggers."""
         return self._index()
+
+    def redirect_allowed(self, *, message: str | None, list_id: int, transactional_message_id: int) -> bool:
+        """A message's `redirect` flag; for raw IDs, that of every catalog message with the same IDs (default on)."""
+        if message is not None and message in self.messages:
+            return self.messages[message].redirect
+        same = [
+            m
+            for m in self.messages.values()
+            if (m.listId, m.transactionalMessageId) == (list_id, transactional_message_id)
+        ]
+        return all(m.redirect for m in same)
 
     @cached_property
     def by_detail_type(self) -> dict[str, str]:

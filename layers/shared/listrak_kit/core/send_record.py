@@ -13,6 +13,8 @@ class ResendEntry(BaseModel):
     at: str
     toMasked: str
     status: Literal["resent", "unknown"]
+    credential: str | None = None  # who asked: an API key's id, or the support principal's ARN (masked)
+    redirected: bool = False  # to an address other than the original
 
 
 class SendRecord(BaseModel):
@@ -28,3 +30,6 @@ class SendRecord(BaseModel):
     resendableUntil: str
     resendCount: int = 0
     resends: list[ResendEntry] = []
+    # Whether a resend may go to another address: the catalog's `redirect` flag when the send was made.
+    # A record without it (made before the flag) is never redirected.
+    redirectAllowed: bool = False

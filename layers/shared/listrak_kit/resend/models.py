@@ -22,11 +22,20 @@ ResendKey = Annotated[StrictStr, AfterValidator(_uuid)]
 
 
 class ResendBody(BaseModel):
-    """`POST /messages/{reference}/resend`: optionally to a corrected address."""
+    """`POST /messages/{reference}/resend` (the storefront key): to the original address. An `emailAddress`
+    is accepted when it is the original; another address needs the support route."""
 
     model_config = ConfigDict(extra="forbid")
 
     emailAddress: EmailAddress | None = None
+
+
+class RedirectBody(BaseModel):
+    """`POST /support/messages/{reference}/redirect` (IAM): resend to another address."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    emailAddress: EmailAddress
 
 
 class ResendByKeyBody(BaseModel):
@@ -48,7 +57,9 @@ class PreparedResend(BaseModel):
     listId: int
     transactionalMessageId: int
     resendKey: str
-    emailAddress: str | None
+    emailAddress: str | None  # where Listrak forwards it; None for the original address
+    credential: str  # who asked (for the history and the audit)
+    redirected: bool  # emailAddress is another address than the original: charged against the allowance
 
 
 class ResendResult(BaseModel):
@@ -75,4 +86,12 @@ class MessageView(BaseModel):
     resends: list[ResendEntry]
 
 
-__all__ = ["MessageView", "PreparedResend", "Reference", "ResendBody", "ResendByKeyBody", "ResendResult"]
+__all__ = [
+    "MessageView",
+    "PreparedResend",
+    "RedirectBody",
+    "Reference",
+    "ResendBody",
+    "ResendByKeyBody",
+    "ResendResult",
+]

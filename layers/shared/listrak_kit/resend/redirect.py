@@ -111,14 +111,14 @@ class RedirectPolicy:
             )
 
     @staticmethod
-    def audit(*, reference: str | None, caller: Caller, target: str, at: str, status: str) -> None:
+    def audit(*, reference: str | None, credential: str, target: str, at: str, status: str) -> None:
         """The line an auditor queries: `filter audit = "resend-redirect"` in CloudWatch Logs Insights."""
         logger.info(
             "resend redirected",
             extra={
                 "audit": AUDIT_EVENT,
                 "reference": reference,
-                "credential": caller.credential,
+                "credential": credential,
                 "to": mask_email(target),
                 "at": at,
                 "status": status,

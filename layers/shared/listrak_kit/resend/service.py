@@ -14,6 +14,7 @@ from listrak_kit.listrak.errors import ListrakNotFound, ListrakOutcomeUnknown
 from listrak_kit.masking import email_fingerprint, mask_email
 from listrak_kit.observability import logger
 from listrak_kit.resend.models import MessageView, PreparedResend, ResendByKeyBody, ResendResult
+from listrak_kit.resend.redirect import Caller, OriginalSend, RedirectPolicy
 
 # Activity rows are matched around the recorded send time: we record sentAt just before Listrak does.
 ACTIVITY_BEFORE_SECONDS = 600
@@ -37,9 +38,11 @@ class ResendService:
         email_api: EmailApi,
         records: SendRecords,
         once: Callable[[Callable[..., dict[str, Any]]], Callable[..., dict[str, Any]]],
+        redirects: RedirectPolicy,
         clock: Clock | None = None,
         activity_page_size: int = 1000,
     ):
+        self._redirects = redirects
         self._email_api = email_api
         self._records = records
         self._clock = clock or SystemClock()
@@ -65,11 +68,15 @@ class ResendService:
         )
 
     def resend(
-        self, reference: str, *, email_address: str | None, idempotency_key: str | None
+        self, reference: str, *, email_address: str | None, idempotency_key: str | None, caller: Caller
     ) -> tuple[ResendResult, bool]:
-        """Returns the result and whether it is a replay of an earlier identical request."""
+        """Returns the result and whether it is a replay of an earlier identical request.
+
+        `email_address` other than the original is a redirect: the policy decides whether `caller` may.
+        """
         record = self._record(reference)
         self._check_window(record)
+        forward = self._redirects.forward_address(_original(record), email_address, caller)
         resend_key = record.resendKey or self._find_resend_key(record)
         return self._run(
             PreparedResend(
@@ -78,11 +85,15 @@ class ResendService:
                 listId=record.listId,
                 transactionalMessageId=record.transactionalMessageId,
                 resendKey=resend_key,
-                emailAddress=email_address,
+                emailAddress=forward,
+                credential=caller.credential,
+                redirected=forward is not None,
             )
         )
 
-    def resend_by_key(self, body: ResendByKeyBody, *, idempotency_key: str | None) -> tuple[ResendResult, bool]:
+    def resend_by_key(
+        self, body: ResendByKeyBody, *, idempotency_key: str | None, caller: Caller
+    ) -> tuple[ResendResult, bool]:
         record = self._records.find_by_resend_key(body.resendKey)
         if record is not None and (record.listId, record.transactionalMessageId) == (
             body.listId,
@@ -91,6 +102,7 @@ class ResendService:
             self._check_window(record)
         else:
             record = None  # a key from elsewhere: Listrak applies its own 30-day rule
+        forward = self._redirects.forward_address(_original(record) if record else None, body.emailAddress, caller)
         return self._run(
             PreparedResend(
                 idempotencyKey=idempotency_key,
@@ -98,7 +110,9 @@ class ResendService:
                 listId=body.listId,
                 transactionalMessageId=body.transactionalMessageId,
                 resendKey=body.resendKey,
-                emailAddress=body.emailAddress,
+                emailAddress=forward,
+                credential=caller.credential,
+                redirected=forward is not None,
             )
         )
 
@@ -152,6 +166,9 @@ class ResendService:
 
     def _resend(self, data: PreparedResend) -> dict[str, Any]:
         """Runs at most once per Idempotency-Key (every time when there is none)."""
+        if data.redirected:
+            assert data.reference is not None  # the policy redirects recorded sends only
+            self._redirects.charge(data.reference)  # a replayed request is not charged again
         resent_at = self._clock.now()
         status = "resent"
         try:
@@ -170,15 +187,38 @@ class ResendService:
         count = None
         if data.reference is not None:
             target = mask_email(data.emailAddress) if data.emailAddress else "original address"
-            entry = ResendEntry(at=to_iso(resent_at), toMasked=target, status=status)
+            entry = ResendEntry(
+                at=to_iso(resent_at),
+                toMasked=target,
+                status=status,
+                credential=data.credential,
+                redirected=data.redirected,
+            )
             try:
                 count = self._records.add_resend(data.reference, entry)
             except Exception:
                 logger.exception("resend not recorded", extra={"reference": data.reference})
         logger.info("resent", extra={"reference": data.reference, "status": status, "count": count})
+        if data.redirected and data.emailAddress:
+            self._redirects.audit(
+                reference=data.reference,
+                credential=data.credential,
+                target=data.emailAddress,
+                at=to_iso(resent_at),
+                status=status,
+            )
         return ResendResult(
             reference=data.reference, status=status, resendCount=count, resentAt=to_iso(resent_at)
         ).model_dump()
+
+
+def _original(record: SendRecord) -> OriginalSend:
+    return OriginalSend(
+        reference=record.reference,
+        message=record.message,
+        email_fingerprint=record.emailFingerprint,
+        redirect_allowed=record.redirectAllowed,
+    )
 
 
 def _window_closes_at(record: SendRecord) -> float:

@@ -13,10 +13,10 @@ from listrak_kit.clock import Clock, SystemClock, to_iso
 from listrak_kit.core.fields import REFERENCE, as_text
 from listrak_kit.core.limits import ValueLimits
 from listrak_kit.core.send_record import RESEND_WINDOW_SECONDS, SendRecord
-from listrak_kit.errors import FieldProblem, InvalidRequest, UnknownMessage
+from listrak_kit.errors import FieldProblem, InvalidRequest, UnknownListrakIds, UnknownMessage
 from listrak_kit.idempotency import REPLAY_MARKER
 from listrak_kit.listrak.email_api import EmailApi
-from listrak_kit.listrak.errors import ListrakOutcomeUnknown
+from listrak_kit.listrak.errors import ListrakNotFound, ListrakOutcomeUnknown
 from listrak_kit.masking import email_fingerprint, mask_email
 from listrak_kit.observability import logger
 from listrak_kit.send.models import PreparedSend, SendRequest, SendResult
@@ -46,7 +46,9 @@ class SendService:
         once: OnceGuard,
         clock: Clock | None = None,
         count: Callable[[str], None] | None = None,
+        limits: ValueLimits | None = None,
     ):
+        self._limits = limits or ValueLimits()
         self._catalog = catalog
         self._email_api = email_api
         self._records = records
@@ -88,14 +90,16 @@ class SendService:
                     problems.append(FieldProblem(f"fields.{name}", f"not a field of message {request.message}"))
                 elif spec.items is not None and name == spec.items.field:
                     problems.append(FieldProblem(f"fields.{name}", "is filled from items; send items instead"))
+                elif problem := self._limits.field_problem(text := as_text(value)):
+                    problems.append(FieldProblem(f"fields.{name}", problem))
                 else:
-                    values.append({"segmentationFieldId": spec.fields[name], "value": as_text(value)})
+                    values.append({"segmentationFieldId": spec.fields[name], "value": text})
             if request.items:
                 if spec.items is None:
                     problems.append(FieldProblem("items", f"message {request.message} has no item block"))
                 else:
                     try:
-                        block = render_items(spec.items, request.items, limits=ValueLimits())
+                        block = render_items(spec.items, request.items, limits=self._limits)
                         values.append({"segmentationFieldId": spec.fields[spec.items.field], "value": block})
                     except InvalidRequest as exc:
                         problems.extend(exc.problems)
@@ -107,7 +111,10 @@ class SendService:
             if request.items:
                 problems.append(FieldProblem("items", "items need a catalog message with an item block"))
 
-        values.extend(v.model_dump() for v in request.segmentationFieldValues)
+        for index, raw in enumerate(request.segmentationFieldValues):
+            if problem := self._limits.field_problem(raw.value):
+                problems.append(FieldProblem(f"segmentationFieldValues[{index}].value", problem))
+            values.append(raw.model_dump())
         seen: set[int] = set()
         for value in values:
             if value["segmentationFieldId"] in seen:
@@ -143,6 +150,15 @@ class SendService:
                 segmentation_field_values=prepared.segmentationFieldValues,
             )
             resend_key = receipt.resend_key
+        except ListrakNotFound as exc:
+            if prepared.message is None and exc.code == "ERROR_UNABLE_TO_LOCATE_RESOURCE":
+                # The caller's own raw IDs: its mistake to fix (a catalog's IDs stay Listrak's refusal, a 502).
+                raise UnknownListrakIds(
+                    f"Listrak has no transactional message {prepared.transactionalMessageId} on list "
+                    f"{prepared.listId}; check listId and transactionalMessageId; nothing was sent",
+                    fields={"listId": prepared.listId, "transactionalMessageId": prepared.transactionalMessageId},
+                ) from exc
+            raise
         except ListrakOutcomeUnknown:
             # The email may have gone. Recording (not raising) makes every retry of this reference a replay.
             status = "unknown"
@@ -162,6 +178,11 @@ class SendService:
             **result.model_dump(),
             emailMasked=mask_email(prepared.emailAddress),
             emailFingerprint=email_fingerprint(prepared.emailAddress),
+            redirectAllowed=self._catalog.redirect_allowed(
+                message=prepared.message,
+                list_id=prepared.listId,
+                transactional_message_id=prepared.transactionalMessageId,
+            ),
         )
         try:
             self._records.put(record)
