@@ -11,7 +11,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from pydantic import BaseModel, ConfigDict, Field
 
 from listrak_kit.api import json_response, rest_api
-from listrak_kit.observability import logger, metrics
+from listrak_kit.observability import logger, masks_escaping_errors, metrics
 from listrak_kit.services import direct_importer
 from listrak_kit.settings import DataSettings, load_settings
 
@@ -36,6 +36,7 @@ def post_import(body: Annotated[DirectImport, Body()]) -> Response[dict]:
     return json_response(200, outcome.__dict__)
 
 
+@masks_escaping_errors
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
 @metrics.log_metrics(capture_cold_start_metric=True)
 def lambda_handler(event: dict, context) -> dict:

@@ -14,7 +14,7 @@ from aws_lambda_powertools.logging import correlation_paths
 
 from listrak_kit.api import json_response, rest_api, write_status
 from listrak_kit.errors import Forbidden
-from listrak_kit.observability import logger, metrics
+from listrak_kit.observability import logger, masks_escaping_errors, metrics
 from listrak_kit.resend.models import RedirectBody, Reference, ResendBody, ResendByKeyBody
 from listrak_kit.resend.redirect import Caller
 from listrak_kit.services import resend_path
@@ -76,6 +76,7 @@ def get_message(reference: Annotated[Reference, Path()]) -> Response[dict]:
     return json_response(200, path().service.view(reference).model_dump())
 
 
+@masks_escaping_errors
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
 @metrics.log_metrics(capture_cold_start_metric=True)
 def lambda_handler(event: dict, context) -> dict:

@@ -15,7 +15,7 @@ from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
 
 from listrak_kit.errors import NotTriggered
-from listrak_kit.observability import logger, metrics
+from listrak_kit.observability import logger, masks_escaping_errors, metrics
 from listrak_kit.send.event_mapping import request_from_event
 from listrak_kit.services import send_path
 from listrak_kit.settings import SendSettings, load_settings
@@ -32,6 +32,7 @@ def path():
     return send_path(load_settings(SendSettings), default_catalog=CATALOG)
 
 
+@masks_escaping_errors
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.EVENT_BRIDGE)
 @metrics.log_metrics(capture_cold_start_metric=True)
 @event_parser(model=StorefrontEvent)

@@ -11,7 +11,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.logging import correlation_paths
 
 from listrak_kit.api import json_response, raw_body, rest_api
-from listrak_kit.observability import logger, metrics
+from listrak_kit.observability import logger, masks_escaping_errors, metrics
 from listrak_kit.send.hook_models import KlaviyoEvent
 from listrak_kit.services import hooks_path
 from listrak_kit.settings import HooksSettings, load_settings
@@ -38,6 +38,7 @@ def post_event(event: Annotated[KlaviyoEvent, Body()]) -> Response[dict]:
     return json_response(202 if accepted.status == "accepted" else 200, accepted.as_dict())
 
 
+@masks_escaping_errors
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
 @metrics.log_metrics(capture_cold_start_metric=True)
 def lambda_handler(event: dict, context) -> dict:

@@ -11,7 +11,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.logging import correlation_paths
 
 from listrak_kit.api import json_response, rest_api, write_status
-from listrak_kit.observability import logger, metrics
+from listrak_kit.observability import logger, masks_escaping_errors, metrics
 from listrak_kit.send.models import SendRequest
 from listrak_kit.services import send_path
 from listrak_kit.settings import SendSettings, load_settings
@@ -35,6 +35,7 @@ def post_message(request: Annotated[SendRequest, Body()]) -> Response[dict]:
     return json_response(write_status(outcome.result.status, outcome.replayed), body)
 
 
+@masks_escaping_errors
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
 @metrics.log_metrics(capture_cold_start_metric=True)
 def lambda_handler(event: dict, context) -> dict:

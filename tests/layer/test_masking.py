@@ -93,3 +93,27 @@ def test_powertools_lines_are_masked_in_every_key():
     for whole in ("jane@example.com", "Jane@Example.com", "x@y.example"):
         assert whole not in line
     assert "J***@Example.com" in line and "r***@example.com" not in line
+
+
+def test_an_error_escaping_a_handler_carries_no_whole_address_even_one_that_renders_its_inputs():
+    from pydantic import BaseModel, ValidationError
+
+    from listrak_kit.observability import masks_escaping_errors
+
+    class Detail(BaseModel):
+        count: int
+
+    @masks_escaping_errors
+    def handler(event, context):
+        if event == "model":
+            Detail.model_validate({"count": "jane@example.com"})
+        raise KeyError(f"reference order-{event}")
+
+    with pytest.raises(KeyError) as caught:  # masked in place: the same exception, the same type
+        handler("jane@example.com", None)
+    assert "jane@example.com" not in str(caught.value) and "o***@example.com" in str(caught.value)
+    with pytest.raises(Exception) as caught:  # pydantic renders the input itself: a stand-in of the same name
+        handler("model", None)
+    assert type(caught.value).__name__ == "ValidationError" and not isinstance(caught.value, ValidationError)
+    assert "jane@example.com" not in str(caught.value) and "j***@example.com" in str(caught.value)
+    assert caught.value.__traceback__ is not None

@@ -7,9 +7,9 @@ import logging
 import re
 
 # Anything shaped like an address, wherever it sits in a line: plain, URL-encoded (`%40`, as in a query string
-# or a connection error's URL), with a quoted local part, with Unicode letters. `/ = & ?` end the local part so
-# that a URL, a query string or an ARN keeps its readable prefix (`forwardAddress=j***%40example.com`).
-_LOCAL = r"(?:\\?\"[^\"\r\n]{1,64}?\\?\"|[\w.!#$%'*+^`{|}~-]+)"
+# or a connection error's URL), with a quoted local part, with Unicode letters. `/ = & ? '` end the local part so
+# that a URL, a query string, an ARN or a repr keeps its readable prefix (`forwardAddress=j***%40example.com`).
+_LOCAL = r"(?:\\?\"[^\"\r\n]{1,64}?\\?\"|[\w.!#$%*+^`{|}~-]+)"
 ADDRESS = re.compile(rf"(?P<local>{_LOCAL})(?P<at>@|%40)(?P<domain>[\w-]+(?:\.[\w-]+)+)")
 
 
@@ -43,6 +43,18 @@ def mask_exception(exc: BaseException) -> BaseException:
         current.args = tuple(mask_addresses(a) if isinstance(a, str) else a for a in current.args)
         current = current.__cause__ or current.__context__
     return exc
+
+
+def masked_error(exc: BaseException) -> BaseException:
+    """`exc` with every address in its message masked: itself (masked in place) when its message comes from its
+    args, else a stand-in of the same class name (pydantic's ValidationError renders its inputs itself)."""
+    mask_exception(exc)
+    text = str(exc)
+    masked = mask_addresses(text)
+    if masked == text:
+        return exc
+    stand_in = type(type(exc).__name__, (Exception,), {"__module__": type(exc).__module__})
+    return stand_in(masked).with_traceback(exc.__traceback__)
 
 
 def mask_record(record: logging.LogRecord) -> logging.LogRecord:

@@ -7,13 +7,15 @@ stack trace) is written masked (`j***@example.com`). The standard-library logger
 
 from __future__ import annotations
 
+import functools
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
 
-from listrak_kit.masking import mask_addresses, mask_record
+from listrak_kit.masking import mask_addresses, mask_record, masked_error
 
 
 class MaskingFormatter(LambdaPowertoolsFormatter):
@@ -33,6 +35,23 @@ def _mask_every_record() -> None:
 
     masked.masks_addresses = True  # type: ignore[attr-defined]
     logging.setLogRecordFactory(masked)
+
+
+def masks_escaping_errors(handler: Callable[..., Any]) -> Callable[..., Any]:
+    """The outermost decorator of every handler: an exception that fails the invocation (Lambda's runtime logs
+    it, and a dead-letter record keeps its message) carries no whole address."""
+
+    @functools.wraps(handler)
+    def wrapper(event: Any, context: Any) -> Any:
+        try:
+            return handler(event, context)
+        except Exception as exc:
+            masked = masked_error(exc)
+            if masked is exc:
+                raise
+            raise masked from None
+
+    return wrapper
 
 
 logger = Logger(logger_formatter=MaskingFormatter())
