@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import json
+import tracemalloc
 
 import pytest
 
@@ -33,6 +34,75 @@ def nested(depth: int) -> str:
 
 
 # -- oversized ---------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("payload", "field"),
+    [
+        ({**BASE, "fields": {"firstName": "x" * 4_001}}, "fields.firstName"),
+        ({**ORDER, "items": [{**ORDER["items"][0], "ProductName": "x" * 4_001}]}, "items[0].ProductName"),
+        (
+            {**RAW, "segmentationFieldValues": [{"segmentationFieldId": 5109, "value": "x" * 4_001}]},
+            "segmentationFieldValues[0].value",
+        ),
+    ],
+    ids=["field-value", "item-value", "segmentation-value"],
+)
+def test_a_value_over_the_profile_field_limit_is_a_400_naming_the_setting(stack, sandbox, payload, field):
+    answer = send(stack, payload)
+
+    assert_error_body(answer, 400, field)
+    message = next(e["message"] for e in answer.body["errors"] if e["field"] == field)
+    assert "SEND_FIELD_MAX_CHARS" in message and "4000" in message
+    assert sandbox.stats["sends"] == 0
+
+
+def test_a_value_at_the_limit_is_sent_whole(stack, sandbox):
+    answer = send(stack, {**BASE, "fields": {"firstName": "x" * 4_000}, "reference": "at-limit"})
+    assert answer.status == 201, answer
+    assert field_values(sandbox.sent_messages[0])[FIRST_NAME] == "x" * 4_000
+
+
+def peak_memory_of(stack, body: str):
+    tracemalloc.start()
+    try:
+        answer = send(stack, raw=body)
+        return answer, tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def test_an_amplifying_item_block_is_refused_at_its_limit_with_memory_bounded(stack, sandbox):
+    # ~9.5 MB: every item at the value limit in quotes (10 characters each once escaped twice) and padded with
+    # keys the template never reads. Unbounded, it would render into 20 million characters.
+    item = {**ORDER["items"][0], "ProductName": '"' * 4_000, "pad": "p" * 11_000}
+    body = json.dumps({**ORDER, "items": [item] * 500, "reference": "amplify-1"})
+    assert 9_000_000 < len(body) < 10 * 1024 * 1024  # under API Gateway's 10 MB
+    # the same request, refused before any rendering (one value one character over): what parsing costs
+    baseline = body.replace('"' + '\\"' * 4_000 + '"', '"' + '\\"' * 4_001 + '"', 1)
+    send(stack, ORDER)  # warm: the catalog, clients and email-validator are loaded before measuring
+
+    refused_early, parsing = peak_memory_of(stack, baseline)
+    answer, peak = peak_memory_of(stack, body)
+
+    assert refused_early.status == 400 and "items[0].ProductName" in refused_early.fields()
+    assert_error_body(answer, 400, "items")
+    message = next(e["message"] for e in answer.body["errors"] if e["field"] == "items")
+    assert "SEND_ITEM_BLOCK_MAX_CHARS" in message and "200000" in message
+    assert sandbox.stats["sends"] == 1  # the warm-up only
+    # rendering added no more than its limit's worth (200,000 characters), not the 20 million unbounded
+    assert peak - parsing < 4 * 1024 * 1024, (peak, parsing)
+
+
+def test_the_item_block_limit_is_a_setting(stack, sandbox):
+    stack.env_overrides["SEND_ITEM_BLOCK_MAX_CHARS"] = "1000"
+    stack.cold_start()
+    one = ORDER["items"][0]  # one row of the sample template renders into about 700 characters
+    assert send(stack, {**ORDER, "items": [one], "reference": "small-1"}).status == 201
+    answer = send(stack, {**ORDER, "items": [one, one], "reference": "small-2"})
+    assert_error_body(answer, 400, "items")
+    assert "over 1000 characters (SEND_ITEM_BLOCK_MAX_CHARS) at items[1]" in answer.body["errors"][0]["message"]
+    assert sandbox.stats["sends"] == 1
 
 
 @pytest.mark.parametrize(
