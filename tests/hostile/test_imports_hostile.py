@@ -237,3 +237,18 @@ def test_a_record_over_the_bound_in_a_dropped_file_is_a_reject_naming_it(stack, 
     rejects = stack.client("s3").get_object(Bucket=stack.refs["ImportBucket"], Key=f"results/{key}.rejects.jsonl")
     [reject] = [json.loads(line) for line in rejects["Body"].read().decode().splitlines()]
     assert "IMPORT_RECORD_MAX_CHARS" in reject["reason"] and "10000" in reject["reason"]
+
+
+def test_a_direct_record_over_the_bound_is_a_rejection_naming_it(stack, sandbox):
+    stack.env_overrides["IMPORT_RECORD_MAX_CHARS"] = "5000"
+    stack.cold_start()
+    items = [{"sku": f"S{n}", "quantity": 1, "price": 1.0} for n in range(200)]  # ~8,000 characters
+    small = {"orderNumber": "1", "items": items[:2]}
+    body = outcome(
+        post_import(stack, {"entity": "orders", "records": [small, {"orderNumber": "2", "items": items}]}), 2
+    )
+
+    assert body["accepted"] == 1
+    [rejection] = body["rejected"]
+    assert rejection["index"] == 1 and "IMPORT_RECORD_MAX_CHARS" in rejection["reason"]
+    assert [r["orderNumber"] for r in imported(sandbox, "Order")] == ["1"]

@@ -52,6 +52,9 @@ class DirectImporter:
             if record is not None:
                 serialized, problem = serialize_checked(record)
                 problems = [problem] if serialized is None else []
+                if serialized is not None and len(serialized) > self.limits.record_max_chars:
+                    bound = self.limits.record_max_chars
+                    serialized, problems = None, [("(record)", f"over {bound} characters (IMPORT_RECORD_MAX_CHARS)")]
             if serialized is None:
                 outcome.reject(index, spec.key_field, raw.get(spec.key_field), problems)
                 continue
