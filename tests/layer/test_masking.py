@@ -1,5 +1,6 @@
 import io
 import logging
+import time
 
 import pytest
 
@@ -117,3 +118,10 @@ def test_an_error_escaping_a_handler_carries_no_whole_address_even_one_that_rend
     assert type(caught.value).__name__ == "ValidationError" and not isinstance(caught.value, ValidationError)
     assert "jane@example.com" not in str(caught.value) and "j***@example.com" in str(caught.value)
     assert caught.value.__traceback__ is not None
+
+
+def test_a_long_line_is_masked_in_linear_time():
+    started = time.perf_counter()
+    text = "a" * 200_000 + " jane@example.com " + '"' * 100_000 + "@"
+    assert "j***@example.com" in mask_addresses(text)
+    assert time.perf_counter() - started < 1.0  # one scan per run of characters, not one per position

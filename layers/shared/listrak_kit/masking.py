@@ -9,7 +9,10 @@ import re
 # Anything shaped like an address, wherever it sits in a line: plain, URL-encoded (`%40`, as in a query string
 # or a connection error's URL), with a quoted local part, with Unicode letters. `/ = & ? '` end the local part so
 # that a URL, a query string, an ARN or a repr keeps its readable prefix (`forwardAddress=j***%40example.com`).
-_LOCAL = r"(?:\\?\"[^\"\r\n]{1,64}?\\?\"|[\w.!#$%*+^`{|}~-]+)"
+_ATEXT = r"[\w.!#$%*+^`{|}~-]"
+# An unquoted local part is matched from the start of its run only (the lookbehind), so a long run of such
+# characters costs one scan, not one per position.
+_LOCAL = rf"(?:\\?\"[^\"\r\n]{{1,64}}?\\?\"|(?<!{_ATEXT}){_ATEXT}+)"
 ADDRESS = re.compile(rf"(?P<local>{_LOCAL})(?P<at>@|%40)(?P<domain>[\w-]+(?:\.[\w-]+)+)")
 
 
