@@ -22,9 +22,10 @@ from listrak_kit.errors import FieldProblem, InvalidRequest
 SCALARS = (str, int, float, bool)
 
 
-def render_items(
-    block: ItemBlock, items: list[dict[str, Any]], *, limits: ValueLimits, field_prefix: str = "items"
-) -> str:
+def check_items(
+    block: ItemBlock, items: list[Any], *, limits: ValueLimits | None = None, field_prefix: str = "items"
+) -> None:
+    """Every item has every slot, as a scalar of sendable text (within `limits` when given); nothing is rendered."""
     problems: list[FieldProblem] = []
     for index, item in enumerate(items):
         if not isinstance(item, dict):
@@ -37,12 +38,17 @@ def render_items(
             elif not isinstance(item[slot], SCALARS):
                 problems.append(FieldProblem(where, "must be a string or a number"))
             elif isinstance(item[slot], str) and (
-                problem := text_problem(item[slot]) or limits.field_problem(item[slot])
+                problem := text_problem(item[slot]) or (limits.field_problem(item[slot]) if limits else None)
             ):
                 problems.append(FieldProblem(where, problem))
     if problems:
         raise InvalidRequest(problems)
 
+
+def render_items(
+    block: ItemBlock, items: list[dict[str, Any]], *, limits: ValueLimits, field_prefix: str = "items"
+) -> str:
+    check_items(block, items, limits=limits, field_prefix=field_prefix)
     pieces: list[str] = []
     size = 0
     for index, item in enumerate(items):

@@ -10,7 +10,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from listrak_kit.catalog.item_block import render_items
+from listrak_kit.catalog.item_block import check_items
 from listrak_kit.catalog.model import Catalog, Trigger
 from listrak_kit.core.problems import problems_from
 from listrak_kit.errors import FieldProblem, InvalidRequest, NotTriggered, UnknownMessage
@@ -48,11 +48,12 @@ def request_from_event(catalog: Catalog, *, detail_type: str, detail: Any, event
 
 
 def checked_request(catalog: Catalog, name: str, trigger: Trigger, *, detail: Any, event_id: str) -> SendRequest:
-    """The send request, with its items rendered once so that a bad item is named by its path in the event."""
+    """The send request, its items checked first so that a bad item is named by its path in the event (the send
+    path renders them, within its limits)."""
     request = request_for(name, trigger, detail=detail, event_id=event_id)
     block = catalog.messages[name].items
     if block is not None and request.items:
-        render_items(block, request.items, field_prefix=f"detail.{trigger.items}")
+        check_items(block, request.items, field_prefix=f"detail.{trigger.items}")
     return request
 
 
