@@ -15,6 +15,7 @@ import re
 import pytest
 
 from tests.conftest import post_message, storefront_event
+from tests.handlers.test_storefront_hooks import order_payload, webhook_request
 from tests.hostile.helpers import invoke
 
 RECIPIENT = "jane.doe@example.com"
@@ -143,6 +144,13 @@ def test_no_whole_address_reaches_any_log_line_whatever_field_it_travels_in(
         )
         assert outcome.error is not None
         errors.append(f"{type(outcome.error).__name__}: {outcome.error}")
+
+    # the doors: a signed Shopify webhook whose event id holds an address, and one altered after signing
+    shop_order = order_payload()
+    shop_order["note"] = f"call {IN_FIELD}"
+    webhook = webhook_request(stack, shop_order, event_id=IN_EVENT_ID)
+    assert stack.invoke("HooksFunction", webhook)["statusCode"] == 200
+    assert stack.invoke("HooksFunction", webhook_request(stack, shop_order, signature="AAAA"))["statusCode"] == 401
 
     # imports: addresses as natural keys of rejected records, and in the values
     rows = [
