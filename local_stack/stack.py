@@ -355,6 +355,9 @@ class LocalStack:
         s3 = self.client("s3")
         with contextlib.suppress(s3.exceptions.BucketAlreadyOwnedByYou, s3.exceptions.BucketAlreadyExists):
             s3.create_bucket(Bucket=name)
+        props = self.template.resources[logical_id].get("Properties", {})
+        if props.get("VersioningConfiguration", {}).get("Status") == "Enabled":
+            s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
         self.refs[logical_id] = name
         self.attributes[(logical_id, "Arn")] = f"arn:aws:s3:::{name}"
 

@@ -45,10 +45,12 @@ def trigger(event: dict[str, Any], context: Any) -> dict[str, Any]:
 
 def _part(record: SQSRecord, seconds_left) -> dict[str, Any]:
     task = PartTask.model_validate_json(record.body)
+    delivery = int(record.attributes.approximate_receive_count or 1)
     try:
-        outcome = pipeline().run_part(task, time_left=seconds_left)
+        outcome = pipeline().run_part(task, time_left=seconds_left, delivery=delivery)
     except Exception:
-        # SQS delivers the part again (and parks it after maxReceiveCount); the ledger skips what Listrak has.
+        # No progress in this delivery: SQS delivers the part again (and parks it after maxReceiveCount, by when
+        # its manifest says failed); the ledger skips what Listrak has.
         logger.exception("import part failed", extra={"key": task.key, "part": task.part})
         raise
     logger.info(

@@ -133,22 +133,36 @@ def _planned(stack, key: str, body: bytes):
     return pipeline, PartTask.model_validate_json(message["Body"])
 
 
-@pytest.mark.parametrize("change", ["deleted", "replaced"])
-def test_an_import_source_deleted_or_replaced_mid_import_is_abandoned_with_its_reason(stack, sandbox, change):
+def test_an_import_source_version_deleted_mid_import_is_abandoned_with_its_reason(stack, sandbox):
     key = "products/day.jsonl"
     with stack.function_env("ImportFunction"):
         pipeline, task = _planned(stack, key, b'{"sku": "A"}\n')
-        s3 = stack.client("s3")
-        if change == "deleted":
-            s3.delete_object(Bucket=stack.refs["ImportBucket"], Key=key)
-        else:
-            s3.put_object(Bucket=stack.refs["ImportBucket"], Key=key, Body=b'{"sku": "B"}\n')
+        stack.client("s3").delete_object(Bucket=stack.refs["ImportBucket"], Key=key, VersionId=task.versionId)
         outcome = pipeline.run_part(task)
-        ledger = pipeline._ledger.file_status(key, task.etag)
+        ledger = pipeline._ledger.file_status(key, task.version)
 
     assert outcome.status == "abandoned"
-    assert ledger["status"] == "abandoned" and "deleted or replaced" in ledger["reason"]
+    assert ledger["status"] == "abandoned" and "was deleted during its import" in ledger["reason"]
     assert sandbox.stats["data_imports"] == 0
+
+
+def test_a_file_replaced_mid_import_finishes_its_version_and_the_new_version_is_imported_after(stack, sandbox):
+    key = "products/day.jsonl"
+    bucket = stack.refs["ImportBucket"]
+    with stack.function_env("ImportFunction"):
+        pipeline, task = _planned(stack, key, b'{"sku": "A"}\n')
+        # The replacement's own trigger, while the first version is still importing: it waits its turn.
+        stack.client("s3").put_object(Bucket=bucket, Key=key, Body=b'{"sku": "B"}\n{"sku": "C"}\n')
+        assert pipeline.plan(key, owner="second drop").startswith(f"waiting: version {task.versionId}")
+        assert pipeline.run_part(task).status == "done"
+    stack.drain("ImportQueue")  # the newer version, planned when the first one closed
+
+    bodies = sandbox.data_imports["Product"]
+    assert [[r["sku"] for r in body] for body in bodies] == [["A"], ["B", "C"]]
+    manifest = json.loads(
+        stack.client("s3").get_object(Bucket=bucket, Key=f"results/{key}.manifest.json")["Body"].read()
+    )
+    assert manifest["state"] == "imported" and manifest["versionId"] != task.versionId and manifest["accepted"] == 2
 
 
 @pytest.mark.parametrize("fault", ["429", "500", "503"])

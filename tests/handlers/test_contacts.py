@@ -91,7 +91,10 @@ def test_an_unsubscribed_contact_stays_unsubscribed_by_default(contacts_stack, s
     drop(contacts_stack, "contacts/c.csv", "emailAddress,subscriptionState,First Name\nleft@example.com,Subscribed,L\n")
     assert contact(sandbox, "left@example.com")["subscriptionState"] == "Unsubscribed"
     [chunk] = manifest(contacts_stack, "contacts/c.csv")["parts"][0]["chunks"]
-    assert chunk["keptUnsubscribed"] == 1
+    assert chunk["upserted"] == 0
+    [reject] = rejects(contacts_stack, "contacts/c.csv")
+    assert (reject["line"], reject["emailAddress"]) == (2, "left@example.com")
+    assert reject["reason"].startswith("ERROR_UNSUBSCRIBED_EMAIL_ADDRESS: ")
 
 
 def test_resubscribing_needs_the_explicit_setting(contacts_stack, sandbox):

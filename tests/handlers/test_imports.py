@@ -218,14 +218,16 @@ class FailOnce:
     def __init__(self, real):
         self.real, self.calls = real, 0
 
-    def import_records(self, route, body):
+    def import_records(self, route, body, **kwargs):
         self.calls += 1
-        if self.calls == 3:
+        if self.calls == self.fail_on:
             raise ListrakUnavailable("Listrak unavailable after 4 attempt(s)")
-        return self.real.import_records(route, body)
+        return self.real.import_records(route, body, **kwargs)
+
+    fail_on = 3
 
 
-def test_a_chunk_that_fails_mid_file_is_retried_without_resending_the_others(stack, sandbox):
+def test_a_part_that_fails_after_progress_continues_in_a_fresh_message_without_resending(stack, sandbox):
     stack.env_overrides["IMPORT_CHUNK_MAX_RECORDS"] = "2"
     key = "orders/day.jsonl"
     stack.client("s3").put_object(
@@ -237,12 +239,15 @@ def test_a_chunk_that_fails_mid_file_is_retried_without_resending_the_others(sta
         pipeline = import_pipeline(load_settings(ImportSettings))
         pipeline._data = FailOnce(pipeline._data)
         pipeline.plan(key, owner="test")
-        [message] = stack.client("sqs").receive_message(QueueUrl=stack.refs["ImportQueue"])["Messages"]
-        task = PartTask.model_validate_json(message["Body"])
-        with pytest.raises(ListrakUnavailable):
-            pipeline.run_part(task)
-        retried = pipeline.run_part(task)  # what SQS redelivery does
+        sqs, queue = stack.client("sqs"), stack.refs["ImportQueue"]
+        [message] = sqs.receive_message(QueueUrl=queue)["Messages"]
+        sqs.delete_message(QueueUrl=queue, ReceiptHandle=message["ReceiptHandle"])
+        first = pipeline.run_part(PartTask.model_validate_json(message["Body"]))
+        [fresh] = sqs.receive_message(QueueUrl=queue)["Messages"]  # a new message: SQS's receive count starts over
+        task = PartTask.model_validate_json(fresh["Body"])
+        retried = pipeline.run_part(task)
 
+    assert first.status == "continues" and task.chunksDone == 2
     assert (retried.status, retried.chunks_skipped, retried.chunks_sent, retried.file_done) == ("done", 2, 2, True)
     numbers = [o["orderNumber"] for o in imported(sandbox, "Order")]
     assert sorted(numbers) == [str(n) for n in range(7)]  # every record once, none twice
@@ -270,15 +275,18 @@ def test_a_part_short_of_time_continues_in_a_fresh_invocation_without_resending(
     assert sorted(r["sku"] for r in imported(sandbox, "Product")) == [str(n) for n in range(6)]
 
 
-def test_over_size_chunks_fail_with_a_clear_reason_and_land_in_the_dead_letter_queue(stack, sandbox):
+def test_over_size_chunks_fail_the_file_with_a_clear_reason_and_no_retry_storm(stack, sandbox):
     sandbox.max_body_bytes = 500  # room for a token request, not for this product
     try:
         drop(stack, "products/day.jsonl", jsonl({**VALID["products"], "description": "d" * 1000}))
     finally:
         sandbox.max_body_bytes = 262_144_000
+    result = manifest(stack, "products/day.jsonl")
+    assert result["state"] == "failed" and "lower IMPORT_CHUNK_MAX_BYTES" in result["reason"]
+    assert result["notImported"] == [{"part": 0, "fromLine": 1, "toLine": None}]
+    assert sandbox.stats["data_imports"] == 0 and sandbox.stats["requests"] == 2  # a token, one refused chunk
     dlq = stack.client("sqs").receive_message(QueueUrl=stack.refs["ImportDeadLetterQueue"]).get("Messages", [])
-    assert len(dlq) == 1
-    assert "lower IMPORT_CHUNK_MAX_BYTES" in (stack.log_dir / "ImportFunction.log").read_text()
+    assert dlq == []
 
 
 def test_files_outside_the_drop_layout_are_ignored(stack, sandbox):

@@ -46,7 +46,9 @@ class MemoryContacts:
 
     def upsert_contact(self, list_id, body, *, override_unsubscribe):
         if body["emailAddress"] in self.unsubscribed and not override_unsubscribe:
-            raise ListrakRejected("unsubscribed", code="ERROR_UNSUBSCRIBED_EMAIL_ADDRESS")
+            raise ListrakRejected(
+                "unsubscribed", status=400, code="ERROR_UNSUBSCRIBED_EMAIL_ADDRESS", detail="Already unsubscribed."
+            )
         self.upserts.append((body, override_unsubscribe))
 
     def start_list_import(self, list_id, body):
@@ -101,11 +103,18 @@ def test_rows_validate_against_the_lists_profile_fields():
 def test_small_chunks_go_contact_by_contact_and_unsubscribed_contacts_stay_so():
     api = MemoryContacts(unsubscribed=("gone@example.com",))
     rows = [
-        {"emailAddress": "a@example.com", "subscriptionState": "Subscribed", "values": []},
-        {"emailAddress": "gone@example.com", "subscriptionState": "Subscribed", "values": []},
+        {"emailAddress": "a@example.com", "subscriptionState": "Subscribed", "values": [], "line": 2},
+        {"emailAddress": "gone@example.com", "subscriptionState": "Subscribed", "values": [], "line": 3},
     ]
     outcome = sync(api).send(rows, chunk=0, file_name="f", resume=None, time_left=None)
-    assert outcome == {"mode": "contact", "records": 2, "upserted": 1, "keptUnsubscribed": 1}
+    refused = [
+        {
+            "line": 3,
+            "emailAddress": "gone@example.com",
+            "reason": "ERROR_UNSUBSCRIBED_EMAIL_ADDRESS: Already unsubscribed.",
+        }
+    ]
+    assert outcome == {"mode": "contact", "records": 2, "upserted": 1, "refused": refused}
     assert [body["emailAddress"] for body, _ in api.upserts] == ["a@example.com"]
 
 

@@ -20,7 +20,7 @@ class MemoryData:
     def __init__(self):
         self.bodies: list[tuple[str, list]] = []
 
-    def import_records(self, route, body):
+    def import_records(self, route, body, **_budget):
         self.bodies.append((route, json.loads(body)))
         return None
 

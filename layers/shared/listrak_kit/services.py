@@ -236,6 +236,7 @@ def contact_sync(settings: ImportSettings) -> ContactSync | None:
             resubscribe=settings.CONTACTS_RESUBSCRIBE,
             per_contact_max=settings.CONTACTS_PER_CONTACT_MAX,
             poll_seconds=settings.CONTACTS_POLL_SECONDS,
+            import_max_seconds=settings.CONTACTS_IMPORT_MAX_SECONDS,
         ),
     )
 
@@ -258,6 +259,7 @@ def import_pipeline(settings: ImportSettings) -> ImportPipeline:
         ),
         part_bytes=settings.IMPORT_PART_BYTES,
         count=count,
+        max_deliveries=settings.IMPORT_MAX_RECEIVES,
     )
 
 

@@ -93,6 +93,9 @@ class ImportSettings(DataSettings):
     IMPORT_BUCKET: str = Field(min_length=1)
     IMPORT_QUEUE_URL: str = Field(min_length=1)
     IMPORT_PART_BYTES: int = Field(256 * 1024 * 1024, ge=1_000)
+    # The import queue's maxReceiveCount: deliveries of a part without progress before it is failed.
+    IMPORT_MAX_RECEIVES: int = Field(5, ge=1, le=1000)
+    CONTACTS_IMPORT_MAX_SECONDS: float = Field(6 * 3600, gt=0)
     # Audience sync (contacts/): the Email integration and the list to sync into.
     LISTRAK_EMAIL_CREDENTIALS_SECRET: str | None = None
     LISTRAK_EMAIL_TOKEN_CACHE_SECRET: str | None = None

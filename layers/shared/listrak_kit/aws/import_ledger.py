@@ -1,8 +1,12 @@
-"""The import ledger in DynamoDB: a file is imported once per ETag, and a chunk that reached Listrak is never resent.
+"""The import ledger in DynamoDB: a file is imported once per object version, and a chunk that reached Listrak is
+never resent.
 
 Items (all in the project's table):
-- `import#<key>#<etag>`: the file, claimed once (conditional put), with its totals when done;
-- `import#<key>#<etag>#part#<n>`: one part, with a map of the chunks Listrak accepted (`chunks.<index>`).
+- `import#<key>#<version>`: the file version, claimed once (conditional put), with its state and totals;
+- `import#<key>#<version>#part#<n>`: one part, with a map of the chunks Listrak accepted (`chunks.<index>`);
+- `import#<key>#@active`: the version of the key being imported, so a newer version waits for it to finish.
+
+A file version's state is `importing`, then `imported`, `imported with rejects`, `failed` or `abandoned`.
 """
 
 from __future__ import annotations
@@ -17,6 +21,14 @@ from listrak_kit.aws.clients import aws_client
 from listrak_kit.aws.table import KEY, TTL_ATTRIBUTE, from_attribute, to_attribute
 
 LEDGER_DAYS = 400  # long enough that a file re-dropped months later is recognised as already imported
+IMPORTING, IMPORTED, IMPORTED_WITH_REJECTS, FAILED, ABANDONED = (
+    "importing",
+    "imported",
+    "imported with rejects",
+    "failed",
+    "abandoned",
+)
+FINAL_STATES = (IMPORTED, IMPORTED_WITH_REJECTS, FAILED, ABANDONED)
 
 
 @dataclass
@@ -40,8 +52,8 @@ class DynamoImportLedger:
         self._now = now
 
     @staticmethod
-    def file_id(key: str, etag: str) -> str:
-        return f"import#{key}#{etag}"
+    def file_id(key: str, version: str) -> str:
+        return f"import#{key}#{version}"
 
     def _put(self, item: dict[str, Any], condition: str, names: dict[str, str], values: dict[str, Any]) -> bool:
         try:
@@ -58,19 +70,22 @@ class DynamoImportLedger:
                 return False
             raise
 
-    def claim_file(self, key: str, etag: str, *, owner: str, entity: str, parts: int) -> bool:
+    def claim_file(
+        self, key: str, version: str, *, owner: str, entity: str, parts: int, part_lines: list[int] | None = None
+    ) -> bool:
         """True for the first trigger of this file version (or a retry of that same invocation)."""
         now = int(self._now())
         return self._put(
             {
-                KEY: self.file_id(key, etag),
+                KEY: self.file_id(key, version),
                 "kind": "import-file",
                 "key": key,
-                "etag": etag,
+                "version": version,
                 "entity": entity,
                 "owner": owner,
-                "status": "importing",
+                "status": IMPORTING,
                 "parts": parts,
+                "partLines": part_lines or [1],  # each part's first line, for the lines a failed file is missing
                 "partsDone": 0,
                 "records": 0,
                 "accepted": 0,
@@ -78,21 +93,64 @@ class DynamoImportLedger:
                 "startedAt": now,
                 TTL_ATTRIBUTE: now + LEDGER_DAYS * 86400,
             },
-            "attribute_not_exists(#id) OR (#owner = :owner AND #status <> :done)",
+            "attribute_not_exists(#id) OR (#owner = :owner AND #status = :importing)",
             {"#id": KEY, "#owner": "owner", "#status": "status"},
-            {":owner": owner, ":done": "done"},
+            {":owner": owner, ":importing": IMPORTING},
         )
 
-    def file_status(self, key: str, etag: str) -> dict[str, Any] | None:
+    def take_key(self, key: str, version: str) -> str | None:
+        """Makes this version the key's active one; returns the older version still importing, if one is."""
+        active_id = f"import#{key}#@active"
+        table = aws_client("dynamodb")
+        answer = table.get_item(TableName=self._table, Key={KEY: {"S": active_id}}, ConsistentRead=True)
+        current = from_attribute(answer["Item"]["version"]) if "Item" in answer else None
+        if current not in (None, version):
+            status = self.file_status(key, current)
+            if status is not None and status.get("status") == IMPORTING:
+                return str(current)
+        table.put_item(
+            TableName=self._table,
+            Item={
+                KEY: {"S": active_id},
+                "version": {"S": version},
+                TTL_ATTRIBUTE: {"N": str(int(self._now()) + LEDGER_DAYS * 86400)},
+            },
+        )
+        return None
+
+    def reopen_file(self, key: str, version: str, *, owner: str) -> dict[str, Any] | None:
+        """A failed or abandoned file version back to `importing`, for a resume; None when it was not failed."""
+        try:
+            answer = aws_client("dynamodb").update_item(
+                TableName=self._table,
+                Key={KEY: {"S": self.file_id(key, version)}},
+                UpdateExpression="SET #status = :importing, #owner = :owner REMOVE reason, finishedAt",
+                ConditionExpression="#status IN (:failed, :abandoned)",
+                ExpressionAttributeNames={"#status": "status", "#owner": "owner"},
+                ExpressionAttributeValues={
+                    ":importing": {"S": IMPORTING},
+                    ":owner": {"S": owner},
+                    ":failed": {"S": FAILED},
+                    ":abandoned": {"S": ABANDONED},
+                },
+                ReturnValues="ALL_NEW",
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return None
+            raise
+        return {k: from_attribute(v) for k, v in answer["Attributes"].items()}
+
+    def file_status(self, key: str, version: str) -> dict[str, Any] | None:
         answer = aws_client("dynamodb").get_item(
-            TableName=self._table, Key={KEY: {"S": self.file_id(key, etag)}}, ConsistentRead=True
+            TableName=self._table, Key={KEY: {"S": self.file_id(key, version)}}, ConsistentRead=True
         )
         item = answer.get("Item")
         return {k: from_attribute(v) for k, v in item.items()} if item else None
 
-    def part_state(self, key: str, etag: str, part: int) -> PartState:
+    def part_state(self, key: str, version: str, part: int) -> PartState:
         answer = aws_client("dynamodb").get_item(
-            TableName=self._table, Key={KEY: {"S": self._part_id(key, etag, part)}}, ConsistentRead=True
+            TableName=self._table, Key={KEY: {"S": self._part_id(key, version, part)}}, ConsistentRead=True
         )
         item = answer.get("Item")
         if not item:
@@ -103,9 +161,9 @@ class DynamoImportLedger:
             chunks={int(k): v for k, v in (values.get("chunks") or {}).items()},
         )
 
-    def chunk_sent(self, key: str, etag: str, part: int, chunk: int, info: dict[str, Any]) -> None:
+    def chunk_sent(self, key: str, version: str, part: int, chunk: int, info: dict[str, Any]) -> None:
         """Recorded right after Listrak's 201, so a retry of the part skips this chunk."""
-        part_id = self._part_id(key, etag, part)
+        part_id = self._part_id(key, version, part)
         table = aws_client("dynamodb")
         names = {"#chunks": "chunks", "#c": str(chunk)}
         try:
@@ -140,14 +198,14 @@ class DynamoImportLedger:
             )
 
     def finish_part(
-        self, key: str, etag: str, part: int, *, records: int, accepted: int, rejected: int, rejects_key: str | None
+        self, key: str, version: str, part: int, *, records: int, accepted: int, rejected: int, rejects_key: str | None
     ) -> FileTotals | None:
         """Marks the part done once and adds its counts to the file; None when it was already done (a redelivery)."""
         table = aws_client("dynamodb")
         try:
             table.update_item(
                 TableName=self._table,
-                Key={KEY: {"S": self._part_id(key, etag, part)}},
+                Key={KEY: {"S": self._part_id(key, version, part)}},
                 UpdateExpression="SET #status = :done, records = :r, accepted = :a, rejected = :j, rejectsKey = :k, "
                 "#exp = if_not_exists(#exp, :exp)",
                 ConditionExpression="attribute_not_exists(#status) OR #status <> :done",
@@ -167,7 +225,7 @@ class DynamoImportLedger:
             raise
         answer = table.update_item(
             TableName=self._table,
-            Key={KEY: {"S": self.file_id(key, etag)}},
+            Key={KEY: {"S": self.file_id(key, version)}},
             UpdateExpression="ADD partsDone :one, records :r, accepted :a, rejected :j",
             ExpressionAttributeValues={
                 ":one": {"N": "1"},
@@ -182,41 +240,31 @@ class DynamoImportLedger:
             values["partsDone"], values["parts"], values["records"], values["accepted"], values["rejected"]
         )
 
-    def part_summaries(self, key: str, etag: str, parts: int) -> list[dict[str, Any]]:
+    def part_summaries(self, key: str, version: str, parts: int) -> list[dict[str, Any]]:
         summaries = []
         for part in range(parts):
             answer = aws_client("dynamodb").get_item(
-                TableName=self._table, Key={KEY: {"S": self._part_id(key, etag, part)}}, ConsistentRead=True
+                TableName=self._table, Key={KEY: {"S": self._part_id(key, version, part)}}, ConsistentRead=True
             )
             values = {k: from_attribute(v) for k, v in answer.get("Item", {}).items()}
             summaries.append({"part": part, **{k: v for k, v in values.items() if k not in (KEY, TTL_ATTRIBUTE)}})
         return summaries
 
-    def finish_file(self, key: str, etag: str, manifest_key: str) -> None:
+    def close_file(self, key: str, version: str, state: str, *, manifest_key: str, reason: str | None = None) -> None:
+        """The file version's final state (a failed one may be reopened by a resume)."""
+        assert state in FINAL_STATES
+        values = {":s": {"S": state}, ":m": {"S": manifest_key}, ":t": {"N": str(int(self._now()))}}
+        expression = "SET #status = :s, manifestKey = :m, finishedAt = :t"
+        if reason is not None:
+            expression += ", reason = :reason"
+            values[":reason"] = {"S": reason[:2000]}
         aws_client("dynamodb").update_item(
             TableName=self._table,
-            Key={KEY: {"S": self.file_id(key, etag)}},
-            UpdateExpression="SET #status = :done, manifestKey = :m, finishedAt = :t",
+            Key={KEY: {"S": self.file_id(key, version)}},
+            UpdateExpression=expression,
             ExpressionAttributeNames={"#status": "status"},
-            ExpressionAttributeValues={
-                ":done": {"S": "done"},
-                ":m": {"S": manifest_key},
-                ":t": {"N": str(int(self._now()))},
-            },
+            ExpressionAttributeValues=values,
         )
 
-    def abandon_file(self, key: str, etag: str, reason: str) -> None:
-        aws_client("dynamodb").update_item(
-            TableName=self._table,
-            Key={KEY: {"S": self.file_id(key, etag)}},
-            UpdateExpression="SET #status = :abandoned, reason = :reason, finishedAt = :t",
-            ExpressionAttributeNames={"#status": "status"},
-            ExpressionAttributeValues={
-                ":abandoned": {"S": "abandoned"},
-                ":reason": {"S": reason},
-                ":t": {"N": str(int(self._now()))},
-            },
-        )
-
-    def _part_id(self, key: str, etag: str, part: int) -> str:
-        return f"{self.file_id(key, etag)}#part#{part}"
+    def _part_id(self, key: str, version: str, part: int) -> str:
+        return f"{self.file_id(key, version)}#part#{part}"

@@ -7,6 +7,10 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 
+class ImportFailed(Exception):
+    """A refusal that repeating the part cannot change: the file version ends as failed, with this reason."""
+
+
 @dataclass(frozen=True)
 class ChunkLimits:
     max_records: int = 1000
@@ -15,7 +19,7 @@ class ChunkLimits:
 
 
 class DataImports(Protocol):
-    def import_records(self, route: str, body: bytes) -> str | None: ...
+    def import_records(self, route: str, body: bytes, *, budget_seconds: float | None = None) -> str | None: ...
 
 
 @dataclass
@@ -23,10 +27,12 @@ class Chunk:
     index: int
     body: list[str] = field(default_factory=list)
     size: int = 2  # the array's brackets
+    lines: list[int] = field(default_factory=list)  # each record's line in the file (0 for a direct load)
 
-    def add(self, serialized: str) -> None:
+    def add(self, serialized: str, line: int = 0) -> None:
         self.size += len(serialized.encode("utf-8")) + (1 if self.body else 0)
         self.body.append(serialized)
+        self.lines.append(line)
 
     def payload(self) -> bytes:
         return ("[" + ",".join(self.body) + "]").encode("utf-8")

@@ -19,12 +19,18 @@ from typing import Any
 
 from listrak_kit.core.fields import as_text, normalized_email, text_problem
 from listrak_kit.errors import ConfigurationError
+from listrak_kit.imports.chunks import ImportFailed
 from listrak_kit.listrak.contacts_api import ContactsApi
-from listrak_kit.listrak.errors import ListrakRejected
+from listrak_kit.listrak.errors import ListrakNotFound, ListrakRejected
+from listrak_kit.masking import mask_addresses
 
 RESERVED = ("emailAddress", "subscriptionState")
 STATES = ("Subscribed", "Unsubscribed")
 FIELDS_TTL_SECONDS = 600
+# ListImport Status values (Listrak does not enumerate them): anything else ends the import as failed.
+DONE_STATUSES = ("completed", "complete", "finished", "done")
+FAILED_STATUSES = ("failed", "error", "cancelled", "canceled")
+RUNNING_STATUSES = ("inprogress", "in progress", "pending", "queued", "processing", "running", "notstarted")
 
 
 @dataclass(frozen=True)
@@ -43,6 +49,7 @@ class ContactsConfig:
     resubscribe: bool = False
     per_contact_max: int = 100  # up to this many rows in a chunk: contact by contact; above: one ListImport
     poll_seconds: float = 5.0
+    import_max_seconds: float = 6 * 3600  # a ListImport with no end after this long is failed
 
 
 class ContactSync:
@@ -53,11 +60,13 @@ class ContactSync:
         *,
         sleep: Callable[[float], None] = time.sleep,
         now: Callable[[], float] = time.monotonic,
+        wall: Callable[[], float] = time.time,
     ):
         self._api = api
         self.config = config
         self._sleep = sleep
         self._now = now
+        self._wall = wall
         self._list_id: int | None = config.list_id
         self._fields: dict[str, ProfileField] | None = None
         self._fields_at = 0.0
@@ -159,22 +168,30 @@ class ContactSync:
         return self._bulk(rows, chunk=chunk, file_name=file_name, resume=resume, time_left=time_left)
 
     def _one_by_one(self, rows: list[dict[str, Any]]) -> dict[str, Any]:
+        """Contact by contact; a contact Listrak refuses (banned, suppressed, unsubscribed...) is a reject."""
         list_id = self.list_id()
-        counts = {"upserted": 0, "keptUnsubscribed": 0}
+        counts = {"upserted": 0}
+        refused: list[dict[str, Any]] = []
         for row in rows:
             body = {
                 "emailAddress": row["emailAddress"],
                 "subscriptionState": row["subscriptionState"],
-                "segmentationFieldValues": row["values"],
+                # An unsubscribe carries no profile data (Listrak refuses it with segmentation data).
+                "segmentationFieldValues": row["values"] if row["subscriptionState"] == "Subscribed" else [],
             }
             try:
                 self._api.upsert_contact(list_id, body, override_unsubscribe=self.config.resubscribe)
                 counts["upserted"] += 1
+            except ListrakNotFound as exc:
+                raise ImportFailed(f"Listrak refused the contacts list: {exc}") from exc
             except ListrakRejected as exc:
-                if exc.code != "ERROR_UNSUBSCRIBED_EMAIL_ADDRESS":
+                if exc.status != 400:
                     raise
-                counts["keptUnsubscribed"] += 1  # Listrak keeps them unsubscribed; so do we
-        return {"mode": "contact", "records": len(rows), **counts}
+                reason = exc.code + (f": {exc.detail}" if exc.detail else "")
+                # Masked: the ledger and the manifest keep it, and the line already names the row.
+                address = mask_addresses(row["emailAddress"])
+                refused.append({"line": row.get("line"), "emailAddress": address, "reason": mask_addresses(reason)})
+        return {"mode": "contact", "records": len(rows), **counts, "refused": refused}
 
     def _bulk(
         self,
@@ -192,24 +209,26 @@ class ContactSync:
             ("unsubscribe", [r for r in rows if r["subscriptionState"] == "Unsubscribed"]),
         ):
             if subset and kind not in submitted:
-                submitted[kind] = {"importFileId": self._submit(list_id, kind, subset, f"{file_name}-{chunk}-{kind}")}
+                import_id = self._submit(list_id, kind, subset, f"{file_name}-{chunk}-{kind}")
+                submitted[kind] = {"importFileId": import_id, "submittedAt": int(self._wall())}
         summaries = {}
         for kind, info in submitted.items():
-            summary = self._await(list_id, info["importFileId"], time_left)
+            summary = self._await(list_id, info, time_left)
             if summary is None:
                 return {"mode": "listImport", "pending": True, "imports": submitted}
             summaries[kind] = {**info, "summary": summary}
         return {"mode": "listImport", "records": len(rows), "imports": summaries}
 
     def _submit(self, list_id: int, kind: str, rows: list[dict[str, Any]], name: str) -> str:
-        ids = sorted({v["segmentationFieldId"] for r in rows for v in r["values"]})
+        subscribe = kind == "subscribe"
+        # An unsubscribe file is addresses alone: no profile data goes with a removal.
+        ids = sorted({v["segmentationFieldId"] for r in rows for v in r["values"]}) if subscribe else []
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
         writer.writerow(["emailAddress", *(str(i) for i in ids)])
         for row in rows:
             values = {v["segmentationFieldId"]: v["value"] for v in row["values"]}
             writer.writerow([row["emailAddress"], *(values.get(i, "") for i in ids)])
-        subscribe = kind == "subscribe"
         mappings = [{"fileColumn": 0, "fileColumnType": "Email"}]
         if subscribe:
             mappings += [
@@ -229,15 +248,31 @@ class ContactSync:
             "triggerJourney": False,
             "includeUnsubscribed": False,
         }
-        return self._api.start_list_import(list_id, body)
+        import_id = self._api.start_list_import(list_id, body)
+        if not import_id or import_id in ("None", "null"):
+            raise ImportFailed(
+                f"Listrak accepted a {kind} list import but gave no import id (resourceId {import_id!r})"
+            )
+        return import_id
 
-    def _await(self, list_id: int, import_id: str, time_left: Callable[[], float] | None) -> dict[str, Any] | None:
+    def _await(
+        self, list_id: int, info: dict[str, Any], time_left: Callable[[], float] | None
+    ) -> dict[str, Any] | None:
+        import_id = info["importFileId"]
         while True:
             status = self._api.list_import_status(list_id, import_id)
-            if status.lower() in ("completed", "complete", "finished", "done"):
+            said = status.lower().strip()
+            if said in DONE_STATUSES:
                 return self._api.list_import_summary(list_id, import_id)
-            if status.lower() in ("failed", "error", "cancelled", "canceled"):
-                raise ListrakRejected(f"Listrak's list import {import_id} ended {status}", code="LIST_IMPORT_FAILED")
+            if said in FAILED_STATUSES:
+                raise ImportFailed(f"Listrak's list import {import_id} ended with status {status!r}")
+            if said not in RUNNING_STATUSES:
+                raise ImportFailed(f"Listrak's list import {import_id} answered an unknown status {status!r}")
+            waited = self._wall() - float(info.get("submittedAt") or self._wall())
+            if waited > self.config.import_max_seconds:
+                raise ImportFailed(
+                    f"Listrak's list import {import_id} had not ended after {waited:.0f} s (status {status!r})"
+                )
             if time_left is not None and time_left() < 60:
                 return None  # polled again by a fresh invocation
             self._sleep(self.config.poll_seconds)

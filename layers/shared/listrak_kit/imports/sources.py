@@ -12,6 +12,7 @@ import io
 import json
 import sqlite3
 import tempfile
+import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, BinaryIO, Literal, TextIO
@@ -25,6 +26,8 @@ RESULTS_PREFIX = "results/"
 # per-field limit only has to stay out of the way.
 csv.field_size_limit(2**31 - 1)
 DEFAULT_RECORD_MAX_CHARS = 1_000_000
+# What reading a file can raise that no retry changes: a corrupt gzip stream, bytes that are not UTF-8.
+UNREADABLE = (gzip.BadGzipFile, EOFError, zlib.error, UnicodeDecodeError)
 
 
 @dataclass(frozen=True)
@@ -39,6 +42,7 @@ class RawRecord:
     line: int  # where the record starts in the file, 1-based (the header is line 1 of a CSV)
     data: dict[str, Any] | None
     error: tuple[str, str] | None = None  # (field, reason) when the line could not be read at all
+    source: str | None = None  # the file it came from, when not the file being imported (an order-items file)
 
 
 def classify(key: str) -> FileKind | None:
@@ -155,6 +159,18 @@ def jsonl_records(
 def csv_header(text: TextIO) -> list[str]:
     """A CSV file's column names, read from its first line alone (the rest of the stream is left unread)."""
     return [h.strip() for h in next(csv.reader([text.readline()]), [])]
+
+
+def csv_header_problem(header: list[str]) -> str | None:
+    """Why a CSV header cannot be imported (an empty file, another delimiter), or None."""
+    if not any(header):
+        return "the file is empty: a CSV import needs a header line naming its columns"
+    if len(header) == 1 and any(sep in header[0] for sep in (";", "\t", "|")):
+        return (
+            f"the header is one column ({header[0][:80]!r}): CSV imports are comma-delimited; "
+            "export the file with commas between the columns"
+        )
+    return None
 
 
 def csv_records(

@@ -31,6 +31,8 @@ class AuthorizedListrak:
         body: bytes | None = None,
         params: Mapping[str, str] | None = None,
         what: str,
+        max_attempts: int | None = None,
+        budget_seconds: float | None = None,
     ) -> HttpAnswer:
         """`json` is serialized here; `body` is a JSON document the caller serialized already."""
         token = self._tokens.token()
@@ -44,6 +46,8 @@ class AuthorizedListrak:
             headers={"Authorization": f"Bearer {bearer}", **extra},
             replay_safe=replay_safe,
             what=what,
+            max_attempts=max_attempts,
+            budget_seconds=budget_seconds,
         )
         try:
             return send(token)

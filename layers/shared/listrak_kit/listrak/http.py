@@ -6,7 +6,8 @@ Retry policy, and why:
 - A read timeout or a connection dropped after the request was written: the outcome is unknown. Retried only
   for calls marked `replay_safe` (reads, token requests); a send raises ListrakOutcomeUnknown instead, because
   Listrak has no idempotency key and a repeat would send a second email.
-- Every retry fits inside `retry_budget_seconds`, so a handler never outlives its Lambda timeout.
+- Every retry fits inside `retry_budget_seconds` (or the caller's own budget, taken from the time its invocation
+  has left), so a handler never outlives its Lambda timeout.
 """
 
 from __future__ import annotations
@@ -83,7 +84,12 @@ class ListrakHttp:
         params: Mapping[str, str] | None = None,
         headers: Mapping[str, str] | None = None,
         what: str = "Listrak call",
+        max_attempts: int | None = None,
+        budget_seconds: float | None = None,
     ) -> HttpAnswer:
+        """`max_attempts` and `budget_seconds` override the policy's for one call (a caller that knows its time)."""
+        attempts_allowed = max_attempts or self.retry.max_attempts
+        budget = self.retry.retry_budget_seconds if budget_seconds is None else budget_seconds
         started = self._monotonic()
         attempt = 0
         last_problem = ""
@@ -117,7 +123,7 @@ class ListrakHttp:
 
             delay = self._backoff(attempt, retry_after)
             elapsed = self._monotonic() - started
-            if attempt >= self.retry.max_attempts or elapsed + delay > self.retry.retry_budget_seconds:
+            if attempt >= attempts_allowed or elapsed + delay > budget:
                 raise ListrakUnavailable(
                     f"{what}: Listrak unavailable after {attempt} attempt(s) ({last_problem})",
                     status=503,
