@@ -31,6 +31,7 @@ import io
 import json
 import math
 import re
+import random
 import secrets
 import signal
 import socket
@@ -88,6 +89,12 @@ FIELD_GROUP_NOT_FOUND_MESSAGE = (
 )
 LIST_IMPORT_NOT_FOUND_MESSAGE = "Unable to locate a resource associated with the listId and importFileId supplied."
 UNSUBSCRIBED_MESSAGE = "The emailAddress has already been unsubscribed from the list."
+# Addresses Listrak refuses to subscribe, with its error codes (`refuse_address`) and the ListImport count each adds.
+ADDRESS_REFUSALS = {
+    "ERROR_BANNED_EMAIL_ADDRESS": ("The emailAddress is banned.", "bannedCount"),
+    "ERROR_SUPPRESSED_EMAIL": ("The emailAddress is suppressed.", "suppressedCount"),
+    "ERROR_PENDING_EMAIL_ADDRESS": ("The emailAddress is pending confirmation.", "skippedCount"),
+}
 ACTIVITY_MAX_COUNT = 5000
 ACTIVITY_DEFAULT_COUNT = 1000
 _DRAIN_CHUNK = 65_536
@@ -466,6 +473,12 @@ class ListrakSandbox:
         # How many Status reads of a list import answer "InProgress" before one applies it and answers "Completed"
         # (taken when the import is created).
         self.list_import_polls_until_done = 2
+        # What a list import's Status answers instead of "Completed" when set ("Failed", or a value never seen),
+        # and whether its creation answers without an id ({"resourceId": null}).
+        self.list_import_final_status: str | None = None
+        self.list_import_without_id = False
+        # Refuse an Unsubscribed upsert that carries profile field values (ERROR_UNSUBSCRIBE_WITH_SEGMENTATION_DATA).
+        self.refuse_unsubscribe_with_data = False
 
         self._lock = threading.RLock()
         self._clients: dict[str, _Client] = {}
@@ -617,6 +630,25 @@ class ListrakSandbox:
                 "fields": values,
             }
 
+    def refuse_address(self, email: str, code: str) -> None:
+        """Listrak refuses this address on every list: a Contact upsert answers 400 `code`; a list import counts it
+        (banned, suppressed) and skips it. `code` is one of ADDRESS_REFUSALS."""
+        if code not in ADDRESS_REFUSALS:
+            raise ValueError(f"code must be one of {sorted(ADDRESS_REFUSALS)}, not {code!r}")
+        with self._lock:
+            self._refused_addresses[email.strip().lower()] = code
+
+    def fail_at_random(
+        self, rate: float, kinds: tuple[str, ...] = FAULT_KINDS, *, seed: int = 0, delay: float = 0.0
+    ) -> None:
+        """Fail this share of API requests (not control routes) with a kind drawn from `kinds`, reproducibly
+        from `seed`; queued faults (`inject`) come first. `delay` is what a "slow" fault waits. rate 0 stops it."""
+        unknown = sorted(set(kinds) - set(FAULT_KINDS))
+        if unknown or not 0 <= rate <= 1 or not kinds:
+            raise ValueError(f"rate must be within [0, 1] and kinds among {FAULT_KINDS}")
+        with self._lock:
+            self._fault_rate = (float(rate), tuple(kinds), float(delay), random.Random(seed)) if rate else None
+
     def seed_defaults(self) -> ListrakSandbox:
         """Add SEED_CLIENTS and SEED_TRANSACTIONAL_MESSAGES (what the command line serves)."""
         for client_id, client_secret, integration in SEED_CLIENTS:
@@ -717,6 +749,8 @@ class ListrakSandbox:
         self._minted_by_integration: dict[str, int] = dict.fromkeys(INTEGRATIONS, 0)
         self._data_records: dict[str, int] = dict.fromkeys(DATA_ENTITIES, 0)
         self._contacts: dict[int, dict[str, dict[str, Any]]] = {}
+        self._refused_addresses: dict[str, str] = {}
+        self._fault_rate: tuple[float, tuple[str, ...], float, Any] | None = None
         self._list_imports: dict[int, _ListImport] = {}
         self._list_import_seq = 0
 
@@ -732,7 +766,15 @@ class ListrakSandbox:
         with self._lock:
             queues = [queue for queue in (self._faults.get(route), self._faults["*"]) if queue]
             if not queues:
-                return None
+                if self._fault_rate is None:
+                    return None
+                rate, kinds, delay, draw = self._fault_rate
+                if draw.random() >= rate:
+                    return None
+                kind = draw.choice(kinds)
+                self._counters["faults_injected"] += 1
+                self._fault_seq += 1
+                return _Fault(self._fault_seq, kind, delay if kind == "slow" else 0.0, None)
             fault = min(queues, key=lambda queue: queue[0].seq).popleft()
             self._counters["faults_injected"] += 1
             return fault
@@ -1097,6 +1139,15 @@ class ListrakSandbox:
                         f"The value of profile field {field_id} ({profile_field.name}) is longer than its "
                         f"maximum length of {profile_field.max_length}.",
                     )
+            refusal = self._refused_addresses.get(email.lower())
+            if refusal is not None and state == "Subscribed":
+                raise _ApiError(400, refusal, ADDRESS_REFUSALS[refusal][0])
+            if state == "Unsubscribed" and pairs and self.refuse_unsubscribe_with_data:
+                raise _ApiError(
+                    400,
+                    "ERROR_UNSUBSCRIBE_WITH_SEGMENTATION_DATA",
+                    "A contact cannot be unsubscribed with profile field values.",
+                )
             contacts = self._contacts.setdefault(record.list_id, {})
             contact = contacts.get(email.lower())
             if (
@@ -1177,7 +1228,8 @@ class ListrakSandbox:
             )
             self._list_imports[list_import.import_id] = list_import
             self._counters["list_imports"] += 1
-        return _Reply(201, {"status": 201, "resourceId": str(list_import.import_id)})
+        resource_id = None if self.list_import_without_id else str(list_import.import_id)
+        return _Reply(201, {"status": 201, "resourceId": resource_id})
 
     def _import_mappings(self, record: _List, mappings: Any) -> tuple[int, list[_FieldColumn], int]:
         """Validate fileMappings -> (the Email column, the profile field columns, the widest mapped column)."""
@@ -1254,10 +1306,11 @@ class ListrakSandbox:
                 else:
                     self._apply_import(list_import)
             done = list_import.completed_at
+            final = self.list_import_final_status or "Completed"
             data = {
                 "startDate": _iso(list_import.started_at),
                 "endDate": None if done is None else _iso(done),
-                "status": "InProgress" if done is None else "Completed",
+                "status": "InProgress" if done is None else final,
             }
         return _Reply(200, {"status": 200, "data": data})
 
@@ -1297,6 +1350,10 @@ class ListrakSandbox:
                 continue
             contact = contacts.get(email.lower())
             subscribed = contact is not None and contact["subscriptionState"] == "Subscribed"
+            refusal = self._refused_addresses.get(email.lower())
+            if refusal is not None and import_type != "RemoveSubscribers":
+                counts[ADDRESS_REFUSALS[refusal][1]] += 1
+                continue
 
             if import_type == "RemoveSubscribers":
                 if contact is None:

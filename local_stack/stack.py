@@ -172,6 +172,9 @@ class LocalStack:
             self.sandbox.resend_key_in_send_response = True
             self.sandbox.activity_delay_seconds = 0.0
             self.sandbox.list_import_polls_until_done = 2
+            self.sandbox.list_import_final_status = None
+            self.sandbox.list_import_without_id = False
+            self.sandbox.refuse_unsubscribe_with_data = False
         self.cold_start()
         self.provision()
 

@@ -877,3 +877,56 @@ def test_command_line_serves_lists():
         process.terminate()
         assert process.wait(timeout=5) == 0
         process.stdout.close()
+
+
+# -- refused addresses, list import outcomes, random faults ----------------------------------------
+
+
+@pytest.mark.parametrize(
+    "code", ["ERROR_BANNED_EMAIL_ADDRESS", "ERROR_SUPPRESSED_EMAIL", "ERROR_PENDING_EMAIL_ADDRESS"]
+)
+def test_a_refused_address_is_refused_per_contact_and_counted_by_a_list_import(http, sandbox, token, code):
+    sandbox.refuse_address("Bad@example.com", code)
+
+    assert_envelope(upsert(http, sandbox, token, email="bad@example.com"), 400, code)
+    summary = run_import(http, sandbox, token, import_body("email,name\nbad@example.com,B\nok@example.com,O\n"))
+
+    counted = {"ERROR_BANNED_EMAIL_ADDRESS": "bannedCount", "ERROR_SUPPRESSED_EMAIL": "suppressedCount"}
+    assert summary[counted.get(code, "skippedCount")] == 1 and summary["subscribedCount"] == 1
+    assert contact(sandbox, "bad@example.com") is None and contact(sandbox, "ok@example.com") is not None
+
+
+def test_an_unsubscribe_with_profile_data_can_be_refused(http, sandbox, token):
+    sandbox.refuse_unsubscribe_with_data = True
+    body = {
+        "emailAddress": "ann@example.com",
+        "subscriptionState": "Unsubscribed",
+        "segmentationFieldValues": [value(FIRST_NAME, "Ann")],
+    }
+    assert_envelope(upsert(http, sandbox, token, body=body), 400, "ERROR_UNSUBSCRIBE_WITH_SEGMENTATION_DATA")
+
+
+def test_a_list_import_can_end_failed_unknown_or_without_an_id(http, sandbox, token):
+    sandbox.list_import_final_status = "Mystery"
+    answer = start_import(http, sandbox, token, import_body("email,name\nann@example.com,A\n"))
+    states = [status(http, sandbox, token, answer.json()["resourceId"]).json()["data"]["status"] for _ in range(3)]
+    assert states == ["InProgress", "InProgress", "Mystery"]
+
+    sandbox.list_import_without_id = True
+    assert start_import(http, sandbox, token, import_body("email,name\nbob@example.com,B\n")).json() == {
+        "status": 201,
+        "resourceId": None,
+    }
+
+
+def test_random_faults_fail_the_given_share_reproducibly(http, sandbox, token):
+    def statuses() -> list[int]:
+        sandbox.fail_at_random(0.3, ("429", "503"), seed=7)
+        codes = [get(http, sandbox, token, "").status_code for _ in range(200)]
+        sandbox.fail_at_random(0)
+        return codes
+
+    first, second = statuses(), statuses()
+    assert first == second
+    assert 40 <= sum(code != 200 for code in first) <= 80 and set(first) == {200, 429, 503}
+    assert get(http, sandbox, token, "").status_code == 200
