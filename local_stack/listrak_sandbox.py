@@ -30,8 +30,8 @@ import csv
 import io
 import json
 import math
-import re
 import random
+import re
 import secrets
 import signal
 import socket

@@ -133,3 +133,67 @@ def test_an_unknown_list_name_is_a_clear_configuration_error(contacts_stack, san
     assert "matches 0 Listrak lists" in (contacts_stack.log_dir / "ImportFunction.log").read_text()
     dead = contacts_stack.client("sqs").receive_message(QueueUrl=contacts_stack.refs["ImportDeadLetterQueue"])
     assert len(dead["Messages"]) == 1
+
+
+def test_banned_suppressed_and_unsubscribed_addresses_are_rejects_with_listraks_reason(contacts_stack, sandbox):
+    sandbox.refuse_address("banned@example.com", "ERROR_BANNED_EMAIL_ADDRESS")
+    sandbox.refuse_address("suppressed@example.com", "ERROR_SUPPRESSED_EMAIL")
+    sandbox.set_contact(LIST, "left@example.com", "Unsubscribed")
+    text = "emailAddress,First Name\n" + "".join(
+        f"{name}@example.com,N\n" for name in ("a", "banned", "b", "suppressed", "left", "c")
+    )
+    drop(contacts_stack, "contacts/refused.csv", text)
+
+    assert {e for e, c in sandbox.contacts[LIST].items() if c["subscriptionState"] == "Subscribed"} == {
+        "a@example.com",
+        "b@example.com",
+        "c@example.com",
+    }
+    reasons = {(r["line"], r["emailAddress"]): r["reason"] for r in rejects(contacts_stack, "contacts/refused.csv")}
+    assert {k: v.split(":")[0] for k, v in reasons.items()} == {
+        (3, "banned@example.com"): "ERROR_BANNED_EMAIL_ADDRESS",
+        (5, "suppressed@example.com"): "ERROR_SUPPRESSED_EMAIL",
+        (6, "left@example.com"): "ERROR_UNSUBSCRIBED_EMAIL_ADDRESS",
+    }
+    result = manifest(contacts_stack, "contacts/refused.csv")
+    assert (result["state"], result["accepted"], result["rejected"]) == ("imported with rejects", 3, 3)
+
+
+def test_an_unsubscribe_row_carries_no_profile_data(contacts_stack, sandbox):
+    sandbox.refuse_unsubscribe_with_data = True
+    sandbox.set_contact(LIST, "going@example.com")
+    drop(
+        contacts_stack,
+        "contacts/u.csv",
+        "emailAddress,subscriptionState,First Name\ngoing@example.com,Unsubscribed,G\n",
+    )
+    assert contact(sandbox, "going@example.com")["subscriptionState"] == "Unsubscribed"
+    assert manifest(contacts_stack, "contacts/u.csv")["state"] == "imported"
+
+
+@pytest.mark.parametrize(
+    ("change", "said"),
+    [
+        ({"list_import_final_status": "Mystery"}, "unknown status 'Mystery'"),
+        ({"list_import_final_status": "Failed"}, "ended with status 'Failed'"),
+        ({"list_import_without_id": True}, "gave no import id"),
+    ],
+)
+def test_a_list_import_that_fails_or_answers_oddly_ends_the_file_as_failed(contacts_stack, sandbox, change, said):
+    contacts_stack.env_overrides["CONTACTS_PER_CONTACT_MAX"] = "1"
+    for name, value in change.items():
+        setattr(sandbox, name, value)
+    drop(contacts_stack, "contacts/odd.csv", "emailAddress\na@example.com\nb@example.com\n")
+    result = manifest(contacts_stack, "contacts/odd.csv")
+    assert result["state"] == "failed" and said in result["reason"]
+    assert result["notImported"] == [{"part": 0, "fromLine": 2, "toLine": None}]
+    dead = contacts_stack.client("sqs").receive_message(QueueUrl=contacts_stack.refs["ImportDeadLetterQueue"])
+    assert "Messages" not in dead
+
+
+def test_a_list_import_with_no_end_within_the_bound_ends_as_failed(contacts_stack, sandbox):
+    contacts_stack.env_overrides.update({"CONTACTS_PER_CONTACT_MAX": "1", "CONTACTS_IMPORT_MAX_SECONDS": "0.001"})
+    sandbox.list_import_polls_until_done = 1000
+    drop(contacts_stack, "contacts/slow.csv", "emailAddress\na@example.com\nb@example.com\n")
+    result = manifest(contacts_stack, "contacts/slow.csv")
+    assert result["state"] == "failed" and "had not ended after" in result["reason"]

@@ -497,7 +497,8 @@ class ImportPipeline:
                 if len(items) == 1:
                     line, text = items[0]
                     key = json.loads(text).get(key_field)
-                    refused.append({"line": line, key_field: key, "reason": f"Listrak refused it: {exc}"})
+                    said = exc.code + (f": {exc.detail}" if exc.detail else "")
+                    refused.append({"line": line, key_field: key, "reason": f"Listrak refused it: {said}"})
                     return
                 calls += 2
                 if calls > BISECT_MAX_CALLS:
@@ -558,6 +559,8 @@ class ImportPipeline:
         status = self._ledger.file_status(task.key, task.version) or {}
         parts_count = int(status.get("parts") or task.parts)
         starts = [int(n) for n in status.get("partLines") or [task.firstLine]]
+        if task.format == "csv":
+            starts[0] = max(starts[0], 2)  # line 1 is the header
         parts = self._ledger.part_summaries(task.key, task.version, parts_count)
         listed = []
         missing: list[dict[str, Any]] = []
