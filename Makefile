@@ -63,9 +63,9 @@ ENTITY ?=
 FILE ?=
 
 .PHONY: import
-import: $(VENV)/.installed ## Import one local file on the local stack: make import ENTITY=orders FILE=path
-	@test -n "$(ENTITY)" -a -n "$(FILE)" || { echo "usage: make import ENTITY=<customers|orders|products|reviews|rating-summaries> FILE=<path>"; exit 2; }
-	$(PY) -m local_stack.import_file --entity $(ENTITY) $(FILE)
+import: $(VENV)/.installed ## Import one local file on the local stack: make import ENTITY=orders FILE=path [RESUME=1]
+	@test -n "$(ENTITY)" -a -n "$(FILE)" || { echo "usage: make import ENTITY=<customers|orders|products|reviews|rating-summaries|contacts> FILE=<path> [RESUME=1]"; exit 2; }
+	$(PY) -m local_stack.import_file --entity $(ENTITY) $(if $(RESUME),--resume) $(FILE)
 
 .PHONY: lint
 lint: $(VENV)/.installed ## Ruff lint and format check

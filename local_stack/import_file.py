@@ -2,6 +2,9 @@
 
 The file is put in the local import bucket under its entity's prefix (with its `.items.csv` beside it, for orders
 in CSV without an items column) and imported by the same code the import function runs, with a progress bar.
+The manifest and the full rejects are copied to `.local-stack/results/`, so nothing is only in moto's memory.
+Exit status: 0 when the file was imported (with or without rejects) and something reached Listrak; 1 when it
+failed, was abandoned, is waiting, or every record was rejected; 2 for a wrong invocation.
 """
 
 from __future__ import annotations
@@ -12,72 +15,151 @@ import os
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from tqdm import tqdm
 
-from local_stack.stack import LocalStack
+from local_stack.stack import ROOT, LocalStack
 
-ENTITIES = ("customers", "orders", "products", "reviews", "rating-summaries")
+ENTITIES = ("customers", "orders", "products", "reviews", "rating-summaries", "contacts")
+SHOWN_REJECTS = 20
+RESULTS_DIR = Path(os.environ.get("LOCAL_STACK_RESULTS") or ROOT / ".local-stack" / "results")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--entity", required=True, choices=ENTITIES)
+    parser.add_argument(
+        "--resume",
+        action="store_true",
+        help="resume a failed import of this same file from the manifest in .local-stack/results/",
+    )
     parser.add_argument("file", type=Path)
     args = parser.parse_args(argv)
     if not args.file.is_file():
         print(f"{args.file}: no such file", file=sys.stderr)
         return 2
 
-    os.environ["POWERTOOLS_LOG_LEVEL"] = "WARNING"  # the progress bar and the summary say what happened
+    os.environ["POWERTOOLS_LOG_LEVEL"] = "ERROR"  # the progress bar and the summary say what happened
     with LocalStack() as stack:
-        from listrak_kit.imports.pipeline import PartTask
-        from listrak_kit.imports.sources import classify, items_key_for
-        from listrak_kit.services import import_pipeline
-        from listrak_kit.settings import ImportSettings, load_settings
+        from listrak_kit.imports.sources import classify
 
         key = f"{args.entity}/{args.file.name}"
         if classify(key) is None:
             print(f"{args.file.name}: name it *.jsonl, *.ndjson, *.json or *.csv (optionally .gz)", file=sys.stderr)
             return 2
-        bucket, s3, sqs = stack.refs["ImportBucket"], stack.client("s3"), stack.client("sqs")
-        s3.upload_file(str(args.file), bucket, key)
-        if key.endswith((".csv", ".csv.gz")):
-            items = args.file.with_name(Path(items_key_for(key)).name)
-            if items.is_file():
-                s3.upload_file(str(items), bucket, items_key_for(key))
+        return _import(stack, key, args.file, resume=args.resume)
 
-        started = time.monotonic()
-        with stack.function_env("ImportFunction"):
-            pipeline = import_pipeline(load_settings(ImportSettings))
-            outcome = pipeline.plan(key, owner="make-import")
-            print(f"{key}: {outcome}")
-            with tqdm(unit=" records", unit_scale=True, dynamic_ncols=True) as bar:
-                done = {"n": 0}
 
-                def progress(records: int) -> None:
-                    bar.update(records - done["n"])
-                    done["n"] = records
+def _import(stack: LocalStack, key: str, path: Path, *, resume: bool) -> int:
+    from listrak_kit.imports.pipeline import PartTask, manifest_key_for
+    from listrak_kit.imports.sources import items_key_for
+    from listrak_kit.services import import_pipeline
+    from listrak_kit.settings import ImportSettings, load_settings
 
-                while messages := sqs.receive_message(QueueUrl=stack.refs["ImportQueue"]).get("Messages"):
-                    for message in messages:
-                        done["n"] = 0
-                        pipeline.run_part(PartTask.model_validate_json(message["Body"]), progress=progress)
-                        sqs.delete_message(QueueUrl=stack.refs["ImportQueue"], ReceiptHandle=message["ReceiptHandle"])
-        try:
-            manifest = json.loads(s3.get_object(Bucket=bucket, Key=f"results/{key}.manifest.json")["Body"].read())
-        except s3.exceptions.NoSuchKey:
+    bucket, s3, sqs = stack.refs["ImportBucket"], stack.client("s3"), stack.client("sqs")
+    queue = stack.refs["ImportQueue"]
+    s3.upload_file(str(path), bucket, key)
+    if key.endswith((".csv", ".csv.gz")):
+        items = path.with_name(Path(items_key_for(key)).name)
+        if items.is_file():
+            s3.upload_file(str(items), bucket, items_key_for(key))
+
+    started = time.monotonic()
+    with stack.function_env("ImportFunction"):
+        settings = load_settings(ImportSettings)
+        pipeline = import_pipeline(settings)
+        outcome = pipeline.plan(key, owner="make-import")
+        print(f"{key}: {outcome}")
+        if outcome.startswith(("ignored", "waiting")):
             return 1
-        elapsed = time.monotonic() - started
+        if resume and not _seed_from_manifest(pipeline, key):
+            return 1
+        deliveries: dict[str, int] = {}
+        with tqdm(unit=" records", unit_scale=True, dynamic_ncols=True) as bar:
+            done = {"n": 0}
+
+            def progress(records: int) -> None:
+                bar.update(records - done["n"])
+                done["n"] = records
+
+            while messages := sqs.receive_message(QueueUrl=queue, VisibilityTimeout=0).get("Messages"):
+                for message in messages:
+                    delivery = deliveries[message["MessageId"]] = deliveries.get(message["MessageId"], 0) + 1
+                    done["n"] = 0
+                    task = PartTask.model_validate_json(message["Body"])
+                    try:
+                        pipeline.run_part(task, progress=progress, delivery=delivery)
+                    except Exception as exc:  # noqa: BLE001 (retried as SQS would, then reported by the manifest)
+                        bar.write(f"part {task.part}, delivery {delivery}: {type(exc).__name__}: {exc}")
+                        if delivery < settings.IMPORT_MAX_RECEIVES:
+                            continue
+                    sqs.delete_message(QueueUrl=queue, ReceiptHandle=message["ReceiptHandle"])
+
+    try:
+        manifest = json.loads(s3.get_object(Bucket=bucket, Key=manifest_key_for(key))["Body"].read())
+    except s3.exceptions.NoSuchKey:
+        print(f"{key}: no manifest was written", file=sys.stderr)
+        return 1
+    return _report(s3, bucket, key, manifest, time.monotonic() - started)
+
+
+def _seed_from_manifest(pipeline: Any, key: str) -> bool:
+    """The chunks an earlier run's manifest says Listrak accepted go into this run's ledger, so they are skipped."""
+    saved_path = RESULTS_DIR / f"{key}.manifest.json"
+    if not saved_path.is_file():
+        print(f"{key}: no earlier manifest in {saved_path} to resume from", file=sys.stderr)
+        return False
+    saved = json.loads(saved_path.read_text(encoding="utf-8"))
+    info = pipeline._objects.head(key)
+    if saved.get("etag") != info.etag:
         print(
-            f"{manifest['records']} records in {elapsed:.1f} s: {manifest['accepted']} accepted, "
-            f"{manifest['rejected']} rejected, {sum(len(p['chunks']) for p in manifest['parts'])} chunk(s) sent"
+            f"{key}: the file changed since that manifest (ETag {saved.get('etag')}): import it afresh", file=sys.stderr
         )
-        for rejects_key in manifest["rejects"]:
-            body = s3.get_object(Bucket=bucket, Key=rejects_key)["Body"].read().decode()
-            print(f"rejects ({rejects_key}):")
-            for line in body.splitlines()[:20]:
-                print(f"  {line}")
+        return False
+    seeded = 0
+    for part in saved["parts"]:
+        for chunk in part["chunks"]:
+            if not chunk.get("pending"):
+                fields = {k: v for k, v in chunk.items() if k != "chunk"}
+                pipeline._ledger.chunk_sent(key, info.version, part["part"], chunk["chunk"], fields)
+                seeded += 1
+    print(f"{key}: resuming; {seeded} chunk(s) Listrak accepted before are skipped")
+    return True
+
+
+def _report(s3: Any, bucket: str, key: str, manifest: dict[str, Any], elapsed: float) -> int:
+    out = RESULTS_DIR / key
+    out.parent.mkdir(parents=True, exist_ok=True)
+    manifest_path = out.with_name(out.name + ".manifest.json")
+    manifest_path.write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+    chunks = sum(len(p["chunks"]) for p in manifest["parts"])
+    print(
+        f"{manifest['state']}: {manifest['records']} records in {elapsed:.1f} s, {manifest['accepted']} accepted, "
+        f"{manifest['rejected']} rejected, {chunks} chunk(s) sent"
+    )
+    if manifest.get("reason"):
+        print(f"  reason: {manifest['reason']}")
+    for gap in manifest.get("notImported") or []:
+        end = "the end of the file" if gap["toLine"] is None else f"line {gap['toLine']}"
+        print(f"  not imported: line {gap['fromLine']} to {end}")
+    for rejects_key in manifest["rejects"]:
+        lines = s3.get_object(Bucket=bucket, Key=rejects_key)["Body"].read().decode().splitlines()
+        local = RESULTS_DIR / rejects_key.removeprefix("results/")
+        local.parent.mkdir(parents=True, exist_ok=True)
+        local.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+        print(f"rejects ({local}):")
+        for line in lines[:SHOWN_REJECTS]:
+            print(f"  {line}")
+        if len(lines) > SHOWN_REJECTS:
+            print(f"  ... and {len(lines) - SHOWN_REJECTS} more in {local}")
+    print(f"manifest: {manifest_path}")
+    if manifest["state"] in ("failed", "abandoned"):
+        print(f"  after fixing the cause: make import ENTITY={key.split('/')[0]} FILE=<the same file> RESUME=1")
+        return 1
+    if manifest["accepted"] == 0:
+        print("nothing was accepted: every record was rejected", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -122,7 +122,9 @@ def data_api(settings: DataSettings) -> DataApi:
             credentials_secret=settings.LISTRAK_DATA_CREDENTIALS_SECRET,
             cache_secret=settings.LISTRAK_DATA_TOKEN_CACHE_SECRET,
             base_url=settings.LISTRAK_DATA_API_URL,
-        )
+        ),
+        attempts=settings.IMPORT_RETRY_ATTEMPTS,
+        budget_seconds=settings.IMPORT_RETRY_BUDGET_SECONDS,
     )
 
 

@@ -87,6 +87,10 @@ class DataSettings(ListrakSettings):
     # is well under 100 KB; 1,000,000 leaves room for an order with thousands of items and stays a fifth of a
     # chunk. A longer record is a reject naming this setting, read in bounded pieces and never held whole.
     IMPORT_RECORD_MAX_CHARS: int = Field(1_000_000, ge=1_000, le=50_000_000)
+    # A Data Import chunk is replay-safe (an upsert by natural key), so it is retried harder than other calls,
+    # within this budget and the time the invocation has left.
+    IMPORT_RETRY_ATTEMPTS: int = Field(8, ge=1, le=20)
+    IMPORT_RETRY_BUDGET_SECONDS: float = Field(120.0, ge=0, le=600)
 
 
 class ImportSettings(DataSettings):

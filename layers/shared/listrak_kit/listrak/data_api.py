@@ -17,8 +17,16 @@ class ImportTooLarge(ListrakRejected):
 
 
 class DataApi:
-    def __init__(self, listrak: AuthorizedListrak):
+    def __init__(
+        self,
+        listrak: AuthorizedListrak,
+        *,
+        attempts: int = IMPORT_ATTEMPTS,
+        budget_seconds: float = IMPORT_RETRY_BUDGET_SECONDS,
+    ):
         self._listrak = listrak
+        self.attempts = attempts
+        self.budget_seconds = budget_seconds
 
     def import_records(self, route: str, body: bytes, *, budget_seconds: float | None = None) -> str | None:
         """POSTs an already serialized JSON array; returns Listrak's resourceId (often null).
@@ -38,7 +46,7 @@ class DataApi:
                 body=body,
                 replay_safe=True,
                 what=f"{route} import",
-                max_attempts=IMPORT_ATTEMPTS,
+                max_attempts=self.attempts,
                 budget_seconds=max(0.0, budget),
             )
         except ListrakNotFound as exc:
