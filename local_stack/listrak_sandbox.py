@@ -704,6 +704,7 @@ class ListrakSandbox:
             result: dict[str, Any] = dict(self._counters)
             result["tokens_minted_by_integration"] = dict(self._minted_by_integration)
             result["data_records"] = dict(self._data_records)
+            result["faults_by_kind"] = dict(self._faults_by_kind)
             return result
 
     @property
@@ -750,6 +751,7 @@ class ListrakSandbox:
         self._data_records: dict[str, int] = dict.fromkeys(DATA_ENTITIES, 0)
         self._contacts: dict[int, dict[str, dict[str, Any]]] = {}
         self._refused_addresses: dict[str, str] = {}
+        self._faults_by_kind: dict[str, int] = dict.fromkeys(FAULT_KINDS, 0)
         self._fault_rate: tuple[float, tuple[str, ...], float, Any] | None = None
         self._list_imports: dict[int, _ListImport] = {}
         self._list_import_seq = 0
@@ -773,10 +775,12 @@ class ListrakSandbox:
                     return None
                 kind = draw.choice(kinds)
                 self._counters["faults_injected"] += 1
+                self._faults_by_kind[kind] += 1
                 self._fault_seq += 1
                 return _Fault(self._fault_seq, kind, delay if kind == "slow" else 0.0, None)
             fault = min(queues, key=lambda queue: queue[0].seq).popleft()
             self._counters["faults_injected"] += 1
+            self._faults_by_kind[fault.kind] += 1
             return fault
 
     # -- request handling (called from the handler threads) ------------------------------------------------
