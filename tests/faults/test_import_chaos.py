@@ -137,7 +137,7 @@ def test_every_valid_record_arrives_and_no_part_stalls_under_every_fault(stack, 
     assert subscribed == dropped["contacts/2026-11-22.csv"][1]
     assert sandbox.contacts[LIST]["fan1@example.com"]["fields"] == {FIRST: "Fan1"}
 
-    for key, (body, valid) in dropped.items():
+    for key, (_, valid) in dropped.items():
         manifest = json.loads(s3.get_object(Bucket=bucket, Key=f"results/{key}.manifest.json")["Body"].read())
         assert manifest["state"] == "imported with rejects"
         assert (manifest["accepted"], manifest["records"] - manifest["accepted"]) == (

@@ -262,6 +262,19 @@ def test_sqs_feeds_parts_back_to_the_same_function_with_partial_batch_failures(t
     queue = template.resources["ImportQueue"]["Properties"]
     assert queue["VisibilityTimeout"] >= 6 * function_props(template)["ImportFunction"]["Timeout"]
     assert queue["RedrivePolicy"]["deadLetterTargetArn"] == {"Fn::GetAtt": ["ImportDeadLetterQueue", "Arn"]}
+    # The function fails a file on the last delivery SQS allows, so it must know the same number.
+    variables = function_props(template)["ImportFunction"]["Environment"]["Variables"]
+    assert int(variables["IMPORT_MAX_RECEIVES"]) == queue["RedrivePolicy"]["maxReceiveCount"]
+
+
+def test_the_import_function_reads_the_object_version_it_claimed(template):
+    assert template.resources["ImportBucket"]["Properties"]["VersioningConfiguration"] == {"Status": "Enabled"}
+    [read] = [
+        s
+        for s in function_props(template)["ImportFunction"]["Policies"][0]["Statement"]
+        if s["Sid"] == "ReadImportFiles"
+    ]
+    assert "s3:GetObjectVersion" in read["Action"]
 
 
 def test_dead_letter_queues_and_error_rates_raise_alarms(template):
@@ -281,6 +294,8 @@ def test_dead_letter_queues_and_error_rates_raise_alarms(template):
     }
     assert rated == set(template.of_type("AWS::Serverless::Function"))
     assert all(a["Properties"]["AlarmActions"] == [{"Ref": "AlarmTopic"}] for a in alarms.values())
+    failed = alarms["ImportFilesFailedAlarm"]["Properties"]  # a failed file is consumed, not parked in a DLQ
+    assert (failed["Namespace"], failed["MetricName"]) == ("Listrak", "ImportFilesFailed")
 
 
 def test_everything_that_stores_data_is_encrypted_at_rest(template):

@@ -186,6 +186,7 @@ class ImportPipeline:
             return "skipped: this version of the file is already imported or being imported"
         if problem is not None:
             self._close(parts[0], FAILED, reason=problem)
+            self._count("ImportFilesFailed", 1)
             return f"failed: {problem}"
         self._write_manifest(parts[0], IMPORTING)
         for part in parts:
@@ -282,6 +283,7 @@ class ImportPipeline:
             # Retrying cannot bring the object back: the file version is closed as abandoned, with the reason.
             self._close(task, ABANDONED, reason=str(exc))
             self._count("ImportSourceGone", 1)
+            self._count("ImportFilesFailed", 1)
             logger.error("import abandoned", extra={"key": task.key, "part": task.part, "reason": str(exc)})
             return PartOutcome(status="abandoned")
         except ImportFailed as exc:
