@@ -8,6 +8,7 @@ import json
 
 import pytest
 
+import listrak_kit.observability  # noqa: F401 (its log handler binds the real stdout, not a test's capture)
 from local_stack import import_file
 
 

@@ -44,6 +44,7 @@ class ResumingStream(io.RawIOBase):
     """The bytes [start, end) of one object version; a dropped connection re-opens at the current offset."""
 
     def __init__(self, opener: Callable[[int], Any], start: int, end: int | None, resumes: int = STREAM_RESUMES):
+        self._body: Any = None
         self._open = opener
         self._offset = start
         self._end = end
