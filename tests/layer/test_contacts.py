@@ -110,7 +110,7 @@ def test_small_chunks_go_contact_by_contact_and_unsubscribed_contacts_stay_so():
     refused = [
         {
             "line": 3,
-            "emailAddress": "gone@example.com",
+            "emailAddress": "g***@example.com",  # masked: the ledger and the manifest keep it
             "reason": "ERROR_UNSUBSCRIBED_EMAIL_ADDRESS: Already unsubscribed.",
         }
     ]

@@ -49,8 +49,8 @@ from listrak_kit.imports.sources import (
     orders_key_for,
     text_stream,
 )
-from listrak_kit.masking import mask_addresses
 from listrak_kit.listrak.errors import ListrakRejected
+from listrak_kit.masking import mask_addresses
 from listrak_kit.observability import logger
 
 CONTINUE_MARGIN_SECONDS = 90.0  # seconds left in the invocation below which a part hands over to a fresh one
