@@ -155,7 +155,8 @@ def _report(s3: Any, bucket: str, key: str, manifest: dict[str, Any], elapsed: f
             print(f"  ... and {len(lines) - SHOWN_REJECTS} more in {local}")
     print(f"manifest: {manifest_path}")
     if manifest["state"] in ("failed", "abandoned"):
-        print(f"  after fixing the cause: make import ENTITY={key.split('/')[0]} FILE=<the same file> RESUME=1")
+        if any(p["chunks"] for p in manifest["parts"]):  # something reached Listrak: resume after it
+            print(f"  after fixing the cause: make import ENTITY={key.split('/')[0]} FILE=<the same file> RESUME=1")
         return 1
     if manifest["accepted"] == 0:
         print("nothing was accepted: every record was rejected", file=sys.stderr)
