@@ -1,6 +1,6 @@
 """Operator commands against a deployed stack, built from the import function's settings (its environment).
 
-    python -m listrak_kit.operations resume orders/2026-11-22.csv [--version VERSION_ID]
+    PYTHONPATH=layers/shared python -m listrak_kit.operations resume orders/2026-11-22.csv [--version VERSION_ID]
 
 `resume` imports a failed or abandoned file version again from its last accepted chunks: the ledger skips every
 chunk Listrak already has, and the manifest goes back to `importing` until the file ends again.
