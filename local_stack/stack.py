@@ -39,13 +39,14 @@ from local_stack.template import FunctionSpec, Template, patched_environ
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
 LISTRAK_URL_VARS = ("LISTRAK_AUTH_URL", "LISTRAK_EMAIL_API_URL", "LISTRAK_DATA_API_URL")
-CATALOGS = ("functions/send/catalog.toml",)
 # Shopify's partner event source, as the local stack names it (the template's parameter is empty by default).
 LOCAL_SHOPIFY_SOURCE = "aws.partner/shopify.com/1234567/local-storefront"
 # The secret the local shop signs its webhooks with (set SHOPIFY_WEBHOOK_SECRET to use your own); events/ samples
 # of POST /webhooks/shopify are signed with it.
 LOCAL_SHOPIFY_WEBHOOK_SECRET = "local-shopify-webhook-secret"
 BUS_TAP_RULE = "local-stack-tap"
+# The catalog the send functions load: theirs (functions/send/catalog.toml) unless CATALOG_PATH names another.
+USER_CATALOG = ROOT / "functions" / "send" / "catalog.toml"
 # The audience the sandbox knows, for contacts/ imports (samples/imports/contacts uses these names).
 AUDIENCE_LIST = (400001, "Master List")
 AUDIENCE_FIELDS = (
@@ -226,9 +227,7 @@ class LocalStack:
             client = (f"local-{integration.lower()}-client", secrets.token_urlsafe(18))
             self.sandbox.add_client(*client, integration=integration)
             self.credentials[integration] = client
-        for catalog in CATALOGS:
-            for list_id, message_id in _catalog_messages(ROOT / catalog):
-                self.sandbox.add_transactional_message(list_id, message_id)
+        self.register_catalog()
         self.sandbox.add_list(*AUDIENCE_LIST)
         for group_id, group_name, fields in AUDIENCE_FIELDS:
             for field_id, field_name, data_type, max_length in fields:
@@ -240,6 +239,17 @@ class LocalStack:
             "LISTRAK_EMAIL_API_URL": self.sandbox.email_api_url,
             "LISTRAK_DATA_API_URL": self.sandbox.data_api_url,
         }
+
+    @property
+    def catalog_path(self) -> Path:
+        override = os.environ.get("CATALOG_PATH")
+        return (ROOT / override).resolve() if override else USER_CATALOG
+
+    def register_catalog(self) -> None:
+        """Lets the sandbox know the catalog's messages, as the user's Listrak account would."""
+        if self.sandbox is not None:
+            for list_id, message_id in _catalog_messages(self.catalog_path):
+                self.sandbox.add_transactional_message(list_id, message_id)
 
     # -- provisioning -------------------------------------------------------------------------------
 
@@ -377,6 +387,8 @@ class LocalStack:
         env = {k: str(v) for k, v in env.items()}
         env.update(self.listrak_urls)
         env["AWS_LAMBDA_FUNCTION_NAME"] = logical_id
+        if os.environ.get("CATALOG_PATH"):
+            env["CATALOG_PATH"] = str(self.catalog_path)
         env.update(self.env_overrides)
         return env
 

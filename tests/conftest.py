@@ -5,9 +5,14 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
+
+# The tests' own catalog (a copy of the sample, same IDs): a user's edits to functions/send/catalog.toml never
+# reach a test. The functions read it through CATALOG_PATH, as a deployment could.
+FIXTURE_CATALOG = Path(__file__).resolve().parent / "fixtures" / "catalog.toml"
 
 # Whatever the developer's shell holds, tests never reach a real AWS account or Listrak.
 for _name in (
@@ -23,6 +28,7 @@ for _name in (
 os.environ["AWS_ACCESS_KEY_ID"] = "testing"
 os.environ["AWS_SECRET_ACCESS_KEY"] = "testing"
 os.environ["AWS_DEFAULT_REGION"] = "us-east-1"
+os.environ["CATALOG_PATH"] = str(FIXTURE_CATALOG)
 os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "listrak-tests")
 os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "ListrakTests")
 

@@ -23,7 +23,7 @@ RAW = {
     "transactionalMessageId": 7003,
     "segmentationFieldValues": [{"segmentationFieldId": 5109, "value": "https://r/1"}],
 }
-ORDER_ITEMS = 5105  # the order-confirmation item block's segmentationFieldId (functions/send/catalog.toml)
+ORDER_ITEMS = 5105  # the order-confirmation item block's segmentationFieldId (tests/fixtures/catalog.toml)
 FIRST_NAME = 5101
 RESET_LINK = 5109
 TWO_MB = 2 * 1024 * 1024

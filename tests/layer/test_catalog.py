@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import html
 import tracemalloc
-from pathlib import Path
 
 import pytest
 
@@ -13,17 +12,17 @@ from listrak_kit.catalog.model import ItemBlock, load_catalog
 from listrak_kit.core.limits import ValueLimits
 from listrak_kit.errors import ConfigurationError, InvalidRequest, NotTriggered, UnknownMessage
 from listrak_kit.send.event_mapping import request_from_event
+from tests.conftest import FIXTURE_CATALOG
 
 LIMITS = ValueLimits()
-SAMPLE = Path(__file__).resolve().parents[2] / "functions" / "send" / "catalog.toml"
 
 
 @pytest.fixture(scope="module")
 def catalog():
-    return load_catalog(SAMPLE)
+    return load_catalog(FIXTURE_CATALOG)
 
 
-def test_the_sample_catalog_has_the_promised_messages(catalog):
+def test_the_fixture_catalog_has_the_promised_messages(catalog):
     assert set(catalog.messages) == {
         "order-confirmation",
         "shipping-confirmation",

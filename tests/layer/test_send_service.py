@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from listrak_kit.catalog.model import load_catalog
@@ -12,8 +10,9 @@ from listrak_kit.listrak.email_api import SendReceipt
 from listrak_kit.listrak.errors import ListrakOutcomeUnknown, ListrakUnavailable
 from listrak_kit.send.models import SendRequest
 from listrak_kit.send.service import SendService
+from tests.conftest import FIXTURE_CATALOG
 
-CATALOG = load_catalog(Path(__file__).resolve().parents[2] / "functions" / "send" / "catalog.toml")
+CATALOG = load_catalog(FIXTURE_CATALOG)
 
 
 class FakeEmailApi:
