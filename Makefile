@@ -67,6 +67,10 @@ import: $(VENV)/.installed ## Import one local file on the local stack: make imp
 	@test -n "$(ENTITY)" -a -n "$(FILE)" || { echo "usage: make import ENTITY=<customers|orders|products|reviews|rating-summaries|contacts> FILE=<path> [RESUME=1]"; exit 2; }
 	$(PY) -m local_stack.import_file --entity $(ENTITY) $(if $(RESUME),--resume) $(FILE)
 
+.PHONY: check
+check: $(VENV)/.installed ## Check your catalog (functions/send/catalog.toml) against template.yaml's rules
+	@$(PY) -m local_stack.check
+
 .PHONY: lint
 lint: $(VENV)/.installed ## Ruff lint and format check
 	$(VENV)/bin/ruff check .
@@ -103,7 +107,7 @@ unit: $(VENV)/.installed ## Every test
 	$(PY) -m pytest
 
 .PHONY: test
-test: lint validate unit build ## Lint, template checks, every test, and sam build
+test: lint check validate unit build ## Lint, your catalog, template checks, every test, and sam build
 
 .PHONY: bench
 bench: $(VENV)/.installed build ## Benchmarks (cold start, warm send, token economy, imports, sizes) into README.md

@@ -59,6 +59,11 @@ AUDIENCE_FIELDS = (
 )
 
 
+def catalog_path() -> Path:
+    override = os.environ.get("CATALOG_PATH")
+    return (ROOT / override).resolve() if override else USER_CATALOG
+
+
 class FakeLambdaContext:
     def __init__(self, spec: FunctionSpec):
         self.function_name = spec.logical_id
@@ -242,8 +247,7 @@ class LocalStack:
 
     @property
     def catalog_path(self) -> Path:
-        override = os.environ.get("CATALOG_PATH")
-        return (ROOT / override).resolve() if override else USER_CATALOG
+        return catalog_path()
 
     def register_catalog(self) -> None:
         """Lets the sandbox know the catalog's messages, as the user's Listrak account would."""

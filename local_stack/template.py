@@ -47,6 +47,25 @@ class FunctionSpec:
         return module
 
 
+@dataclass(frozen=True)
+class EventRule:
+    function: str
+    name: str
+    pattern: dict[str, Any]
+
+    @property
+    def where(self) -> str:
+        return f"Resources.{self.function}.Properties.Events.{self.name}.Properties.Pattern.detail-type"
+
+    def matches_detail_type(self, detail_type: str) -> bool:
+        wanted = self.pattern.get("detail-type")
+        if wanted is None:
+            return True  # the rule does not filter on it
+        return any(
+            w == detail_type or (isinstance(w, dict) and detail_type.startswith(w.get("prefix", "\0"))) for w in wanted
+        )
+
+
 @contextlib.contextmanager
 def patched_environ(values: Mapping[str, str], *, keep_existing: bool = False) -> Iterator[None]:
     """Sets environment variables for the duration, then puts back exactly what was there."""
@@ -131,6 +150,16 @@ class Template:
                 on_failure_destination=invoke.get("DestinationConfig", {}).get("OnFailure", {}).get("Destination"),
             )
         return specs
+
+    def catalog_rules(self) -> list[EventRule]:
+        """The EventBridge rules of the functions that load a catalog (a catalog.toml beside their code)."""
+        return [
+            EventRule(logical_id, name, ev.get("Properties", {}).get("Pattern", {}))
+            for logical_id, spec in self.functions().items()
+            if (spec.code_uri / "catalog.toml").is_file()
+            for name, ev in spec.events.items()
+            if ev.get("Type") == "EventBridgeRule"
+        ]
 
     def resolve(self, value: Any, refs: dict[str, str], attributes: dict[tuple[str, str], str]) -> Any:
         """Ref, Fn::GetAtt and Fn::Sub against the local stack's physical ids; other values unchanged."""
