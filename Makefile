@@ -22,22 +22,29 @@ EVENT ?=
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
+# pip says each package it collects (its errors in full, on stderr), so a first run is never silent.
+PIP_INSTALL = -m pip install --progress-bar off --disable-pip-version-check
+
 $(VENV)/.installed: requirements-dev.txt layers/shared/requirements.txt
+	@echo "First run: installing the project and its tools into $(VENV) (a few minutes, once)..."
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements-dev.txt
+	@$(PY) $(PIP_INSTALL) --quiet --upgrade pip
+	@set -o pipefail; $(PY) $(PIP_INSTALL) -r requirements-dev.txt | { grep --line-buffered -E '^(Collecting|Successfully installed)' || true; }
 	@touch $@
+	@echo "Installed into $(VENV)."
 
 $(SAM_VENV)/.installed: requirements-sam.txt
+	@echo "Installing the SAM CLI into $(SAM_VENV) (once)..."
 	@test -x $(SAM_VENV)/bin/python || $(PYTHON) -m venv $(SAM_VENV)
-	$(SAM_VENV)/bin/python -m pip install --quiet --upgrade pip
-	$(SAM_VENV)/bin/python -m pip install --quiet -r requirements-sam.txt
+	@$(SAM_VENV)/bin/python $(PIP_INSTALL) --quiet --upgrade pip
+	@set -o pipefail; $(SAM_VENV)/bin/python $(PIP_INSTALL) -r requirements-sam.txt | { grep --line-buffered -E '^(Collecting|Successfully installed)' || true; }
 	@touch $@
 
 $(CHECKOV_VENV)/.installed: requirements-checkov.txt
+	@echo "Installing checkov into $(CHECKOV_VENV) (once)..."
 	@test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
-	$(CHECKOV_VENV)/bin/python -m pip install --quiet --upgrade pip
-	$(CHECKOV_VENV)/bin/python -m pip install --quiet -r requirements-checkov.txt
+	@$(CHECKOV_VENV)/bin/python $(PIP_INSTALL) --quiet --upgrade pip
+	@set -o pipefail; $(CHECKOV_VENV)/bin/python $(PIP_INSTALL) -r requirements-checkov.txt | { grep --line-buffered -E '^(Collecting|Successfully installed)' || true; }
 	@touch $@
 
 .PHONY: install

@@ -1,4 +1,10 @@
-"""`make run`: every sample in events/ through the real handlers on the local stack, and what became of each."""
+"""`make run`: every sample in events/ through the real handlers on the local stack, and what became of each.
+
+Each sample says what it is designed to do, in its top-level "expected" (left out of the event the function
+sees): {"outcome": "sent|resent|duplicate|found|rejected", "statusCode": <API answer>, "parkedIn": <queue>}.
+The run ends with one verdict line, and exits 1 when any sample, or any queue, is not as designed: a queue must
+hold exactly the samples expected to be parked in it.
+"""
 
 from __future__ import annotations
 
@@ -12,10 +18,13 @@ from pathlib import Path
 from typing import Any
 
 from local_stack import ROOT
+from local_stack.cli import one_line_errors
+from local_stack.invoke import read_event
 from local_stack.stack import LocalStack
 
-# Refusals a sample may be built to show; anything else (a 5xx, a crash) fails the run.
+# Refusals a sample may be built to show; anything else (a 5xx, a crash) is a failure.
 EXPECTED_REFUSALS = {"InvalidRequest", "UnknownMessage", "ValidationError", "Conflict", "NotFound", "Gone"}
+OUTCOMES = ("sent", "resent", "duplicate", "found", "accepted", "ignored", "rejected")
 
 
 @dataclass
@@ -24,18 +33,51 @@ class Outcome:
     function: str
     status: str  # sent | resent | duplicate | found | accepted | ignored | rejected | unknown | failed
     detail: str
+    status_code: int | None = None  # the API's answer
+    parked_in: str | None = None  # the queue (logical id) an event ended in
+    expected: dict[str, Any] | None = None
+
+    def departure(self) -> str | None:
+        """How this outcome differs from what the sample is designed to do, or None."""
+        expected = self.expected
+        if not isinstance(expected, dict) or expected.get("outcome") not in OUTCOMES:
+            return f'declares no "expected" outcome (one of {", ".join(OUTCOMES)}); got {self.status}'
+        want = [expected["outcome"]]
+        got = [self.status]
+        if "statusCode" in expected:
+            want.append(str(expected["statusCode"]))
+            got.append(str(self.status_code))
+        if "parkedIn" in expected or self.parked_in:
+            want.append(f"parked in {expected.get('parkedIn') or 'no queue'}")
+            got.append(f"parked in {self.parked_in or 'no queue'}")
+        if want == got:
+            return None
+        return f"expected {' '.join(want)}, got {' '.join(got)}"
 
 
 def run_sample(stack: LocalStack, path: Path) -> Outcome:
-    event = json.loads(path.read_text(encoding="utf-8"))
-    function = stack.route(event)
-    if stack.is_async(function, event):
-        return _async(stack, path.name, function, event)
-    outcome = _api(path.name, function, event, stack.invoke(function, event))
-    # What a door put on the storefront bus is sent where every storefront event is.
-    for target, delivered in stack.deliver_events():
-        queued = _async_outcome(path.name, target, delivered)
-        outcome.detail += f"; on the bus -> {target}: {queued.status} {queued.detail}"
+    event = read_event(path)
+    expected = event.pop("expected", None)
+    try:
+        function = stack.route(event)
+    except LookupError as exc:
+        outcome = Outcome(path.name, "-", "failed", str(exc.args[0] if exc.args else exc))
+    else:
+        if stack.is_async(function, event):
+            outcome = _async(stack, path.name, function, event)
+        else:
+            try:
+                response = stack.invoke(function, event)
+            except Exception as exc:  # a function error: API Gateway would answer 502
+                outcome = Outcome(path.name, function, "failed", f"502 {type(exc).__name__}: {exc}", 502)
+            else:
+                outcome = _api(path.name, function, event, response)
+                # What a door put on the storefront bus is sent where every storefront event is.
+                for target, delivered in stack.deliver_events():
+                    queued = _async_outcome(stack, path.name, target, delivered)
+                    outcome.detail += f"; on the bus -> {target}: {queued.status} {queued.detail}"
+                    outcome.parked_in = outcome.parked_in or queued.parked_in
+    outcome.expected = expected
     return outcome
 
 
@@ -49,40 +91,73 @@ def _api(name: str, function: str, event: dict[str, Any], response: dict[str, An
             "found",
             f"200 sent {body['sentAt']} to {body['to']}, "
             f"resent {body['resendCount']}x ({', '.join(r['toMasked'] for r in body['resends'])})",
+            status,
         )
-    if status == 201 and body.get("status") == "resent":
-        return Outcome(name, function, "resent", f"201 reference={body['reference']} resendCount={body['resendCount']}")
-    if status == 201:
-        return Outcome(name, function, "sent", f"201 reference={body['reference']} resendKey={_short(body)}")
     if status in (200, 202) and body.get("status") in ("accepted", "ignored"):
         said = f"reference={body['reference']}" if body["status"] == "accepted" else body["detail"]
-        return Outcome(name, function, body["status"], f"{status} {said}")
+        return Outcome(name, function, body["status"], f"{status} {said}", status)
+    if status == 201 and body.get("status") == "resent":
+        detail = f"201 reference={body['reference']} resendCount={body['resendCount']}"
+        return Outcome(name, function, "resent", detail, status)
+    if status == 201:
+        return Outcome(name, function, "sent", f"201 reference={body['reference']} resendKey={_short(body)}", status)
     if status == 200:
-        return Outcome(name, function, "duplicate", f"200 reference={body['reference']}: first answer replayed")
+        return Outcome(name, function, "duplicate", f"200 reference={body['reference']}: first answer replayed", status)
     reason = body.get("message", "")
     if body.get("errors"):
         reason += ": " + "; ".join(f"{e['field']}: {e['message']}" for e in body["errors"])
     if body.get("listrakError"):
         reason += f" ({body['listrakError']}: {body.get('listrakMessage')})"
-    return Outcome(name, function, "rejected" if status < 500 else "failed", f"{status} {reason}")
+    return Outcome(name, function, "rejected" if status < 500 else "failed", f"{status} {reason}", status)
 
 
 def _async(stack: LocalStack, name: str, function: str, event: dict[str, Any]) -> Outcome:
-    return _async_outcome(name, function, stack.invoke_async(function, event))
+    return _async_outcome(stack, name, function, stack.invoke_async(function, event))
 
 
-def _async_outcome(name: str, function: str, outcome: Any) -> Outcome:
+def _async_outcome(stack: LocalStack, name: str, function: str, outcome: Any) -> Outcome:
     if outcome.error is None:
         result = outcome.result
         if result["status"] == "ignored":
             return Outcome(name, function, "ignored", result["reason"])
         return Outcome(name, function, result["status"], f"reference={result['reference']} resendKey={_short(result)}")
     kind = type(outcome.error).__name__
-    where = "dead-letter queue" if outcome.parked_in else "nowhere (no on-failure destination)"
+    queue = stack.logical_id_of(outcome.parked_in) if outcome.parked_in else None
+    where = queue or "nowhere (no on-failure destination)"
     status = "rejected" if kind in EXPECTED_REFUSALS else "failed"
     return Outcome(
-        name, function, status, f"{kind} after {outcome.attempts} attempts, parked in {where}: {outcome.error}"
+        name,
+        function,
+        status,
+        f"{kind} after {outcome.attempts} attempts, parked in {where}: {outcome.error}",
+        parked_in=queue,
     )
+
+
+def queue_departures(stack: LocalStack, outcomes: list[Outcome]) -> tuple[list[str], list[str]]:
+    """Each queue's depth against the samples expected to end in it: (report lines, departures)."""
+    lines, departures = [], []
+    for logical_id in stack.template.of_type("AWS::SQS::Queue"):
+        attributes = stack.client("sqs").get_queue_attributes(
+            QueueUrl=stack.refs[logical_id], AttributeNames=["ApproximateNumberOfMessages"]
+        )["Attributes"]
+        held = int(attributes["ApproximateNumberOfMessages"])
+        expected = sum(1 for o in outcomes if isinstance(o.expected, dict) and o.expected.get("parkedIn") == logical_id)
+        lines.append(f"{logical_id}: {held} message(s)")
+        if held != expected:
+            departures.append(f"{logical_id} holds {held} message(s), the samples expect {expected}")
+    return lines, departures
+
+
+def verdict(outcomes: list[Outcome], queue_problems: list[str]) -> str:
+    departures = [f"{o.sample} {why}" for o in outcomes if (why := o.departure())]
+    if not departures and not queue_problems:
+        return f"All {len(outcomes)} samples behaved as designed."
+    count = len(departures)
+    head = (
+        f"{count} of {len(outcomes)} samples did not behave as designed" if count else "The queues are not as designed"
+    )
+    return f"{head}: {'; '.join(departures + queue_problems)}"
 
 
 def run_imports(stack: LocalStack) -> list[str]:
@@ -149,11 +224,14 @@ def _short(body: dict[str, Any]) -> str:
     return f"{key[:8]}…" if key else "none"
 
 
+@one_line_errors("make run")
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("samples", nargs="*", type=Path, help="event files (default: every file in events/)")
     args = parser.parse_args(argv)
     samples = args.samples or sorted((ROOT / "events").glob("*.json"))
+    for path in samples:
+        read_event(path)  # a missing or malformed file is a mistake in the command, said before anything starts
 
     with LocalStack() as stack:
         print(f"AWS (moto):      {stack.aws_endpoint}")
@@ -177,16 +255,14 @@ def main(argv: list[str] | None = None) -> int:
                 f"Listrak sandbox received {stats['sends']} sends and {stats['resends']} resend(s); "
                 f"tokens minted: {minted}."
             )
-        for logical_id, _resource in stack.template.of_type("AWS::SQS::Queue").items():
-            attributes = stack.client("sqs").get_queue_attributes(
-                QueueUrl=stack.refs[logical_id], AttributeNames=["ApproximateNumberOfMessages"]
-            )["Attributes"]
-            print(f"{logical_id}: {attributes['ApproximateNumberOfMessages']} message(s)")
+        lines, queue_problems = queue_departures(stack, outcomes)
+        for line in lines:
+            print(line)
         print(f"Function logs: {stack.log_dir.relative_to(ROOT)}/")
-    failed = [o for o in outcomes if o.status == "failed"]
-    if failed:
-        print(f"{len(failed)} sample(s) failed unexpectedly", file=sys.stderr)
-    return 1 if failed else 0
+    print()
+    line = verdict(outcomes, queue_problems)
+    print(line)
+    return 0 if line.startswith("All ") else 1
 
 
 if __name__ == "__main__":

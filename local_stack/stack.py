@@ -143,10 +143,14 @@ class LocalStack:
     def start(self) -> LocalStack:
         for old in self.log_dir.glob("*.log"):
             old.unlink()
-        self._start_aws()
-        self._start_listrak()
-        self.cold_start()
-        self.provision()
+        try:
+            self._start_aws()
+            self._start_listrak()
+            self.cold_start()
+            self.provision()
+        except BaseException:  # a broken catalog, say: stop what did start, put the environment back
+            self.stop()
+            raise
         return self
 
     def stop(self) -> None:
@@ -378,6 +382,10 @@ class LocalStack:
         self.refs[logical_id] = name
         self.attributes[(logical_id, "Arn")] = f"arn:aws:s3:::{name}"
 
+    def logical_id_of(self, physical: str) -> str | None:
+        """The template's name for a provisioned resource (a queue URL, a table name)."""
+        return next((logical_id for logical_id, value in self.refs.items() if value == physical), None)
+
     def queue_url(self, arn_or_url: str) -> str:
         for (logical_id, attribute), value in self.attributes.items():
             if attribute == "Arn" and value == arn_or_url:
@@ -492,8 +500,18 @@ class LocalStack:
             for logical_id, _bus, pattern in self.event_rules():
                 if _matches(pattern, event):
                     return logical_id
-            raise LookupError(f"no rule matches detail-type {event['detail-type']!r}")
+            raise LookupError(self._no_rule(event["detail-type"]))
         raise LookupError("neither an API Gateway event nor an EventBridge event")
+
+    def _no_rule(self, detail_type: str) -> str:
+        """Says which rule to add a catalog trigger to; for another detail-type, that nothing listens for it."""
+        from listrak_kit.catalog.model import load_catalog
+        from local_stack.check import missing_from_rule
+
+        message = load_catalog(self.catalog_path).by_detail_type.get(str(detail_type))
+        if message is None:
+            return f"no rule matches detail-type {detail_type!r}, and no catalog message is triggered by it"
+        return missing_from_rule(detail_type, self.template, message=message, catalog=str(self.catalog_path))
 
     def is_async(self, logical_id: str, event: dict[str, Any]) -> bool:
         return "detail-type" in event

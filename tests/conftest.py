@@ -13,6 +13,16 @@ import pytest
 # The tests' own catalog (a copy of the sample, same IDs): a user's edits to functions/send/catalog.toml never
 # reach a test. The functions read it through CATALOG_PATH, as a deployment could.
 FIXTURE_CATALOG = Path(__file__).resolve().parent / "fixtures" / "catalog.toml"
+# A message a user might add: its trigger is one the template's rule does not deliver.
+BACK_IN_STOCK = """
+[messages.back-in-stock]
+listId = 300001
+transactionalMessageId = 7010
+
+[messages.back-in-stock.event]
+detailTypes = ["Back In Stock"]
+emailAddress = "profile.email"
+"""
 
 # Whatever the developer's shell holds, tests never reach a real AWS account or Listrak.
 for _name in (

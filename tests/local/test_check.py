@@ -7,17 +7,7 @@ import re
 import pytest
 
 from local_stack import check
-from tests.conftest import FIXTURE_CATALOG
-
-BACK_IN_STOCK = """
-[messages.back-in-stock]
-listId = 300001
-transactionalMessageId = 7010
-
-[messages.back-in-stock.event]
-detailTypes = ["Back In Stock"]
-emailAddress = "profile.email"
-"""
+from tests.conftest import BACK_IN_STOCK, FIXTURE_CATALOG
 
 
 def run_check(capsys, catalog) -> tuple[int, list[str], str]:

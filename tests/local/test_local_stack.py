@@ -13,8 +13,9 @@ from local_stack import ROOT, run
 from local_stack.api_server import make_server
 
 
-def test_make_run_sends_every_sample_and_reports_each(capsys, monkeypatch):
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)  # its own moto server, as on a laptop
+def test_make_run_sends_every_sample_and_reports_each(capsys, monkeypatch, stack):
+    # Its own moto server, as on a laptop; moto keeps its state per process, so `stack` empties it first.
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     assert run.main([]) == 0
     out = capsys.readouterr().out
     lines = {line.split()[0]: line for line in out.splitlines() if line.endswith(".json") or ".json " in line}
@@ -29,7 +30,7 @@ def test_make_run_sends_every_sample_and_reports_each(capsys, monkeypatch):
     assert "410" in lines["api-09-resend-past-window.json"] and "window" in lines["api-09-resend-past-window.json"]
     assert "j***@example.org" in lines["api-10-get-message.json"]
     assert " duplicate " in lines["eventbridge-2-placed-order-redelivered.json"]
-    assert "dead-letter queue" in lines["eventbridge-9-placed-order-without-email.json"]
+    assert "parked in SendDeadLetterQueue" in lines["eventbridge-9-placed-order-without-email.json"]
     assert " duplicate " in lines["shopify-2-orders-create-redelivered.json"]
     assert " ignored " in lines["shopify-5-products-update-not-in-catalog.json"]
     assert "detail.payload.email" in lines["shopify-6-pos-order-without-email.json"]
@@ -47,6 +48,7 @@ def test_make_run_sends_every_sample_and_reports_each(capsys, monkeypatch):
     # 9 API and simplified-event sends, 9 Klaviyo, 3 Shopify by EventBridge and 1 by HTTPS
     assert "received 22 sends and 1 resend(s); tokens minted: 1 Email, 1 Data." in out
     assert "the schedule found 0 file(s) left to import" in out
+    assert out.strip().splitlines()[-1] == f"All {len(lines)} samples behaved as designed."
 
 
 @pytest.fixture
