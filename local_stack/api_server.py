@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
 import time
 import uuid
@@ -16,7 +17,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from listrak_kit.errors import ConfigurationError
 from local_stack import iam_auth
+from local_stack.cli import one_line_errors
 from local_stack.stack import REGION, LocalStack
 
 MAX_BODY_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit
@@ -88,6 +91,11 @@ def make_server(stack: LocalStack, host: str = "127.0.0.1", port: int = 3000) ->
                 return self._answer(413, json.dumps({"message": "Request Too Long"}))
             body = self.rfile.read(length) if length else b""
             path = urlsplit(self.path).path
+            try:
+                if stack.reload_catalog_if_changed():
+                    sys.stderr.write(f"{stack.catalog_path.name} changed: the functions load it again\n")
+            except ConfigurationError as exc:
+                sys.stderr.write(f"make api: {exc}\n")  # the functions will say so too (502)
             for route in routes:
                 params = route.match(self.command, path)
                 if params is None:
@@ -134,12 +142,17 @@ def make_server(stack: LocalStack, host: str = "127.0.0.1", port: int = 3000) ->
     return ThreadingHTTPServer((host, port), Handler)
 
 
+def _stop(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt  # a `kill` stops it as Ctrl-C does: the stack and its state file go
+
+
+@one_line_errors("make api")
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=3000)
     args = parser.parse_args(argv)
-    with LocalStack() as stack:
+    with LocalStack() as stack, stack.advertised():  # `make invoke` runs on this stack while it serves
         server = make_server(stack, args.host, args.port)
         print(f"API on http://{args.host}:{server.server_address[1]} (API key: {stack.api_key})")
         for route in stack.api_routes():
@@ -158,7 +171,9 @@ def main(argv: list[str] | None = None) -> int:
             '"message": "password-reset", "fields": {"firstName": "Jane", '
             '"passwordResetLink": "https://shop.example.com/r/1"}, "reference": "reset-1"}\''
         )
+        print("`make invoke` runs on this stack while it serves; catalog edits apply from the next request.")
         print("Ctrl-C stops it.")
+        signal.signal(signal.SIGTERM, _stop)
         try:
             server.serve_forever()
         except KeyboardInterrupt:

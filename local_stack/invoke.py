@@ -1,4 +1,8 @@
-"""`make invoke FN=<LogicalId> EVENT=events/<file>.json`: one invocation, as `sam local invoke` would do it."""
+"""`make invoke FN=<LogicalId> EVENT=events/<file>.json`: one invocation, as `sam local invoke` would do it.
+
+When `make api` is running, the invocation runs on its stack (found through .local-stack/stack.json), so a
+message sent here is one the API then finds; otherwise on a stack of its own, started for the invocation.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +14,7 @@ from typing import Any
 
 from local_stack import ROOT
 from local_stack.cli import UsageError, one_line_errors
-from local_stack.stack import LocalStack
+from local_stack.stack import LocalStack, running_stack
 
 # What each trigger type hands its function, told apart by one key.
 EVENT_KINDS = {
@@ -85,9 +89,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     event = read_event(args.event)
     event.pop("expected", None)  # what `make run` checks the sample against; not part of the event
-    with LocalStack() as stack:
+    running = running_stack()
+    with LocalStack(attach_to=running) as stack:
         if args.function not in stack.functions:
             raise UsageError(f"no function {args.function}; the template has: {', '.join(stack.functions)}")
+        if running:
+            print(f"(on the stack `make api` runs, pid {running['pid']}: its state, and its Listrak)", file=sys.stderr)
         problem = shape_problem(stack, args.function, event, args.event)
         if problem:
             raise UsageError(problem)

@@ -110,8 +110,33 @@ class ApiRoute:
         return params
 
 
+def state_file() -> Path:
+    """Where a serving stack says where it is (LOCAL_STACK_STATE overrides it)."""
+    return Path(os.environ.get("LOCAL_STACK_STATE") or ROOT / ".local-stack" / "stack.json")
+
+
+def running_stack() -> dict[str, Any] | None:
+    """What a running `make api` advertises in its state file, when its process and endpoints answer."""
+    path = state_file()
+    try:
+        state = json.loads(path.read_text(encoding="utf-8"))
+        os.kill(int(state["pid"]), 0)
+        for url in (state["aws_endpoint"], state["listrak_urls"]["LISTRAK_AUTH_URL"]):
+            requests.head(url, timeout=2)
+    except (OSError, ValueError, KeyError, TypeError, requests.RequestException):
+        return None  # none, or one left by a stack that is gone
+    return state
+
+
 class LocalStack:
-    def __init__(self, *, template_path: Path = TEMPLATE, prefix: str = "listrak-local", log_dir: Path | None = None):
+    def __init__(
+        self,
+        *,
+        template_path: Path = TEMPLATE,
+        prefix: str = "listrak-local",
+        log_dir: Path | None = None,
+        attach_to: dict[str, Any] | None = None,
+    ):
         self.template = Template.load(template_path, {"ShopifyEventSourceName": LOCAL_SHOPIFY_SOURCE})
         self.functions = self.template.functions()
         self.prefix = prefix
@@ -137,12 +162,16 @@ class LocalStack:
         self._saved_env: dict[str, str | None] = {}
         self._taps: dict[str, str] = {}  # bus logical id -> the local queue that sees its events
         self.env_overrides: dict[str, str] = {}  # applied to every function (tests tune timeouts with it)
+        # Another process's stack (see running_stack): its AWS endpoint and Listrak, so both see one state.
+        self.attached_to = attach_to
+        self._catalog_seen: tuple[str, int, int] | None = None
 
     # -- lifecycle ----------------------------------------------------------------------------------
 
     def start(self) -> LocalStack:
-        for old in self.log_dir.glob("*.log"):
+        for old in [] if self.attached_to else self.log_dir.glob("*.log"):
             old.unlink()
+        self._catalog_seen = _stamp(self.catalog_path)
         try:
             self._start_aws()
             self._start_listrak()
@@ -200,11 +229,37 @@ class LocalStack:
         self._saved_env.setdefault(name, os.environ.get(name))
         os.environ[name] = value
 
+    @contextlib.contextmanager
+    def advertised(self) -> Iterator[Path]:
+        """While it lasts, `make invoke` finds this stack and shares its state (see running_stack)."""
+        path = state_file()
+        state = {"pid": os.getpid(), "aws_endpoint": self.aws_endpoint, "listrak_urls": self.listrak_urls}
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(state | {"catalog": str(self.catalog_path)}), encoding="utf-8")
+        try:
+            yield path
+        finally:
+            path.unlink(missing_ok=True)
+
+    def reload_catalog_if_changed(self) -> bool:
+        """After an edit to the catalog file, every function loads it again on its next invocation."""
+        with self._invoke_lock:
+            stamp = _stamp(self.catalog_path)
+            if stamp == self._catalog_seen:
+                return False
+            self._catalog_seen = stamp
+            self.cold_start()
+            self.register_catalog()  # raises ConfigurationError, with its one-line reason, for a broken edit
+            return True
+
     def _start_aws(self) -> None:
         self._set_env("AWS_DEFAULT_REGION", os.environ.get("AWS_DEFAULT_REGION", REGION))
         self.refs["AWS::Region"] = os.environ["AWS_DEFAULT_REGION"]
-        if os.environ.get("AWS_ENDPOINT_URL"):
+        if os.environ.get("AWS_ENDPOINT_URL") and not self.attached_to:
             self.aws_endpoint = os.environ["AWS_ENDPOINT_URL"]
+            return
+        if self.attached_to:
+            self.aws_endpoint = self.attached_to["aws_endpoint"]
         else:
             from moto.server import ThreadedMotoServer
 
@@ -215,14 +270,17 @@ class LocalStack:
             self._moto.start()
             host, port = self._moto.get_host_and_port()
             self.aws_endpoint = f"http://{host}:{port}"
-            self._set_env("AWS_ENDPOINT_URL", self.aws_endpoint)
-            # moto accepts any credentials; fixed fake ones keep a real account out of reach.
-            for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
-                self._set_env(name, "testing")
-            self._saved_env.setdefault("AWS_SESSION_TOKEN", os.environ.get("AWS_SESSION_TOKEN"))
-            os.environ.pop("AWS_SESSION_TOKEN", None)
+        self._set_env("AWS_ENDPOINT_URL", self.aws_endpoint)
+        # moto accepts any credentials; fixed fake ones keep a real account out of reach.
+        for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+            self._set_env(name, "testing")
+        self._saved_env.setdefault("AWS_SESSION_TOKEN", os.environ.get("AWS_SESSION_TOKEN"))
+        os.environ.pop("AWS_SESSION_TOKEN", None)
 
     def _start_listrak(self) -> None:
+        if self.attached_to:  # its sandbox already holds the clients, the catalog and the audience
+            self.listrak_urls = dict(self.attached_to["listrak_urls"])
+            return
         if all(os.environ.get(v) for v in LISTRAK_URL_VARS):
             self.listrak_urls = {v: os.environ[v] for v in LISTRAK_URL_VARS}
             for integration in ("EMAIL", "DATA"):
@@ -673,6 +731,14 @@ def _failure_record(spec: FunctionSpec, event: dict[str, Any], outcome: AsyncOut
         "responseContext": {"statusCode": 200, "executedVersion": "$LATEST", "functionError": "Unhandled"},
         "responsePayload": {"errorMessage": str(outcome.error), "errorType": type(outcome.error).__name__},
     }
+
+
+def _stamp(path: Path) -> tuple[str, int, int] | None:
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return str(path), stat.st_mtime_ns, stat.st_size
 
 
 def _catalog_messages(path: Path) -> list[tuple[int, int]]:

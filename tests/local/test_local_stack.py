@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import json
-import threading
 import time
 
-import pytest
 import requests
 
 from local_stack import ROOT, run
-from local_stack.api_server import make_server
 
 
 def test_make_run_sends_every_sample_and_reports_each(capsys, monkeypatch, stack):
@@ -49,16 +46,6 @@ def test_make_run_sends_every_sample_and_reports_each(capsys, monkeypatch, stack
     assert "received 22 sends and 1 resend(s); tokens minted: 1 Email, 1 Data." in out
     assert "the schedule found 0 file(s) left to import" in out
     assert out.strip().splitlines()[-1] == f"All {len(lines)} samples behaved as designed."
-
-
-@pytest.fixture
-def api(stack):
-    server = make_server(stack, port=0)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}", stack.api_key
-    server.shutdown()
-    server.server_close()
 
 
 def test_the_local_api_requires_the_key_and_serves_the_handler(api, sandbox):

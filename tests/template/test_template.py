@@ -9,7 +9,7 @@ import subprocess
 import pytest
 
 from listrak_kit.catalog.model import load_catalog
-from local_stack import TEMPLATE
+from local_stack import ROOT, TEMPLATE
 from local_stack.template import Template
 from tests.conftest import FIXTURE_CATALOG
 
