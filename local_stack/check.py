@@ -9,6 +9,7 @@ import argparse
 import sys
 import tomllib
 from pathlib import Path
+from typing import Any
 
 from local_stack import ROOT, TEMPLATE
 from local_stack.template import Template
@@ -34,41 +35,47 @@ def catalog_problems(catalog_path: Path, template: Template) -> list[str]:
             f"{name}: {at}: {err['msg'].removeprefix('Value error, ')}"
             for at, err in zip(where, exc.errors(), strict=True)
         ]
-    return trigger_problems(name, catalog.by_detail_type, template)
+    return trigger_problems(name, triggered_by(catalog), template)
 
 
-def trigger_problems(name: str, triggers: dict[str, str], template: Template) -> list[str]:
+def triggered_by(catalog: Any) -> dict[str, list[str]]:
+    """detail-type -> the messages its events may trigger."""
+    return {
+        detail_type: [entry.unconditional[0]]
+        if entry.unconditional
+        else sorted({n for n, _ in entry.by_value.values()})
+        for detail_type, entry in catalog.triggers.items()
+    }
+
+
+def trigger_problems(name: str, triggers: dict[str, list[str]], template: Template) -> list[str]:
     """Every catalog trigger needs a rule that delivers it; every detail-type a rule delivers needs a trigger."""
     rules = template.catalog_rules()
-    if not rules:
-        return (
-            [f"{_shown(template.path)}: no function beside a catalog.toml has an EventBridgeRule"] if triggers else []
-        )
     problems = []
-    for detail_type, message in triggers.items():
+    for detail_type, messages in triggers.items():
         if not any(rule.matches_detail_type(detail_type) for rule in rules):
-            problems.append(missing_from_rule(detail_type, template, message=message, catalog=name))
+            problems.append(missing_from_rule(detail_type, template, messages=messages, catalog=name))
     for rule in rules:
         for wanted in rule.pattern.get("detail-type") or []:
             if isinstance(wanted, str) and wanted not in triggers:
                 problems.append(
                     f"{_shown(template.path)}: rule {rule.name} of {rule.function} delivers detail-type {wanted!r}, "
-                    f"which no message in {name} is triggered by (those events would fail): add it to a message's "
-                    f"[event] detailTypes, or remove it from {rule.where}"
+                    f"which no message in {name} is triggered by (those events would be ignored): add a trigger "
+                    f"for it to a message, or remove it from {rule.where}"
                 )
     return problems
 
 
-def missing_from_rule(detail_type: str, template: Template, *, message: str | None = None, catalog: str = "") -> str:
-    """What to add where, when no rule delivers a detail-type."""
+def missing_from_rule(detail_type: str, template: Template, *, messages: list[str], catalog: str) -> str:
+    """What to add where, when no rule delivers a detail-type the catalog has a trigger for."""
     rules = template.catalog_rules()
-    source = f"{catalog}: messages.{message}.event.detailTypes has {detail_type!r}, but " if message else ""
+    source = f"{catalog}: {', '.join(f'messages.{m}' for m in messages)} has a trigger on detail-type {detail_type!r}"
     if not rules:
-        return f"{source}no rule matches detail-type {detail_type!r}, and no catalog function has an EventBridgeRule"
+        return f"{source}, but no function that loads a catalog has an EventBridgeRule in {_shown(template.path)}"
     rule = rules[0]
     return (
-        f"{source}no rule matches detail-type {detail_type!r}: add {detail_type!r} to the detail-type list of rule "
-        f"{rule.name} of {rule.function} in {_shown(template.path)} ({rule.where})"
+        f"{source}, but no rule matches it: add {detail_type!r} to the detail-type list of rule {rule.name} of "
+        f"{rule.function} in {_shown(template.path)} ({rule.where})"
     )
 
 

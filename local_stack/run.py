@@ -1,7 +1,8 @@
 """`make run`: every sample in events/ through the real handlers on the local stack, and what became of each.
 
 Each sample says what it is designed to do, in its top-level "expected" (left out of the event the function
-sees): {"outcome": "sent|resent|duplicate|found|rejected", "statusCode": <API answer>, "parkedIn": <queue>}.
+sees): {"outcome": "sent|resent|duplicate|found|accepted|ignored|rejected", "statusCode": <API answer>,
+"onTheBus": <the outcome of the event a door put on the bus>, "parkedIn": <queue>}.
 The run ends with one verdict line, and exits 1 when any sample, or any queue, is not as designed: a queue must
 hold exactly the samples expected to be parked in it.
 """
@@ -35,6 +36,7 @@ class Outcome:
     detail: str
     status_code: int | None = None  # the API's answer
     parked_in: str | None = None  # the queue (logical id) an event ended in
+    on_the_bus: str | None = None  # what became of the event a door put on the bus
     expected: dict[str, Any] | None = None
 
     def departure(self) -> str | None:
@@ -47,6 +49,9 @@ class Outcome:
         if "statusCode" in expected:
             want.append(str(expected["statusCode"]))
             got.append(str(self.status_code))
+        if "onTheBus" in expected or self.on_the_bus:
+            want.append(f"then {expected.get('onTheBus') or 'nothing'} on the bus")
+            got.append(f"then {self.on_the_bus or 'nothing'} on the bus")
         if "parkedIn" in expected or self.parked_in:
             want.append(f"parked in {expected.get('parkedIn') or 'no queue'}")
             got.append(f"parked in {self.parked_in or 'no queue'}")
@@ -77,6 +82,7 @@ def run_sample(stack: LocalStack, path: Path) -> Outcome:
                     queued = _async_outcome(stack, path.name, target, delivered)
                     outcome.detail += f"; on the bus -> {target}: {queued.status} {queued.detail}"
                     outcome.parked_in = outcome.parked_in or queued.parked_in
+                    outcome.on_the_bus = queued.status
     outcome.expected = expected
     return outcome
 

@@ -564,12 +564,12 @@ class LocalStack:
     def _no_rule(self, detail_type: str) -> str:
         """Says which rule to add a catalog trigger to; for another detail-type, that nothing listens for it."""
         from listrak_kit.catalog.model import load_catalog
-        from local_stack.check import missing_from_rule
+        from local_stack.check import missing_from_rule, triggered_by
 
-        message = load_catalog(self.catalog_path).by_detail_type.get(str(detail_type))
-        if message is None:
-            return f"no rule matches detail-type {detail_type!r}, and no catalog message is triggered by it"
-        return missing_from_rule(detail_type, self.template, message=message, catalog=str(self.catalog_path))
+        messages = triggered_by(load_catalog(self.catalog_path)).get(str(detail_type))
+        if not messages:
+            return f"no rule matches detail-type {detail_type!r}, and no catalog message has a trigger on it"
+        return missing_from_rule(detail_type, self.template, messages=messages, catalog=str(self.catalog_path))
 
     def is_async(self, logical_id: str, event: dict[str, Any]) -> bool:
         return "detail-type" in event

@@ -52,10 +52,7 @@ class EventRule:
     function: str
     name: str
     pattern: dict[str, Any]
-
-    @property
-    def where(self) -> str:
-        return f"Resources.{self.function}.Properties.Events.{self.name}.Properties.Pattern.detail-type"
+    where: str  # the rule's detail-type list in the template
 
     def matches_detail_type(self, detail_type: str) -> bool:
         wanted = self.pattern.get("detail-type")
@@ -152,14 +149,29 @@ class Template:
         return specs
 
     def catalog_rules(self) -> list[EventRule]:
-        """The EventBridge rules of the functions that load a catalog (a catalog.toml beside their code)."""
-        return [
-            EventRule(logical_id, name, ev.get("Properties", {}).get("Pattern", {}))
-            for logical_id, spec in self.functions().items()
-            if (spec.code_uri / "catalog.toml").is_file()
+        """The EventBridge rules to the functions that load a catalog (a catalog.toml beside their code): their
+        EventBridgeRule events first, then AWS::Events::Rule resources that target them."""
+        readers = {k for k, spec in self.functions().items() if (spec.code_uri / "catalog.toml").is_file()}
+        rules = [
+            EventRule(
+                k,
+                name,
+                ev["Properties"].get("Pattern", {}),
+                f"Resources.{k}.Properties.Events.{name}.Properties.Pattern.detail-type",
+            )
+            for k, spec in self.functions().items()
+            if k in readers
             for name, ev in spec.events.items()
             if ev.get("Type") == "EventBridgeRule"
         ]
+        for rule_id, resource in self.of_type("AWS::Events::Rule").items():
+            props = resource.get("Properties", {})
+            for target in props.get("Targets", []):
+                arn = target.get("Arn")
+                if isinstance(arn, dict) and (arn.get("Fn::GetAtt") or [None])[0] in readers:
+                    where = f"Resources.{rule_id}.Properties.EventPattern.detail-type"
+                    rules.append(EventRule(arn["Fn::GetAtt"][0], rule_id, props.get("EventPattern", {}), where))
+        return rules
 
     def resolve(self, value: Any, refs: dict[str, str], attributes: dict[tuple[str, str], str]) -> Any:
         """Ref, Fn::GetAtt and Fn::Sub against the local stack's physical ids; other values unchanged."""

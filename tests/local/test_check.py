@@ -30,9 +30,9 @@ def test_a_trigger_no_rule_delivers_says_what_to_add_to_which_rule(capsys, tmp_p
 
     assert code == 1
     assert errors[0] == (
-        f"{catalog}: messages.back-in-stock.event.detailTypes has 'Back In Stock', but no rule matches detail-type "
-        "'Back In Stock': add 'Back In Stock' to the detail-type list of rule Storefront of SendEventFunction in "
-        "template.yaml (Resources.SendEventFunction.Properties.Events.Storefront.Properties.Pattern.detail-type)"
+        f"{catalog}: messages.back-in-stock has a trigger on detail-type 'Back In Stock', but no rule matches it: "
+        "add 'Back In Stock' to the detail-type list of rule Storefront of SendEventFunction in template.yaml "
+        "(Resources.SendEventFunction.Properties.Events.Storefront.Properties.Pattern.detail-type)"
     )
     assert errors[1:] == [f"{catalog}: 1 problem(s)"]
 

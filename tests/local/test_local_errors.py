@@ -83,15 +83,15 @@ def back_in_stock(tmp_path, monkeypatch):
 
 
 ADD_IT = (
-    "no rule matches detail-type 'Back In Stock': add 'Back In Stock' to the detail-type list of rule Storefront "
-    "of SendEventFunction in template.yaml"
+    "but no rule matches it: add 'Back In Stock' to the detail-type list of rule Storefront of SendEventFunction in "
+    "template.yaml"
 )
 
 
 def test_invoke_with_a_catalog_trigger_missing_from_the_rule_says_to_add_it(capsys, back_in_stock):
     catalog, event = back_in_stock
     line = one_line(capsys, invoke.main(["SendEventFunction", str(event)]), 2)
-    assert f"{catalog}: messages.back-in-stock.event.detailTypes has 'Back In Stock', but {ADD_IT}" in line
+    assert f"{catalog}: messages.back-in-stock has a trigger on detail-type 'Back In Stock', {ADD_IT}" in line
 
 
 def test_make_run_reports_a_sample_that_does_not_behave_as_designed(
@@ -130,3 +130,14 @@ def test_make_run_reports_a_queue_that_holds_what_no_sample_expects(capsys, tmp_
     verdict = capsys.readouterr().out.strip().splitlines()[-1]
     assert "parked.json expected rejected parked in no queue, got rejected parked in SendDeadLetterQueue" in verdict
     assert "SendDeadLetterQueue holds 1 message(s), the samples expect 0" in verdict
+
+
+def test_a_door_sample_is_judged_by_what_became_of_its_event_on_the_bus():
+    expected = {"outcome": "accepted", "statusCode": 202, "onTheBus": "sent"}
+    outcome = run.Outcome("k.json", "HooksFunction", "accepted", "", 202, on_the_bus="sent", expected=expected)
+    assert outcome.departure() is None
+    outcome.on_the_bus, outcome.parked_in = "rejected", "SendDeadLetterQueue"
+    assert outcome.departure() == (
+        "expected accepted 202 then sent on the bus parked in no queue, "
+        "got accepted 202 then rejected on the bus parked in SendDeadLetterQueue"
+    )
