@@ -21,9 +21,8 @@ def one_line_errors(command: str) -> Callable[[Callable[..., int]], Callable[...
         def wrapped(*args: object, **kwargs: object) -> int:
             try:
                 return main(*args, **kwargs)
-            except (UsageError, ConfigurationError, LookupError) as exc:
-                message = exc.args[0] if isinstance(exc, LookupError) and exc.args else exc
-                print(f"{command}: {message}", file=sys.stderr)
+            except (UsageError, ConfigurationError) as exc:
+                print(f"{command}: {exc}", file=sys.stderr)
                 return 2
 
         return wrapped

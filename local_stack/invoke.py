@@ -12,7 +12,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from local_stack import ROOT
 from local_stack.cli import UsageError, one_line_errors
 from local_stack.stack import LocalStack, running_stack
 
@@ -20,16 +19,15 @@ from local_stack.stack import LocalStack, running_stack
 EVENT_KINDS = {
     "httpMethod": ("Api", "an API Gateway event"),
     "detail-type": ("EventBridgeRule", "an EventBridge event"),
+    "Records": ("SQS", "an SQS batch"),
 }
-EVENT_KINDS["Records"] = ("SQS", "an SQS batch")
 
 
 def read_event(path: Path) -> dict[str, Any]:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        samples = ", ".join(p.relative_to(ROOT).as_posix() for p in sorted((ROOT / "events").glob("*.json"))[:3])
-        raise UsageError(f"{path}: no such file (the samples are in events/, e.g. {samples})") from None
+        raise UsageError(f"{path}: no such file (the samples are in events/)") from None
     except (IsADirectoryError, UnicodeDecodeError) as exc:
         raise UsageError(f"{path}: not a JSON event file ({type(exc).__name__})") from None
     try:
