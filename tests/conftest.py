@@ -39,6 +39,8 @@ os.environ["AWS_ACCESS_KEY_ID"] = "testing"
 os.environ["AWS_SECRET_ACCESS_KEY"] = "testing"
 os.environ["AWS_DEFAULT_REGION"] = "us-east-1"
 os.environ["CATALOG_PATH"] = str(FIXTURE_CATALOG)
+# A `make api` the developer keeps running is not the tests' stack: `make invoke` in a test never attaches to it.
+os.environ["LOCAL_STACK_STATE"] = str(FIXTURE_CATALOG.with_name("no-running-stack.json"))
 os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "listrak-tests")
 os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "ListrakTests")
 

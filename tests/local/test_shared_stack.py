@@ -60,7 +60,7 @@ def test_a_running_api_picks_up_catalog_edits(stack, api, tmp_path, monkeypatch,
 
     assert send("reset-1") == (300001, 7003)
     text = catalog.read_text()
-    catalog.write_text(text.replace("transactionalMessageId = 7003", "transactionalMessageId = 7099"))
+    catalog.write_text(text.replace("transactionalMessageId = 7003", "transactionalMessageId = 70099"))
 
-    assert send("reset-2") == (300001, 7099)
+    assert send("reset-2") == (300001, 70099)
     assert "catalog.toml changed: the functions load it again" in capsys.readouterr().err
