@@ -19,6 +19,7 @@ from typing import Any
 
 from tqdm import tqdm
 
+from local_stack.cli import one_line_errors
 from local_stack.stack import ROOT, LocalStack
 
 ENTITIES = ("customers", "orders", "products", "reviews", "rating-summaries", "contacts")
@@ -26,6 +27,7 @@ SHOWN_REJECTS = 20
 RESULTS_DIR = Path(os.environ.get("LOCAL_STACK_RESULTS") or ROOT / ".local-stack" / "results")
 
 
+@one_line_errors("make import")
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--entity", required=True, choices=ENTITIES)

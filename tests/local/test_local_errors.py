@@ -6,11 +6,12 @@ import json
 
 import pytest
 
-from local_stack import ROOT, invoke, run
+from local_stack import ROOT, import_file, invoke, run
 from tests.conftest import BACK_IN_STOCK, FIXTURE_CATALOG
 
 PLACED_ORDER = ROOT / "events" / "eventbridge-1-placed-order.json"
 API_SEND = ROOT / "events" / "api-01-order-confirmation.json"
+SAMPLE_ORDERS = ROOT / "samples" / "imports" / "orders" / "2026-11-22.csv"
 
 
 def one_line(capsys, code: int, expected_code: int) -> str:
@@ -64,6 +65,7 @@ def test_a_broken_catalog_is_its_one_line_message(capsys, tmp_path, monkeypatch)
     for main, command in (
         (run.main, "make run"),
         (lambda argv: invoke.main(["SendApiFunction", *argv]), "make invoke"),
+        (lambda argv: import_file.main(["--entity", "orders", str(SAMPLE_ORDERS)]), "make import"),
     ):
         line = one_line(capsys, main([str(API_SEND)]), 2)
         assert line == f"{command}: catalog {broken} is invalid: messages.a.transactionalMessageId: Field required"
