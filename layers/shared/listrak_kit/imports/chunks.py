@@ -25,24 +25,22 @@ class DataImports(Protocol):
 @dataclass
 class Chunk:
     index: int
-    body: list[str] = field(default_factory=list)
+    body: list[bytes] = field(default_factory=list)  # each record as UTF-8 JSON
     size: int = 2  # the array's brackets
     lines: list[int] = field(default_factory=list)  # each record's line in the file (0 for a direct load)
 
-    def add(self, serialized: str, line: int = 0) -> None:
-        self.size += len(serialized.encode("utf-8")) + (1 if self.body else 0)
+    def add(self, serialized: bytes, line: int = 0) -> None:
+        self.size += len(serialized) + (1 if self.body else 0)
         self.body.append(serialized)
         self.lines.append(line)
 
     def payload(self) -> bytes:
-        return ("[" + ",".join(self.body) + "]").encode("utf-8")
+        return b"[" + b",".join(self.body) + b"]"
 
 
-def serialize_checked(record: Any) -> tuple[str | None, tuple[str, str]]:
-    """The record as compact JSON, or why it cannot be sent (text that is not valid Unicode)."""
-    serialized = json.dumps(record.to_listrak(), separators=(",", ":"), ensure_ascii=False)
+def serialize_checked(record: Any) -> tuple[bytes | None, tuple[str, str]]:
+    """The record as compact UTF-8 JSON, or why it cannot be sent (text that is not valid Unicode)."""
     try:
-        serialized.encode("utf-8")
+        return json.dumps(record.to_listrak(), separators=(",", ":"), ensure_ascii=False).encode("utf-8"), ("", "")
     except UnicodeEncodeError:
         return None, ("(record)", "holds text that is not valid Unicode (a lone surrogate)")
-    return serialized, ("", "")

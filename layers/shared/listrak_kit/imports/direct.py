@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from listrak_kit.imports.chunks import Chunk, ChunkLimits, DataImports, serialize_checked
-from listrak_kit.imports.records import ENTITIES, complete, validate_record
+from listrak_kit.imports.chunks import Chunk, ChunkLimits, DataImports
+from listrak_kit.imports.fast import record_bytes
+from listrak_kit.imports.records import ENTITIES
 
 MAX_LISTED_PROBLEMS = 500  # the answer must stay far below Lambda's 6 MB response limit
 MAX_KEY_CHARS = 100
@@ -47,19 +48,15 @@ class DirectImporter:
             if not isinstance(raw, dict):
                 outcome.reject(index, None, None, [("(record)", "must be an object")])
                 continue
-            record, problems = validate_record(entity, complete(entity, raw))
-            serialized = None
-            if record is not None:
-                serialized, problem = serialize_checked(record)
-                problems = [problem] if serialized is None else []
-                if serialized is not None and len(serialized) > self.limits.record_max_chars:
-                    bound = self.limits.record_max_chars
-                    serialized, problems = None, [("(record)", f"over {bound} characters (IMPORT_RECORD_MAX_CHARS)")]
+            serialized, problems = record_bytes(entity, raw)
+            bound = self.limits.record_max_chars
+            if serialized is not None and len(serialized) > bound and len(serialized.decode("utf-8")) > bound:
+                serialized, problems = None, [("(record)", f"over {bound} characters (IMPORT_RECORD_MAX_CHARS)")]
             if serialized is None:
                 outcome.reject(index, spec.key_field, raw.get(spec.key_field), problems)
                 continue
             full = len(chunk.body) >= self.limits.max_records
-            if chunk.body and (full or chunk.size + len(serialized.encode("utf-8")) + 1 > self.limits.max_bytes):
+            if chunk.body and (full or chunk.size + len(serialized) + 1 > self.limits.max_bytes):
                 self._send(spec.route, chunk, outcome)
                 chunk = Chunk(index=chunk.index + 1)
             chunk.add(serialized)

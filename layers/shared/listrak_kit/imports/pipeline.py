@@ -30,9 +30,10 @@ from listrak_kit.aws.import_ledger import (
     PartState,
 )
 from listrak_kit.aws.objects import ObjectInfo, S3Objects, SourceGone
-from listrak_kit.imports.chunks import Chunk, ChunkLimits, DataImports, ImportFailed, serialize_checked
+from listrak_kit.imports.chunks import Chunk, ChunkLimits, DataImports, ImportFailed
 from listrak_kit.imports.contacts import ContactSync
-from listrak_kit.imports.records import ENTITIES, complete, validate_record
+from listrak_kit.imports.fast import record_bytes
+from listrak_kit.imports.records import ENTITIES
 from listrak_kit.imports.sources import (
     ENTITY_PREFIXES,
     ITEMS_SUFFIXES,
@@ -328,7 +329,7 @@ class ImportPipeline:
                             outcome.rejected += 1
                             continue
                         outcome.accepted += 1
-                        size = len(serialized.encode("utf-8")) + 1
+                        size = len(serialized) + 1
                         full = len(chunk.body) >= limits.max_records or chunk.size + size > limits.max_bytes
                         if chunk.body and full:
                             if not self._flush(task, chunk, state, outcome, time_left, rejects, key_field):
@@ -407,7 +408,7 @@ class ImportPipeline:
         with text_stream(self._objects.open(info), gzipped=info.key.endswith(".gz")) as text:
             return OrderItemsIndex(csv_records(text, array_fields=(), max_chars=self.limits.record_max_chars))
 
-    def _check(self, entity: str, raw: RawRecord, key_field: str, rejects: Any) -> str | None:
+    def _check(self, entity: str, raw: RawRecord, key_field: str, rejects: Any) -> bytes | None:
         if raw.data is None:
             assert raw.error is not None
             problems = [raw.error]
@@ -415,14 +416,11 @@ class ImportPipeline:
             assert self._contacts is not None
             row, problems = self._contacts.validate(raw.data)
             if row is not None:
-                return json.dumps({**row, "line": raw.line}, separators=(",", ":"), ensure_ascii=False)
+                return json.dumps({**row, "line": raw.line}, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
         else:
-            record, problems = validate_record(entity, complete(entity, raw.data))
-            if record is not None:
-                serialized, problem = serialize_checked(record)
-                if serialized is not None:
-                    return serialized
-                problems = [problem]
+            serialized, problems = record_bytes(entity, raw.data)
+            if serialized is not None:
+                return serialized
         key = raw.data.get(key_field) if raw.data else None
         for field_name, reason in problems:
             entry = {
@@ -488,9 +486,9 @@ class ImportPipeline:
         calls = 0
         resource_id = None
 
-        def send(items: list[tuple[int, str]]) -> None:
+        def send(items: list[tuple[int, bytes]]) -> None:
             nonlocal calls, resource_id
-            body = ("[" + ",".join(text for _, text in items) + "]").encode("utf-8")
+            body = b"[" + b",".join(text for _, text in items) + b"]"
             try:
                 resource_id = self._data.import_records(route, body, budget_seconds=budget) or resource_id
             except ListrakRejected as exc:

@@ -17,6 +17,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, BinaryIO, Literal, TextIO
 
+import msgspec
+
 Format = Literal["jsonl", "csv"]
 ENTITY_PREFIXES = ("customers/", "orders/", "products/", "reviews/", "rating-summaries/", "contacts/")
 ITEMS_SUFFIXES = (".items.csv", ".items.csv.gz")
@@ -133,6 +135,9 @@ class BoundedLines:
         return ("(line)", f"over {self.max_chars} characters (IMPORT_RECORD_MAX_CHARS); not read")
 
 
+_decode = msgspec.json.Decoder().decode
+
+
 def jsonl_records(
     text: Iterable[str], *, first_line: int = 1, max_chars: int = DEFAULT_RECORD_MAX_CHARS
 ) -> Iterator[RawRecord]:
@@ -146,10 +151,15 @@ def jsonl_records(
         if not line.strip():
             continue
         try:
-            data = json.loads(line)
-        except ValueError as exc:
-            yield RawRecord(number, None, ("(line)", f"not valid JSON: {exc.msg}"))
-            continue
+            data = _decode(line)
+        except msgspec.DecodeError:
+            # msgspec's parser is the fast one; json's reads what it refuses (NaN, a lone surrogate) as before
+            # and says what is wrong in the words reject reports use.
+            try:
+                data = json.loads(line)
+            except ValueError as exc:
+                yield RawRecord(number, None, ("(line)", f"not valid JSON: {exc.msg}"))
+                continue
         if not isinstance(data, dict):
             yield RawRecord(number, None, ("(line)", "must be a JSON object"))
             continue
