@@ -10,6 +10,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.logging import correlation_paths
 from pydantic import BaseModel, ConfigDict, Field
 
+from listrak_kit import snapstart
 from listrak_kit.api import json_response, rest_api
 from listrak_kit.observability import logger, masks_escaping_errors, metrics
 from listrak_kit.services import direct_importer
@@ -34,6 +35,17 @@ def importer():
 def post_import(body: Annotated[DirectImport, Body()]) -> Response[dict]:
     outcome = importer().import_records(body.entity, body.records)
     return json_response(200, outcome.__dict__)
+
+
+def _prime() -> None:
+    from listrak_kit.imports.fast import compile_schemas
+
+    importer()
+    compile_schemas()
+    snapstart.rehearse(app, "POST", "/imports")
+
+
+snapstart.install(_prime)
 
 
 @masks_escaping_errors

@@ -12,6 +12,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 from aws_lambda_powertools.logging import correlation_paths
 
+from listrak_kit import snapstart
 from listrak_kit.api import json_response, rest_api, write_status
 from listrak_kit.errors import Forbidden
 from listrak_kit.observability import logger, masks_escaping_errors, metrics
@@ -74,6 +75,9 @@ def resend_by_key(body: Annotated[ResendByKeyBody, Body()]) -> Response[dict]:
 @app.get("/messages/<reference>")
 def get_message(reference: Annotated[Reference, Path()]) -> Response[dict]:
     return json_response(200, path().service.view(reference).model_dump())
+
+
+snapstart.install(lambda: (path(), snapstart.rehearse(app, "POST", "/resends")), modules=("email_validator",))
 
 
 @masks_escaping_errors

@@ -11,9 +11,10 @@ from pathlib import Path
 from typing import Any
 
 from aws_lambda_powertools.logging import correlation_paths
-from aws_lambda_powertools.utilities.parser import event_parser
+from aws_lambda_powertools.utilities.parser import event_parser, parse
 from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
 
+from listrak_kit import snapstart
 from listrak_kit.errors import NotTriggered
 from listrak_kit.observability import logger, masks_escaping_errors, metrics
 from listrak_kit.send.event_mapping import request_from_event
@@ -30,6 +31,16 @@ class StorefrontEvent(EventBridgeModel):
 @cache
 def path():
     return send_path(load_settings(SendSettings), default_catalog=CATALOG)
+
+
+def _prime() -> None:
+    path()
+    sample = {"version": "0", "id": "snapshot", "detail-type": "Placed Order", "source": "storefront"}
+    sample |= {"account": "0", "time": "2026-01-01T00:00:00Z", "region": "us-east-1", "resources": [], "detail": {}}
+    parse(event=sample, model=StorefrontEvent)
+
+
+snapstart.install(_prime, modules=("email_validator",))
 
 
 @masks_escaping_errors

@@ -10,6 +10,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.logging import correlation_paths
 
+from listrak_kit import snapstart
 from listrak_kit.api import json_response, rest_api, write_status
 from listrak_kit.observability import logger, masks_escaping_errors, metrics
 from listrak_kit.send.models import SendRequest
@@ -33,6 +34,9 @@ def post_message(request: Annotated[SendRequest, Body()]) -> Response[dict]:
         # Listrak got the request but its answer never came: the email may be out. It is not sent again.
         body["detail"] = "Listrak did not answer in time; the email may have been sent and will not be repeated"
     return json_response(write_status(outcome.result.status, outcome.replayed), body)
+
+
+snapstart.install(lambda: (path(), snapstart.rehearse(app, "POST", "/messages")), modules=("email_validator",))
 
 
 @masks_escaping_errors

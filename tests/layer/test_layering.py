@@ -23,6 +23,7 @@ RANKS: dict[str, int] = {
     "masking": 0,
     "observability": 0,
     "settings": 0,
+    "snapstart": 0,
     "listrak": 1,
     "aws": 2,
     "idempotency": 3,

@@ -426,3 +426,19 @@ def test_every_function_and_the_api_are_traced(template):
         assert props.get("Tracing", "Active") == "Active", name
     for name, api in template.of_type("AWS::Serverless::Api").items():
         assert api["Properties"]["TracingEnabled"] is True, name
+
+
+def test_snapstart_is_on_every_function_that_allows_it_and_each_primes_itself(template):
+    props = function_props(template)
+    snap = {name for name, p in props.items() if p.get("SnapStart") == {"ApplyOn": "PublishedVersions"}}
+    assert snap == {"SendApiFunction", "ResendFunction", "SendEventFunction", "ImportApiFunction"}
+    for name, p in props.items():
+        # SnapStart takes no ephemeral storage above 512 MB, no EFS, no provisioned concurrency.
+        allowed = p.get("EphemeralStorage", {}).get("Size", 512) <= 512
+        allowed &= "FileSystemConfigs" not in p and "ProvisionedConcurrencyConfig" not in p
+        assert (name in snap) == allowed, name
+        if name in snap:
+            # A version is what SnapStart snapshots; the alias is what API Gateway and EventBridge invoke.
+            assert p["AutoPublishAlias"] == "live"
+            handler = ROOT / p["CodeUri"] / (p["Handler"].split(".")[0] + ".py")
+            assert "snapstart.install(" in handler.read_text(encoding="utf-8"), name

@@ -23,7 +23,7 @@ from pydantic.fields import FieldInfo
 from listrak_kit.imports.chunks import serialize_checked
 from listrak_kit.imports.records import ENTITIES, ListrakRecord, complete, validate_record
 
-__all__ = ["fast_serialized", "record_bytes"]
+__all__ = ["compile_schemas", "fast_serialized", "record_bytes"]
 
 # msgspec writes a float that json.dumps spells with an exponent differently: 1e16 and up are refused by the
 # schema, and one below 1e-4 sends the record the detailed way. The same text inside a string ("a:1e-5") is a
@@ -140,6 +140,12 @@ def _converted(model: type[BaseModel], data: dict[str, Any]) -> dict[str, Any]:
 
 
 _encode = msgspec.json.Encoder().encode
+
+
+def compile_schemas() -> None:
+    """Builds every entity's schema now rather than on its first record (a SnapStart snapshot keeps them)."""
+    for spec in ENTITIES.values():
+        _struct(spec.model)
 
 
 def fast_serialized(entity: str, raw: dict[str, Any]) -> bytes | None:
