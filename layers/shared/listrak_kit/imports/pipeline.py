@@ -16,7 +16,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from pydantic import BaseModel
 
@@ -31,7 +31,6 @@ from listrak_kit.aws.import_ledger import (
 )
 from listrak_kit.aws.objects import ObjectInfo, S3Objects, SourceGone
 from listrak_kit.imports.chunks import Chunk, ChunkLimits, DataImports, ImportFailed
-from listrak_kit.imports.contacts import ContactSync
 from listrak_kit.imports.fast import record_bytes
 from listrak_kit.imports.records import ENTITIES
 from listrak_kit.imports.sources import (
@@ -53,6 +52,9 @@ from listrak_kit.imports.sources import (
 from listrak_kit.listrak.errors import ListrakRejected
 from listrak_kit.masking import mask_addresses
 from listrak_kit.observability import logger
+
+if TYPE_CHECKING:  # built by services.py only when a contacts list is configured
+    from listrak_kit.imports.contacts import ContactSync
 
 CONTINUE_MARGIN_SECONDS = 90.0  # seconds left in the invocation below which a part hands over to a fresh one
 HANDOVER_RESERVE_SECONDS = 30.0  # what a chunk's retries leave of the invocation, to record it and hand over

@@ -178,7 +178,9 @@ class ListrakRecord(BaseModel):
 
     # coerce_numbers_to_str: a JSON source may hold an order number or ZIP code as a number; Listrak's
     # .NET binder takes those as strings too.
-    model_config = ConfigDict(extra="forbid", coerce_numbers_to_str=True)
+    # defer_build: the validators are built on the first record the fast path (imports/fast.py) leaves to them,
+    # not when the module is imported.
+    model_config = ConfigDict(extra="forbid", coerce_numbers_to_str=True, defer_build=True)
 
     @model_validator(mode="before")
     @classmethod
