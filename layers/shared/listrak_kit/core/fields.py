@@ -12,12 +12,21 @@ INT32_MAX = 2**31 - 1
 MESSAGE_NAME = r"^[a-z0-9][a-z0-9-]{0,63}$"
 REFERENCE = re.compile(r"^[\x21-\x7e]{1,200}$")  # printable ASCII, no spaces: safe in URLs and keys
 MAX_VALUE_CHARS = 100_000  # one profile field value; far above any Listrak field's maxLength
+# The everyday address, which email-validator accepts and leaves exactly as it is: a dot-atom of letters, digits
+# and _+- before the @; lower-case labels without "--" after it, ending in a top-level domain of letters that is
+# not reserved (RFC 6761's and the like). Anything else goes to email-validator to decide and normalise.
+_PLAIN_EMAIL = re.compile(
+    r"(?=[^@]{1,64}@)[A-Za-z0-9_+-]+(?:\.[A-Za-z0-9_+-]+)*@(?=.{1,253}$)(?:(?!-)(?:(?!--)[a-z0-9-]){1,63}(?<!-)\.)+"
+    r"(?!(?:arpa|invalid|local|localhost|onion|test)$)[a-z]{2,63}"
+)
 
 
 def normalized_email(value: str) -> str:
     """The address as email-validator normalises it; ValueError says why it is not one."""
     # email-validator implements the RFCs (quoted local parts, IDNA domains, the 64-character local part);
-    # DNS checks are off.
+    # DNS checks are off. It takes some tens of microseconds an address: the plain ones skip it.
+    if len(value) <= 254 and _PLAIN_EMAIL.fullmatch(value):
+        return value
     from email_validator import EmailNotValidError, validate_email
 
     try:
