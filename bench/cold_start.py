@@ -141,7 +141,7 @@ def measure() -> dict:
         results = {}
         for name, path in handlers.items():
             with_pyc, without_pyc = median(samples[name, "compiled"]), median(samples[name, "source"])
-            target = TARGET_RATIO if name.startswith(("send", "resend")) else None
+            target = TARGET_RATIO
             results[name] = {
                 "ms": round(with_pyc * 1000, 1),
                 "ratio": round(with_pyc / floor, 2),

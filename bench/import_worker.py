@@ -32,6 +32,14 @@ def main() -> int:
     from listrak_kit.services import import_pipeline
     from listrak_kit.settings import ImportSettings, load_settings
 
+    if os.environ.get("BENCH_DETAILED_ONLY"):
+        # The same pipeline as before the fast path: every record through the pydantic models, lines by json.
+        import json as _json
+
+        from listrak_kit.imports import fast, sources
+
+        fast.fast_serialized = lambda _entity, _raw: None
+        sources._decode = _json.loads
     settings = load_settings(ImportSettings)
     pipeline = import_pipeline(settings)
     sqs = boto3.client("sqs")

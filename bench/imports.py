@@ -18,6 +18,7 @@ from pathlib import Path
 from bench.common import LAYER, ROOT
 
 SIZES = (100_000, 1_000_000)
+TARGET_SPEEDUP = 3.0  # the fast path's records/s over the detailed models' alone, same file, same run
 STATUSES = ("Completed", "Shipped", "Processing", "Pending")
 
 
@@ -51,8 +52,8 @@ def orders_file(count: int, path: Path) -> None:
 
 
 CATEGORIES = (
-    ("validation (pydantic)", ("pydantic", "listrak_kit/imports/records.py")),
-    ("JSON parse and serialize", ("json/", "_json")),
+    ("JSON parse", ("json/", "_json", "msgspec.json.Decoder")),
+    ("validation and serialisation", ("msgspec", "pydantic", "imports/records.py", "imports/fast.py", "chunks.py")),
     ("HTTP to Listrak", ("requests", "urllib3", "http/client", "socket", "ssl")),
     ("AWS calls (S3 read, SQS, DynamoDB)", ("botocore", "boto3", "s3transfer")),
     ("reading the stream", ("io.", "codecs", "gzip", "_io")),
@@ -105,6 +106,28 @@ def measure(stack, sizes: tuple[int, ...] = SIZES) -> dict:
         _run(env, "orders/bench-profile.jsonl", profile)
         shares = _shares(profile)
     return {"runs": runs, "time_shares_percent": shares, "profiled_records": smallest}
+
+
+def before_and_after(stack, count: int = 100_000) -> dict:
+    """The same file through the pipeline with and without the fast path, one after the other in one run."""
+    stack.sandbox.keep_imported_records = False
+    env = {
+        **os.environ,
+        **stack.environment_for("ImportFunction"),
+        "POWERTOOLS_LOG_LEVEL": "WARNING",
+        "BENCH_LAYER": str(LAYER),
+        "PYTHONPATH": str(ROOT),
+    }
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "orders.jsonl"
+        orders_file(count, path)
+        runs = {}
+        for name, extra in (("detailed models only", {"BENCH_DETAILED_ONLY": "1"}), ("fast path", {})):
+            key = f"orders/ab-{name.split()[0]}-{count}.jsonl"
+            stack.client("s3").upload_file(str(path), stack.refs["ImportBucket"], key)
+            result = _run({**env, **extra}, key)
+            runs[name] = {**result, "records_per_second": round(result["records"] / result["seconds"])}
+    return runs
 
 
 def _run(env: dict[str, str], key: str, profile: str = "") -> dict:

@@ -9,7 +9,7 @@ import os
 import sys
 import time
 
-from bench import cold_start, imports, package_sizes, token_economy, warm_send
+from bench import cold_start, imports, package_sizes, token_economy, validation, warm_send
 from bench.common import ROOT, machine
 
 RESULTS = ROOT / "bench" / "results" / "latest.json"
@@ -27,7 +27,8 @@ def table(results: dict) -> str:
         target = figure["target"]
         owners = ", ".join(f"{k} {v} ms" for k, v in figure["self_ms_by_owner"].items())
         rows.append(
-            f"| cold start: import `{name}` handler (beyond the floor: {owners}) | {figure['ms']} ms | floor "
+            f"| cold start: import `{name}` handler (beyond the floor: {owners}) | {figure['ms']} ms "
+            f"(without bytecode {figure['without_bytecode_ms']} ms, {figure['without_bytecode_ratio']}x) | floor "
             f"`import boto3, requests` {cold['floor_ms']} ms: **{figure['ratio']}x** | "
             f"{f'<= {target}x' if target else '-'} | {verdict(figure['ratio'] <= target) if target else '-'} |"
         )
@@ -51,6 +52,14 @@ def table(results: dict) -> str:
         f"token 5 min from expiry at start | 1 and 1 | "
         f"{verdict(economy['tokens_minted'] == 1 and economy['secret_versions_written'] == 1)} |"
     )
+    checks = results["validation"]
+    rows.append(
+        f"| import validation + serialisation, {checks['orders']:,} orders in one process | "
+        f"{checks['ours']['records_per_second']:,} records/s (every record through the detailed models: "
+        f"{checks['detailed']['records_per_second']:,}/s) | msgspec, same rules: "
+        f"{checks['floor']['records_per_second']:,}/s: **{checks['ratio']}x** | <= {checks['target']}x, same bytes | "
+        f"{verdict(checks['ratio'] <= checks['target'] and checks['same_bytes'])} |"
+    )
     runs = results["imports"]["runs"]
     peaks = [run["peak_mib"] for run in runs.values()]
     for count, run in runs.items():
@@ -59,13 +68,21 @@ def table(results: dict) -> str:
             f"records/s, {run['seconds']} s, peak {run['peak_mib']} MiB | - | flat memory | "
             f"{verdict(max(peaks) <= 1.25 * min(peaks))} |"
         )
+    if ab := results["imports"].get("before_after"):
+        fast, detailed = ab["fast path"], ab["detailed models only"]
+        speedup = fast["records_per_second"] / detailed["records_per_second"]
+        rows.append(
+            f"| import {fast['records']:,} orders, fast path | {fast['records_per_second']:,} records/s | the same "
+            f"file through the detailed models only {detailed['records_per_second']:,}/s: **{speedup:.1f}x** | "
+            f">= {imports.TARGET_SPEEDUP:g}x | {verdict(speedup >= imports.TARGET_SPEEDUP)} |"
+        )
     shares = results["imports"]["time_shares_percent"]
     rows.append(
         f"| import time shares ({results['imports']['profiled_records']:,} orders, profiled) | "
         + ", ".join(f"{name} {share}%" for name, share in sorted(shares.items(), key=lambda kv: -kv[1]))
         + " | - | JSON and validation dominate | "
         + verdict(
-            shares["validation (pydantic)"] + shares["JSON parse and serialize"]
+            shares["validation and serialisation"] + shares["JSON parse"]
             >= max(shares["our own code"], shares["other"])
         )
         + " |"
@@ -92,6 +109,8 @@ def main(argv: list[str] | None = None) -> int:
     results: dict = {"machine": machine(), "date": time.strftime("%Y-%m-%d")}
     print("cold start ...", flush=True)
     results["cold_start"] = cold_start.measure()
+    print("validation ...", flush=True)
+    results["validation"] = validation.measure()
     print("package sizes ...", flush=True)
     results["package_sizes"] = package_sizes.measure()
     # moto in its own process: the token-economy fleet would starve a server sharing this interpreter.
@@ -105,6 +124,7 @@ def main(argv: list[str] | None = None) -> int:
             results["token_economy"] = token_economy.measure(stack)
             print(f"imports {args.orders} ...", flush=True)
             results["imports"] = imports.measure(stack, tuple(args.orders))
+            results["imports"]["before_after"] = imports.before_and_after(stack, min(args.orders))
     finally:
         server.terminate()
 
