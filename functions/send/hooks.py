@@ -10,6 +10,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.logging import correlation_paths
 
+from listrak_kit import snapstart
 from listrak_kit.api import json_response, raw_body, rest_api
 from listrak_kit.observability import logger, masks_escaping_errors, metrics
 from listrak_kit.send.hook_models import KlaviyoEvent
@@ -36,6 +37,9 @@ def shopify_webhook() -> Response[dict]:
 def post_event(event: Annotated[KlaviyoEvent, Body()]) -> Response[dict]:
     accepted = doors().klaviyo_event(app.current_event.json_body)
     return json_response(202 if accepted.status == "accepted" else 200, accepted.as_dict())
+
+
+snapstart.install(lambda: (doors(), snapstart.rehearse(app, "POST", "/events")))
 
 
 @masks_escaping_errors

@@ -17,7 +17,8 @@ import snapshot_restore_py
 
 from listrak_kit import snapstart
 
-SNAPSTART_FUNCTIONS = ("SendApiFunction", "ResendFunction", "SendEventFunction", "ImportApiFunction")
+SNAPSTART_FUNCTIONS = ("SendApiFunction", "ResendFunction", "SendEventFunction", "ImportApiFunction", "HooksFunction")
+BUILDERS = {"ImportApiFunction": "importer", "HooksFunction": "doors"}  # the others' is `path`
 
 
 @pytest.fixture
@@ -45,7 +46,7 @@ def test_priming_builds_the_path_and_loads_what_the_first_call_needs_without_cal
     with stack.function_env(logical_id):
         module = spec.import_module(f"snapstart_{logical_id}")
         assert len(before) == 1 and len(after) == 1  # registered at import, run by the runtime later
-        builder = getattr(module, "path", None) or module.importer
+        builder = getattr(module, BUILDERS.get(logical_id, "path"))
         assert builder.cache_info().currsize == 0  # nothing built at import
 
         connects: list = []
@@ -54,7 +55,7 @@ def test_priming_builds_the_path_and_loads_what_the_first_call_needs_without_cal
         run(before)
     assert builder.cache_info().currsize == 1  # settings read, clients made, catalog parsed
     assert connects == []  # no token, secret or record fetched: nothing of the kind is frozen in the snapshot
-    if logical_id != "ImportApiFunction":
+    if logical_id not in BUILDERS:
         assert "email_validator" in sys.modules
     from aws_lambda_powertools.metrics.provider import cold_start
 
