@@ -49,6 +49,9 @@ def test_priming_builds_the_path_and_loads_what_the_first_call_needs_without_cal
         builder = getattr(module, BUILDERS.get(logical_id, "path"))
         assert builder.cache_info().currsize == 0  # nothing built at import
 
+        from aws_lambda_powertools.metrics.provider import cold_start
+
+        monkeypatch.setattr(cold_start, "is_cold_start", True)  # a fresh container, whatever ran before
         connects: list = []
         real_connect = socket.socket.connect
         monkeypatch.setattr(socket.socket, "connect", lambda s, a: connects.append(a) or real_connect(s, a))
@@ -57,8 +60,6 @@ def test_priming_builds_the_path_and_loads_what_the_first_call_needs_without_cal
     assert connects == []  # no token, secret or record fetched: nothing of the kind is frozen in the snapshot
     if logical_id not in BUILDERS:
         assert "email_validator" in sys.modules
-    from aws_lambda_powertools.metrics.provider import cold_start
-
     assert cold_start.is_cold_start  # priming is not an invocation
 
 
