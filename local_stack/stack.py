@@ -33,7 +33,8 @@ from botocore.exceptions import ClientError
 
 from local_stack import ROOT, TEMPLATE
 from local_stack.iam_auth import Principal
-from local_stack.listrak_sandbox import ListrakSandbox
+from local_stack.sandbox import ListrakSandbox
+from local_stack.sandbox.wire import ACTIVITY_LAG_SECONDS
 from local_stack.template import FunctionSpec, Template, patched_environ
 
 REGION = "us-east-1"
@@ -208,8 +209,8 @@ class LocalStack:
             self.sandbox.reset()
         self.env_overrides.clear()
         if self.sandbox is not None:
-            self.sandbox.resend_key_in_send_response = True
-            self.sandbox.activity_delay_seconds = 0.0
+            self.sandbox.resend_key_in_send_response = False
+            self.sandbox.activity_delay_seconds = ACTIVITY_LAG_SECONDS
             self.sandbox.list_import_polls_until_done = 2
             self.sandbox.list_import_final_status = None
             self.sandbox.list_import_without_id = False

@@ -27,6 +27,7 @@ def field_values(send: dict) -> dict[int, str]:
 
 
 def test_send_by_catalog_name_reaches_listrak_with_field_ids(stack, sandbox):
+    sandbox.resend_key_in_send_response = True  # the variant where Listrak's 201 carries the resendKey
     status, body = post_message(stack, ORDER)
 
     assert status == 201
@@ -322,7 +323,15 @@ def test_placeholder_credentials_name_the_secret_to_fill(stack, sandbox):
     assert sandbox.stats["tokens_minted"] == 0
 
 
+def test_listrak_answering_resource_id_null_leaves_the_send_without_a_key(stack, sandbox):
+    status, body = post_message(stack, ORDER)
+
+    assert status == 201 and body["resendKey"] is None
+    assert sandbox.send_count(300001, 7001, "jane.doe@example.com") == 1
+
+
 def test_the_send_record_keeps_no_whole_address(stack, sandbox):
+    sandbox.resend_key_in_send_response = True
     post_message(stack, ORDER)
     item = stack.client("dynamodb").get_item(TableName=stack.refs["Table"], Key={"id": {"S": "send#order-1001"}})[
         "Item"

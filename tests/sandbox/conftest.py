@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 import requests
 
-from local_stack.listrak_sandbox import ListrakSandbox
+from local_stack.sandbox import ListrakSandbox
 
 START = datetime(2026, 11, 22, 15, 0, tzinfo=UTC).timestamp()
 UNAUTHORIZED = {

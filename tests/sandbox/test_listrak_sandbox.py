@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from local_stack.listrak_sandbox import ListrakSandbox
+from local_stack.sandbox import ListrakSandbox
 from tests.sandbox.conftest import START, UNAUTHORIZED, assert_envelope
 
 EMAIL_CLIENT = ("email-client", "email-secret")
@@ -38,6 +38,13 @@ def make_sandbox(start_sandbox):
 def request_token(http, sandbox, client=EMAIL_CLIENT, grant_type="client_credentials", **kwargs):
     form = {"grant_type": grant_type, "client_id": client[0], "client_secret": client[1]}
     return http.post(sandbox.auth_url, data=form, timeout=5, **kwargs)
+
+
+def send_key(http, sandbox, access_token, email="ann@example.com") -> str:
+    """Send, then read the resendKey Listrak recorded (its 201 answers resourceId "null")."""
+    answer = send(http, sandbox, access_token, email)
+    assert answer.status_code == 201, answer.text
+    return sandbox.sent_messages[-1]["resendKey"]
 
 
 def token(http, sandbox, client=EMAIL_CLIENT) -> str:
@@ -173,14 +180,13 @@ def test_a_clock_object_with_now_is_accepted(http):
 # -- sends -----------------------------------------------------------------------------------------
 
 
-def test_send_records_the_message_and_answers_the_resend_key(http, sandbox):
+def test_send_records_the_message_and_answers_the_literal_string_null(http, sandbox):
     fields = [{"segmentationFieldId": 11, "value": "Ann"}, {"segmentationFieldId": 12, "value": "A-100"}]
 
     answer = send(http, sandbox, token(http, sandbox), "ann@example.com", fields)
 
-    assert answer.status_code == 201
-    body = answer.json()
-    assert set(body) == {"status", "resourceId"} and body["status"] == 201
+    assert answer.status_code == 201 and answer.json() == {"status": 201, "resourceId": "null"}
+    body = {"resourceId": sandbox.sent_messages[0]["resendKey"]}  # recorded, just not revealed
     uuid.UUID(body["resourceId"])
     assert sandbox.sent_messages == [
         {
@@ -195,13 +201,14 @@ def test_send_records_the_message_and_answers_the_resend_key(http, sandbox):
     assert sandbox.stats["sends"] == 1
 
 
-def test_send_can_answer_the_literal_string_null(http, make_sandbox):
-    sandbox = make_sandbox(resend_key_in_send_response=False)
+def test_send_can_answer_the_resend_key_when_asked_to(http, make_sandbox):
+    sandbox = make_sandbox(resend_key_in_send_response=True)
 
     answer = send(http, sandbox, sandbox.issue_token("Email"))
 
-    assert answer.status_code == 201 and answer.json() == {"status": 201, "resourceId": "null"}
-    uuid.UUID(sandbox.sent_messages[0]["resendKey"])  # still recorded, just not revealed
+    assert answer.status_code == 201
+    assert answer.json() == {"status": 201, "resourceId": sandbox.sent_messages[0]["resendKey"]}
+    uuid.UUID(answer.json()["resourceId"])
 
 
 def test_duplicate_segmentation_field(http, sandbox):
@@ -327,7 +334,7 @@ def test_chunked_request_bodies_are_read(http, sandbox):
 
 def test_resend_with_forward_address(http, sandbox, clock):
     access_token = sandbox.issue_token("Email", ttl_seconds=86400)
-    resend_key = send(http, sandbox, access_token, "ann@example.com").json()["resourceId"]
+    resend_key = send_key(http, sandbox, access_token, "ann@example.com")
     clock.advance(3600)
 
     answer = resend(http, sandbox, access_token, resend_key, forwardAddress="bob@example.com")
@@ -350,7 +357,7 @@ def test_resend_with_forward_address(http, sandbox, clock):
 
 def test_resend_without_forward_address_goes_to_the_original(http, sandbox):
     access_token = sandbox.issue_token("Email")
-    resend_key = send(http, sandbox, access_token, "ann@example.com").json()["resourceId"]
+    resend_key = send_key(http, sandbox, access_token, "ann@example.com")
 
     assert resend(http, sandbox, access_token, resend_key).status_code == 201
     assert sandbox.resends[0]["emailAddress"] == "ann@example.com"
@@ -358,7 +365,7 @@ def test_resend_without_forward_address_goes_to_the_original(http, sandbox):
 
 def test_resend_after_the_window_or_with_an_unknown_key_is_404(http, sandbox, clock):
     access_token = sandbox.issue_token("Email", ttl_seconds=90 * 86400)
-    resend_key = send(http, sandbox, access_token).json()["resourceId"]
+    resend_key = send_key(http, sandbox, access_token)
     message = "Unable to locate a resource associated with the listId, transactionalMessageId, and resendKey supplied."
 
     assert_envelope(resend(http, sandbox, access_token, uuid.uuid4()), 404, "ERROR_UNABLE_TO_LOCATE_RESOURCE", message)
@@ -372,7 +379,7 @@ def test_resend_after_the_window_or_with_an_unknown_key_is_404(http, sandbox, cl
 def test_resend_key_belongs_to_its_list_and_message(http, sandbox):
     sandbox.add_transactional_message(LIST_ID, 3003)
     access_token = sandbox.issue_token("Email")
-    resend_key = send(http, sandbox, access_token).json()["resourceId"]
+    resend_key = send_key(http, sandbox, access_token)
 
     answer = http.post(
         message_url(sandbox, f"Resend/{resend_key}", message_id=3003), headers=bearer(access_token), timeout=5
@@ -383,7 +390,7 @@ def test_resend_key_belongs_to_its_list_and_message(http, sandbox):
 
 def test_resend_forward_address_must_be_an_address(http, sandbox):
     access_token = sandbox.issue_token("Email")
-    resend_key = send(http, sandbox, access_token).json()["resourceId"]
+    resend_key = send_key(http, sandbox, access_token)
 
     answer = resend(http, sandbox, access_token, resend_key, forwardAddress="bob")
 
@@ -404,7 +411,7 @@ def send_five(http, sandbox, clock, access_token) -> list[str]:
         "Ann@Example.com",
         "dee@example.com",
     ):
-        keys.append(send(http, sandbox, access_token, email).json()["resourceId"])
+        keys.append(send_key(http, sandbox, access_token, email))
         clock.advance(3600)
     return keys
 
@@ -632,7 +639,7 @@ def test_faults_are_not_consumed_by_other_routes(http, sandbox):
     access_token = sandbox.issue_token("Email")
     sandbox.inject("resend", "500")
 
-    key = send(http, sandbox, access_token).json()["resourceId"]
+    key = send_key(http, sandbox, access_token)
     assert activity(http, sandbox, access_token).status_code == 200
     assert resend(http, sandbox, access_token, key).status_code == 500
     assert resend(http, sandbox, access_token, key).status_code == 201
@@ -733,7 +740,7 @@ def test_stop_is_quick_with_an_open_keep_alive_connection(http, clock):
 def test_command_line_serves_the_seeded_clients():
     root = Path(__file__).resolve().parents[2]
     process = subprocess.Popen(
-        [sys.executable, "-m", "local_stack.listrak_sandbox", "--port", "0"],
+        [sys.executable, "-m", "local_stack.sandbox", "--port", "0"],
         cwd=root,
         stdout=subprocess.PIPE,
         text=True,

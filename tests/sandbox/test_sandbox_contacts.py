@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from local_stack.listrak_sandbox import ListrakSandbox
+from local_stack.sandbox import ListrakSandbox
 from tests.sandbox.conftest import UNAUTHORIZED, assert_envelope
 
 LIST_ID = 3001
@@ -858,7 +858,7 @@ def test_control_route_lists_contacts(http, sandbox):
 def test_command_line_serves_lists():
     root = Path(__file__).resolve().parents[2]
     process = subprocess.Popen(
-        [sys.executable, "-m", "local_stack.listrak_sandbox", "--port", "0", "--list", "42:Main list"],
+        [sys.executable, "-m", "local_stack.sandbox", "--port", "0", "--list", "42:Main list"],
         cwd=root,
         stdout=subprocess.PIPE,
         text=True,

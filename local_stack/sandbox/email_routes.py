@@ -1,0 +1,173 @@
+"""The Email API's transactional routes: send, resend and Activity."""
+
+from __future__ import annotations
+
+import math
+import secrets
+import uuid
+
+from local_stack.sandbox.records import Send
+from local_stack.sandbox.wire import (
+    ACTIVITY_DEFAULT_COUNT,
+    ACTIVITY_MAX_COUNT,
+    DIGITS,
+    RESEND_NOT_FOUND_MESSAGE,
+    SEND_NOT_FOUND_MESSAGE,
+    ApiError,
+    Reply,
+    Request,
+    field_values,
+    invalid,
+    iso,
+    malformed,
+    parse_when,
+    route_int,
+)
+
+
+class EmailRoutes:
+    """Mixed into ListrakSandbox: its lock, clock, counters and sends."""
+
+    def _locate(self, params: tuple[str, ...], not_found_message: str) -> tuple[int, int]:
+        list_id, message_id = route_int(params[0]), route_int(params[1])
+        with self._lock:
+            known = (list_id, message_id) in self._messages
+        if list_id is None or message_id is None or not known:
+            raise ApiError(404, "ERROR_UNABLE_TO_LOCATE_RESOURCE", not_found_message)
+        return list_id, message_id
+
+    # POST /email/v1/List/{listId}/TransactionalMessage/{transactionalMessageId}/Message
+    def _handle_send(self, request: Request, params: tuple[str, ...]) -> Reply:
+        self._authorize(request, "Email")
+        payload = self._json_body(request)
+        if not isinstance(payload, dict):
+            raise malformed("The request body must be a JSON object.")
+        unknown = sorted(set(payload) - {"emailAddress", "segmentationFieldValues"})
+        if unknown:
+            raise malformed(f"The request body has unknown field(s): {', '.join(unknown)}.")
+        list_id, message_id = self._locate(params, SEND_NOT_FOUND_MESSAGE)
+
+        email = payload.get("emailAddress")
+        if not isinstance(email, str) or not email.strip() or "@" not in email:
+            raise invalid("The emailAddress parameter is missing or is not a valid email address.")
+        fields = [
+            {"segmentationFieldId": k, "value": v} for k, v in field_values(payload.get("segmentationFieldValues"))
+        ]
+
+        with self._lock:
+            now = self._now()
+            self._send_seq += 1
+            send = Send(
+                seq=self._send_seq,
+                list_id=list_id,
+                message_id=message_id,
+                email=email,
+                fields=fields,
+                resend_key=str(uuid.uuid4()),
+                sent_at=now,
+                send_date=iso(now),
+            )
+            self._sends.append(send)
+            self._sends_by_key[send.resend_key] = send
+            self._counters["sends"] += 1
+        resource_id = send.resend_key if self.resend_key_in_send_response else "null"
+        return Reply(201, {"status": 201, "resourceId": resource_id})
+
+    # POST /email/v1/List/{listId}/TransactionalMessage/{transactionalMessageId}/Resend/{resendKey}
+    def _handle_resend(self, request: Request, params: tuple[str, ...]) -> Reply:
+        self._authorize(request, "Email")
+        list_id, message_id = self._locate(params, RESEND_NOT_FOUND_MESSAGE)
+        forward = request.query.get("forwardaddress")
+        if forward is not None and "@" not in forward:
+            raise invalid("The forwardAddress parameter is not a valid email address.")
+        with self._lock:
+            now = self._now()
+            send = self._sends_by_key.get(params[2].strip().lower())
+            if (
+                send is None
+                or (send.list_id, send.message_id) != (list_id, message_id)
+                or now - send.sent_at > self.resend_window_seconds
+            ):
+                raise ApiError(404, "ERROR_UNABLE_TO_LOCATE_RESOURCE", RESEND_NOT_FOUND_MESSAGE)
+            self._resends.append(
+                {
+                    "listId": list_id,
+                    "transactionalMessageId": message_id,
+                    "resendKey": send.resend_key,
+                    "emailAddress": forward if forward is not None else send.email,
+                    "resendDate": iso(now),
+                }
+            )
+            self._counters["resends"] += 1
+        return Reply(201, {"status": 201, "resourceId": str(uuid.uuid4())})
+
+    # GET /email/v1/List/{listId}/TransactionalMessage/{transactionalMessageId}/Activity
+    def _handle_activity(self, request: Request, params: tuple[str, ...]) -> Reply:
+        self._authorize(request, "Email")
+        with self._lock:
+            self._counters["activity_requests"] += 1
+        list_id, message_id = self._locate(params, SEND_NOT_FOUND_MESSAGE)
+        query = request.query
+
+        email = query.get("emailaddress")
+        email = email.strip().lower() if email and email.strip() else None
+        start = parse_when("startDate", query["startdate"], end=False) if query.get("startdate") else None
+        end = parse_when("endDate", query["enddate"], end=True) if query.get("enddate") else None
+        date_type = (query.get("datetype") or "Send").strip().lower()
+        if date_type not in ("send", "activity"):
+            raise invalid("The dateType parameter must be Send or Activity.")
+        raw_count = (query.get("count") or str(ACTIVITY_DEFAULT_COUNT)).strip()
+        count = int(raw_count) if DIGITS.match(raw_count) else 0
+        if not 1 <= count <= ACTIVITY_MAX_COUNT:
+            raise invalid(f"The count parameter must be an integer from 1 to {ACTIVITY_MAX_COUNT}.")
+        cursor = (query.get("cursor") or "Start").strip()
+
+        with self._lock:
+            after: tuple[float, int] | None = None
+            if cursor.lower() != "start":
+                saved = self._cursors.get(cursor)
+                if saved is None or saved[:2] != (list_id, message_id):
+                    raise invalid("The cursor parameter is invalid.")
+                after = saved[2]
+            now = self._now()
+            rows = []
+            for send in sorted(self._sends, key=lambda s: (s.sent_at, s.seq)):
+                if (send.list_id, send.message_id) != (list_id, message_id):
+                    continue
+                if now < send.sent_at + self.activity_delay_seconds:
+                    continue  # not visible yet
+                if after is not None and (send.sent_at, send.seq) <= after:
+                    continue
+                if email is not None and send.email.lower() != email:
+                    continue
+                if date_type == "activity" and (start is not None or end is not None):
+                    continue  # no send here has any activity, so none has an activityDate in range
+                second = math.floor(send.sent_at)  # sendDate has whole seconds; filter on what is shown
+                if (start is not None and second < start) or (end is not None and second > end):
+                    continue
+                rows.append(send)
+            page = rows[:count]
+            next_cursor = None
+            if len(rows) > count:
+                next_cursor = secrets.token_urlsafe(24)
+                self._cursors[next_cursor] = (list_id, message_id, (page[-1].sent_at, page[-1].seq))
+        data = [
+            {
+                "emailAddress": send.email,
+                "sendDate": send.send_date,
+                "resendKey": send.resend_key,
+                "activityDate": None,
+                "abuse": False,
+                "bounce": False,
+                "bounceReason": None,
+                "click": False,
+                "clickCount": 0,
+                "open": False,
+                "orderTotal": 0.0,
+                "read": False,
+                "unsubscribe": False,
+                "externalContactID": None,
+            }
+            for send in page
+        ]
+        return Reply(200, {"status": 200, "nextPageCursor": next_cursor, "data": data})
