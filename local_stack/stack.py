@@ -48,6 +48,9 @@ LOCAL_SHOPIFY_WEBHOOK_SECRET = "local-shopify-webhook-secret"
 BUS_TAP_RULE = "local-stack-tap"
 # The catalog the send functions load: theirs (functions/send/catalog.toml) unless CATALOG_PATH names another.
 USER_CATALOG = ROOT / "functions" / "send" / "catalog.toml"
+# The maxLength of the catalog's profile fields in the sandbox: a send with a longer value is refused.
+FIELD_MAX_LENGTH = 1000
+ITEMS_FIELD_MAX_LENGTH = 64_000
 # The audience the sandbox knows, for contacts/ imports (samples/imports/contacts uses these names).
 AUDIENCE_LIST = (400001, "Master List")
 AUDIENCE_FIELDS = (
@@ -315,8 +318,8 @@ class LocalStack:
     def register_catalog(self) -> None:
         """Lets the sandbox know the catalog's messages, as the user's Listrak account would."""
         if self.sandbox is not None:
-            for list_id, message_id in _catalog_messages(self.catalog_path):
-                self.sandbox.add_transactional_message(list_id, message_id)
+            for list_id, message_id, fields in _catalog_messages(self.catalog_path):
+                self.sandbox.add_transactional_message(list_id, message_id, fields)
 
     # -- provisioning -------------------------------------------------------------------------------
 
@@ -742,8 +745,16 @@ def _stamp(path: Path) -> tuple[str, int, int] | None:
     return str(path), stat.st_mtime_ns, stat.st_size
 
 
-def _catalog_messages(path: Path) -> list[tuple[int, int]]:
+def _catalog_messages(path: Path) -> list[tuple[int, int, dict[int, int]]]:
+    """Each (listId, transactionalMessageId) of a catalog, with the profile fields its messages name and the
+    maxLength the sandbox gives them (the order-items block holds rendered HTML, so its field is larger)."""
     from listrak_kit.catalog.model import load_catalog
 
     catalog = load_catalog(path)
-    return sorted({(m.listId, m.transactionalMessageId) for m in catalog.messages.values()})
+    messages: dict[tuple[int, int], dict[int, int]] = {}
+    for message in catalog.messages.values():
+        fields = messages.setdefault((message.listId, message.transactionalMessageId), {})
+        items_field = message.fields.get(message.items.field) if message.items is not None else None
+        for field_id in message.fields.values():
+            fields[field_id] = ITEMS_FIELD_MAX_LENGTH if field_id == items_field else FIELD_MAX_LENGTH
+    return sorted((list_id, message_id, fields) for (list_id, message_id), fields in messages.items())

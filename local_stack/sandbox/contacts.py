@@ -8,6 +8,7 @@ from typing import Any
 from local_stack.sandbox.records import ContactList, FieldGroup, ListImport, ProfileField
 from local_stack.sandbox.wire import (
     CONTACT_KEYS,
+    CONTACT_STATES,
     FIELD_GROUP_NOT_FOUND_MESSAGE,
     LIST_IMPORT_NOT_FOUND_MESSAGE,
     LIST_NOT_FOUND_MESSAGE,
@@ -75,9 +76,14 @@ class ContactRoutes:
     def set_contact(
         self, list_id: int, email: str, state: str = "Subscribed", fields: dict[int, str] | None = None
     ) -> None:
-        """Create or replace a contact of a list (its fields become exactly `fields`); nothing is counted."""
-        if state not in SUBSCRIPTION_STATES:
-            raise ValueError(f"state must be one of {SUBSCRIPTION_STATES}, not {state!r}")
+        """Create or replace a contact of a list (its fields become exactly `fields`); nothing is counted.
+
+        Besides Subscribed and Unsubscribed, a contact can be Banned, Suppressed or Pending (double opt-in):
+        Listrak refuses to subscribe those (ERROR_BANNED_EMAIL_ADDRESS, ERROR_SUPPRESSED_EMAIL,
+        ERROR_PENDING_EMAIL_ADDRESS), and a list import counts them as banned, suppressed or skipped.
+        """
+        if state not in CONTACT_STATES:
+            raise ValueError(f"state must be one of {CONTACT_STATES}, not {state!r}")
         if not isinstance(email, str) or "@" not in email:
             raise ValueError(f"email must be an email address, not {email!r}")
         values = {int(field_id): str(value) for field_id, value in (fields or {}).items()}
@@ -126,7 +132,17 @@ class ContactRoutes:
     def _handle_lists(self, request: Request, _params: tuple[str, ...]) -> Reply:
         self._authorize(request, "Email")
         with self._lock:
-            data = [{"listId": record.list_id, "listName": record.name} for _, record in sorted(self._lists.items())]
+            data = [
+                # listName, bounceHandling and bounceUnsubscribeCount are the List schema's required properties.
+                {
+                    "listId": record.list_id,
+                    "listName": record.name,
+                    "bounceHandling": "Standard",
+                    "bounceUnsubscribeCount": 3,
+                    "createDate": "2020-01-01T00:00:00Z",
+                }
+                for _, record in sorted(self._lists.items())
+            ]
         return Reply(200, {"status": 200, "data": data})
 
     # GET /email/v1/List/{listId}/SegmentationFieldGroup
@@ -169,10 +185,11 @@ class ContactRoutes:
         state = "Subscribed" if raw_state is None else choice(raw_state, SUBSCRIPTION_STATES)
         if state is None:
             raise invalid("The subscriptionState parameter must be Subscribed or Unsubscribed.")
-        if "segmentationFieldValues" not in payload:
+        values = payload.get("segmentationFieldValues")
+        if values is None:  # required by the spec, null included
             raise invalid("The segmentationFieldValues parameter is missing or is not an array.")
-        values = payload["segmentationFieldValues"]
-        pairs = field_values([] if values is None else values)  # null is accepted as "none"
+        pairs = field_values(values)
+        events = request.query.get("eventIds", "").strip()
 
         with self._lock:
             for field_id, _ in pairs:
@@ -183,24 +200,64 @@ class ContactRoutes:
             for field_id, value in pairs:
                 profile_field = record.fields[field_id]
                 if len(value) > profile_field.max_length:
-                    raise ApiError(
-                        400,
-                        "ERROR_SEGMENTATION_MAX_LENGTH",
+                    raise invalid(
                         f"The value of profile field {field_id} ({profile_field.name}) is longer than its "
-                        f"maximum length of {profile_field.max_length}.",
+                        f"maximum length of {profile_field.max_length}."
                     )
             contacts = self._contacts.setdefault(record.list_id, {})
             contact = contacts.get(email.lower())
-            if (
-                contact is not None
-                and contact["subscriptionState"] == "Unsubscribed"
-                and state == "Subscribed"
-                and not override
-            ):
-                raise ApiError(400, "ERROR_UNSUBSCRIBED_EMAIL_ADDRESS", UNSUBSCRIBED_MESSAGE)
+            current = contact["subscriptionState"] if contact is not None else None
+            if state == "Unsubscribed":
+                _check_unsubscribe(current, pairs, events)
+            else:
+                _check_subscribe(current, override)
             if contact is None:
                 contact = contacts[email.lower()] = {"emailAddress": email, "subscriptionState": state, "fields": {}}
             contact["subscriptionState"] = state
             contact["fields"].update(pairs)
             self._counters["contact_upserts"] += 1
         return Reply(201, {"status": 201, "resourceId": email})
+
+
+def _check_subscribe(current: str | None, override: bool) -> None:
+    """Listrak's refusals to subscribe (or update) a contact in state `current`."""
+    refusals = {
+        "Banned": ("ERROR_BANNED_EMAIL_ADDRESS", "The emailAddress has been banned."),
+        "Suppressed": ("ERROR_SUPPRESSED_EMAIL", "The emailAddress has already been suppressed."),
+        "Pending": (
+            "ERROR_PENDING_EMAIL_ADDRESS",
+            "The emailAddress is already pending subscription through double opt-in.",
+        ),
+    }
+    if current in refusals:
+        raise ApiError(400, *refusals[current])
+    if current == "Unsubscribed" and not override:
+        raise ApiError(400, "ERROR_UNSUBSCRIBED_EMAIL_ADDRESS", UNSUBSCRIBED_MESSAGE)
+
+
+def _check_unsubscribe(current: str | None, pairs: list[tuple[int, str]], events: str) -> None:
+    """Listrak's refusals of subscriptionState Unsubscribed for a contact in state `current`: unsubscribing a
+    subscriber takes no profile data or events; an unsubscribed contact may have its profile data updated."""
+    if current == "Subscribed":
+        if pairs:
+            raise ApiError(
+                400,
+                "ERROR_UNSUBSCRIBE_WITH_SEGMENTATION_DATA",
+                "A contact cannot be unsubscribed with profile data.",
+            )
+        if events:
+            raise ApiError(
+                400, "ERROR_UNSUBSCRIBE_WITH_EVENTS", "A contact cannot be unsubscribed with a list of events."
+            )
+        return
+    if current == "Unsubscribed":
+        if events:
+            raise ApiError(
+                400,
+                "ERROR_UPDATE_UNSUBSCRIBE_WITH_EVENTS",
+                "An unsubscribed contact cannot be updated with a list of events.",
+            )
+        if not pairs:
+            raise ApiError(400, "ERROR_UNSUBSCRIBED_EMAIL_ADDRESS", UNSUBSCRIBED_MESSAGE)
+        return
+    raise ApiError(400, "ERROR_NOT_SUBSCRIBED_EMAIL_ADDRESS", "The emailAddress is not a subscriber of the list.")

@@ -127,7 +127,12 @@ class ControlRoutes:
         list_id, message_id = payload.get("listId"), payload.get("transactionalMessageId")
         if not all(isinstance(v, int) and not isinstance(v, bool) for v in (list_id, message_id)):
             raise invalid("listId and transactionalMessageId must be integers.")
-        self.add_transactional_message(list_id, message_id)
+        fields = payload.get("fields")  # optional {"segmentationFieldId": maxLength}
+        try:
+            checked = None if fields is None else {int(k): int(v) for k, v in dict(fields).items()}
+            self.add_transactional_message(list_id, message_id, checked)
+        except (TypeError, ValueError) as exc:
+            raise invalid(f"fields must map segmentationFieldIds to positive maxLengths: {exc}") from None
         return Reply(200, {"status": 200})
 
     def _control_contacts(self, _request: Request) -> Reply:

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import re
 import socket
 import threading
 import time
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import unquote
 
 from local_stack.sandbox.contacts import ContactRoutes
 from local_stack.sandbox.control import ControlRoutes
@@ -19,6 +17,7 @@ from local_stack.sandbox.email_routes import EmailRoutes
 from local_stack.sandbox.faults import FaultQueues
 from local_stack.sandbox.list_imports import ListImportRoutes
 from local_stack.sandbox.records import Client, ContactList, ListImport, Send, Token
+from local_stack.sandbox.routing import route_of
 from local_stack.sandbox.server import SandboxHandler, SandboxServer
 from local_stack.sandbox.tokens import TokenRoutes
 from local_stack.sandbox.wire import (
@@ -33,43 +32,6 @@ from local_stack.sandbox.wire import (
     Reply,
     Request,
     error_reply,
-)
-
-# ----------------------------------------------------------------------------------------------------
-# Routes: (fault route, pattern, {method: handler name}). Matching is case-insensitive, as ASP.NET's is.
-
-_EMAIL_PREFIX = r"^/email/v1/List/([^/]+)/TransactionalMessage/([^/]+)"
-_LIST_PREFIX = r"^/email/v1/List/([^/]+)"
-# Routes 1-3 (lists, profile fields) take only "*" faults: "lists" is not in FAULT_ROUTES.
-ROUTES: tuple[tuple[str, re.Pattern[str], dict[str, str]], ...] = (
-    ("token", re.compile(r"^/OAuth2/Token/?$", re.IGNORECASE), {"POST": "_handle_token"}),
-    ("send", re.compile(_EMAIL_PREFIX + r"/Message/?$", re.IGNORECASE), {"POST": "_handle_send"}),
-    ("resend", re.compile(_EMAIL_PREFIX + r"/Resend/([^/]+)/?$", re.IGNORECASE), {"POST": "_handle_resend"}),
-    ("activity", re.compile(_EMAIL_PREFIX + r"/Activity/?$", re.IGNORECASE), {"GET": "_handle_activity"}),
-    ("data", re.compile(r"^/data/v1/([^/]+)/?$", re.IGNORECASE), {"POST": "_handle_data"}),
-    ("lists", re.compile(r"^/email/v1/List/?$", re.IGNORECASE), {"GET": "_handle_lists"}),
-    (
-        "lists",
-        re.compile(_LIST_PREFIX + r"/SegmentationFieldGroup/?$", re.IGNORECASE),
-        {"GET": "_handle_field_groups"},
-    ),
-    (
-        "lists",
-        re.compile(_LIST_PREFIX + r"/SegmentationFieldGroup/([^/]+)/SegmentationField/?$", re.IGNORECASE),
-        {"GET": "_handle_fields"},
-    ),
-    ("contacts", re.compile(_LIST_PREFIX + r"/Contact/?$", re.IGNORECASE), {"POST": "_handle_contact"}),
-    ("contacts", re.compile(_LIST_PREFIX + r"/ListImport/?$", re.IGNORECASE), {"POST": "_handle_list_import"}),
-    (
-        "contacts",
-        re.compile(_LIST_PREFIX + r"/ListImport/([^/]+)/Status/?$", re.IGNORECASE),
-        {"GET": "_handle_list_import_status"},
-    ),
-    (
-        "contacts",
-        re.compile(_LIST_PREFIX + r"/ListImport/([^/]+)/Summary/?$", re.IGNORECASE),
-        {"GET": "_handle_list_import_summary"},
-    ),
 )
 
 # ----------------------------------------------------------------------------------------------------
@@ -112,10 +74,13 @@ class ListrakSandbox(TokenRoutes, EmailRoutes, DataRoutes, ContactRoutes, ListIm
         # How many Status reads of a list import answer "InProgress" before one applies it and answers "Completed"
         # (taken when the import is created).
         self.list_import_polls_until_done = 2
+        # How many of the next list imports end "Failed" (their Status says so; nothing is applied).
+        self.list_import_failures = 0
 
         self._lock = threading.RLock()
         self._clients: dict[str, Client] = {}
-        self._messages: set[tuple[int, int]] = set()
+        # (listId, transactionalMessageId) -> its profile fields {segmentationFieldId: maxLength}, or None: unchecked
+        self._messages: dict[tuple[int, int], dict[int, int] | None] = {}
         self._lists: dict[int, ContactList] = {}  # lists and their profile fields survive reset(), like clients
         self._server: SandboxServer | None = None
         self._thread: threading.Thread | None = None
@@ -191,9 +156,18 @@ class ListrakSandbox(TokenRoutes, EmailRoutes, DataRoutes, ContactRoutes, ListIm
         with self._lock:
             self._clients[client_id] = Client(client_secret, integration)
 
-    def add_transactional_message(self, list_id: int, transactional_message_id: int) -> None:
+    def add_transactional_message(
+        self, list_id: int, transactional_message_id: int, fields: dict[int, int] | None = None
+    ) -> None:
+        """Add a transactional message; with `fields` ({segmentationFieldId: maxLength}), a send naming another
+        field, or a value longer than its field's maxLength, is refused with ERROR_INVALID_PARAMETER."""
+        checked = None
+        if fields is not None:
+            checked = {int(field_id): int(max_length) for field_id, max_length in fields.items()}
+            if any(max_length < 1 for max_length in checked.values()):
+                raise ValueError("every field's maxLength must be a positive integer")
         with self._lock:
-            self._messages.add((int(list_id), int(transactional_message_id)))
+            self._messages[(int(list_id), int(transactional_message_id))] = checked
 
     def seed_defaults(self) -> ListrakSandbox:
         """Add SEED_CLIENTS and SEED_TRANSACTIONAL_MESSAGES (what the command line serves)."""
@@ -334,7 +308,7 @@ class ListrakSandbox(TokenRoutes, EmailRoutes, DataRoutes, ContactRoutes, ListIm
             # Listrak (IIS request filtering) answers an over-size body with a plain 404.
             return Outcome(error_reply(404, "ERROR_UNKNOWN_ROUTE", "Not Found"))
         try:
-            route, handler_name, params = self._route(request)
+            route, handler_name, params = route_of(request)
         except ApiError as exc:
             return Outcome(exc.reply)
 
@@ -361,28 +335,6 @@ class ListrakSandbox(TokenRoutes, EmailRoutes, DataRoutes, ContactRoutes, ListIm
             return getattr(self, handler_name)(request, params)
         except ApiError as exc:
             return exc.reply
-
-    def _route(self, request: Request) -> tuple[str, str, tuple[str, ...]]:
-        for route, pattern, methods in ROUTES:
-            match = pattern.match(request.path)
-            if match is None:
-                continue
-            params = tuple(unquote(group) for group in match.groups())
-            if route == "data":
-                entity = next((name for name in DATA_ENTITIES if name.lower() == params[0].lower()), None)
-                if entity is None:
-                    raise ApiError(404, "ERROR_UNKNOWN_ROUTE", "The requested route does not exist.")
-                params = (entity,)
-            handler_name = methods.get(request.method)
-            if handler_name is None:
-                raise ApiError(
-                    405,
-                    "ERROR_UNSUPPORTED_METHOD",
-                    f"The requested resource does not support the HTTP method '{request.method}'.",
-                    [("Allow", ", ".join(methods))],
-                )
-            return route, handler_name, params
-        raise ApiError(404, "ERROR_UNKNOWN_ROUTE", "The requested route does not exist.")
 
 
 def _count_rows(counts: dict[tuple[int, int, str], int]) -> list[dict[str, Any]]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from local_stack.sandbox.wire import (
     Reply,
     Request,
@@ -30,4 +32,5 @@ class DataRoutes:
             self._counters["data_imports"] += 1
             self._data_records[entity] += len(payload)
             self._data_requests[entity] += 1
-        return Reply(201, {"status": 201, "resourceId": None})
+        # The spec types resourceId as a string (one recorded answer had null); the id cannot be polled.
+        return Reply(201, {"status": 201, "resourceId": str(uuid.uuid4())})

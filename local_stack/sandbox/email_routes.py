@@ -50,9 +50,19 @@ class EmailRoutes:
         email = payload.get("emailAddress")
         if not isinstance(email, str) or not email.strip() or "@" not in email:
             raise invalid("The emailAddress parameter is missing or is not a valid email address.")
-        fields = [
-            {"segmentationFieldId": k, "value": v} for k, v in field_values(payload.get("segmentationFieldValues"))
-        ]
+        pairs = field_values(payload.get("segmentationFieldValues", []))  # optional in the spec
+        with self._lock:
+            known_fields = self._messages.get((list_id, message_id))
+        if known_fields is not None:
+            for field_id, value in pairs:
+                if field_id not in known_fields:
+                    raise invalid(f"The segmentationFieldId {field_id} is not a profile field of list {list_id}.")
+                if len(value) > known_fields[field_id]:
+                    raise invalid(
+                        f"The value of profile field {field_id} is longer than its maximum length of "
+                        f"{known_fields[field_id]}."
+                    )
+        fields = [{"segmentationFieldId": k, "value": v} for k, v in pairs]
 
         with self._lock:
             now = self._now()
@@ -77,7 +87,7 @@ class EmailRoutes:
     def _handle_resend(self, request: Request, params: tuple[str, ...]) -> Reply:
         self._authorize(request, "Email")
         list_id, message_id = self._locate(params, RESEND_NOT_FOUND_MESSAGE)
-        forward = request.query.get("forwardaddress")
+        forward = request.query.get("forwardAddress")
         if forward is not None and "@" not in forward:
             raise invalid("The forwardAddress parameter is not a valid email address.")
         with self._lock:
@@ -109,12 +119,12 @@ class EmailRoutes:
         list_id, message_id = self._locate(params, SEND_NOT_FOUND_MESSAGE)
         query = request.query
 
-        email = query.get("emailaddress")
+        email = query.get("emailAddress")
         email = email.strip().lower() if email and email.strip() else None
-        start = parse_when("startDate", query["startdate"], end=False) if query.get("startdate") else None
-        end = parse_when("endDate", query["enddate"], end=True) if query.get("enddate") else None
-        date_type = (query.get("datetype") or "Send").strip().lower()
-        if date_type not in ("send", "activity"):
+        start = parse_when("startDate", query["startDate"], end=False) if query.get("startDate") else None
+        end = parse_when("endDate", query["endDate"], end=True) if query.get("endDate") else None
+        date_type = (query.get("dateType") or "Send").strip().lower()
+        if (query.get("dateType") or "Send") not in ("Send", "Activity"):
             raise invalid("The dateType parameter must be Send or Activity.")
         raw_count = (query.get("count") or str(ACTIVITY_DEFAULT_COUNT)).strip()
         count = int(raw_count) if DIGITS.match(raw_count) else 0
@@ -124,7 +134,7 @@ class EmailRoutes:
 
         with self._lock:
             after: tuple[float, int] | None = None
-            if cursor.lower() != "start":
+            if cursor != "Start":
                 saved = self._cursors.get(cursor)
                 if saved is None or saved[:2] != (list_id, message_id):
                     raise invalid("The cursor parameter is invalid.")

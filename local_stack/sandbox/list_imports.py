@@ -90,7 +90,9 @@ class ListImportRoutes:
                 rows=data_rows,
                 started_at=self._now(),
                 polls_until_done=max(0, int(self.list_import_polls_until_done)),
+                fails=self.list_import_failures > 0,
             )
+            self.list_import_failures = max(0, self.list_import_failures - 1)
             self._list_imports[list_import.import_id] = list_import
             self._counters["list_imports"] += 1
         return Reply(201, {"status": 201, "resourceId": str(list_import.import_id)})
@@ -167,13 +169,16 @@ class ListImportRoutes:
             if list_import.completed_at is None:
                 if list_import.polls < list_import.polls_until_done:
                     list_import.polls += 1
+                elif list_import.fails:
+                    list_import.completed_at = self._now()  # nothing applied, the summary stays at zero
                 else:
                     self._apply_import(list_import)
             done = list_import.completed_at
+            status = "InProgress" if done is None else ("Failed" if list_import.fails else "Completed")
             data = {
                 "startDate": iso(list_import.started_at),
                 "endDate": None if done is None else iso(done),
-                "status": "InProgress" if done is None else "Completed",
+                "status": status,
             }
         return Reply(200, {"status": 200, "data": data})
 
@@ -213,6 +218,10 @@ class ListImportRoutes:
                 continue
             contact = contacts.get(email.lower())
             subscribed = contact is not None and contact["subscriptionState"] == "Subscribed"
+            blocked = _BLOCKED_COUNTS.get(contact["subscriptionState"]) if contact is not None else None
+            if blocked is not None and import_type != "RemoveSubscribers":
+                counts[blocked] += 1  # banned, suppressed and pending addresses are never imported
+                continue
 
             if import_type == "RemoveSubscribers":
                 if contact is None:
@@ -249,3 +258,7 @@ class ListImportRoutes:
             contact["fields"].update(updates)
             counts["alreadySubscribedCount" if subscribed else "previouslyUnsubscribedCount"] += 1
         list_import.completed_at = self._now()
+
+
+# What a list import counts for a contact it may not import, by the contact's state.
+_BLOCKED_COUNTS = {"Banned": "bannedCount", "Suppressed": "suppressedCount", "Pending": "skippedCount"}

@@ -106,6 +106,7 @@ class ListImport:
     rows: list[list[str]]  # data rows only (no header), each at least as wide as the widest mapped column
     started_at: float
     polls_until_done: int
+    fails: bool = False  # ends "Failed", applying nothing
     polls: int = 0
     completed_at: float | None = None
     summary: dict[str, int] = field(default_factory=lambda: dict.fromkeys(LIST_IMPORT_SUMMARY_COUNTS, 0))

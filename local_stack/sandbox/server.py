@@ -102,7 +102,7 @@ class SandboxHandler(BaseHTTPRequestHandler):
             self.close_connection = True
             return
         split = urlsplit(self.path)
-        query = {name.lower(): values[-1] for name, values in parse_qs(split.query, keep_blank_values=True).items()}
+        query = {name: values[-1] for name, values in parse_qs(split.query, keep_blank_values=True).items()}
         request = Request(self.command, split.path, query, self.headers, body)
         try:
             outcome = sandbox._serve(request)

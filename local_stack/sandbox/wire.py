@@ -10,7 +10,8 @@ from typing import Any
 
 INTEGRATIONS = ("Email", "Data")
 DATA_ENTITIES = ("Customer", "Order", "Product", "Review", "RatingSummary")
-SUBSCRIPTION_STATES = ("Subscribed", "Unsubscribed")
+SUBSCRIPTION_STATES = ("Subscribed", "Unsubscribed")  # what a request may set
+CONTACT_STATES = (*SUBSCRIPTION_STATES, "Banned", "Suppressed", "Pending")  # what a contact may be in
 PROFILE_FIELD_DATA_TYPES = ("Text", "Numeric", "RadioButton", "CheckBox", "CommentArea", "Date", "ContentBlock")
 LIST_IMPORT_TYPES = ("AddSubscribers", "AddSubscribersAndSegmentationData", "RemoveSubscribers", "UpdateSubscribers")
 SEGMENTATION_IMPORT_TYPES = ("Update", "Append", "Overwrite")
@@ -118,7 +119,7 @@ class Outcome:
 class Request:
     method: str
     path: str
-    query: dict[str, str]  # lower-cased names, last value wins
+    query: dict[str, str]  # names as sent, last value wins
     headers: Any  # http.client.HTTPMessage
     body: bytes | None  # None when the body was over max_body_bytes (and was drained, not kept)
 
@@ -178,17 +179,15 @@ def is_int(value: Any) -> bool:
 
 
 def choice(value: Any, allowed: tuple[str, ...]) -> str | None:
-    """The canonical spelling of `value` among `allowed` (ASP.NET binds enums case-insensitively), else None."""
-    if not isinstance(value, str):
-        return None
-    return next((name for name in allowed if name.lower() == value.strip().lower()), None)
+    """`value` when it is one of `allowed`, spelt exactly (case included), else None."""
+    return value if isinstance(value, str) and value in allowed else None
 
 
 def query_bool(query: dict[str, str], name: str, default: bool) -> bool:
-    raw = query.get(name.lower())
+    raw = query.get(name)
     if raw is None:
         return default
-    text = raw.strip().lower()
+    text = raw.strip().lower()  # .NET parses booleans case-insensitively ("True" is its own spelling)
     if text not in ("true", "false"):
         raise invalid(f"The {name} parameter must be true or false.")
     return text == "true"

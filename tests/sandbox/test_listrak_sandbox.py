@@ -254,10 +254,29 @@ def test_bad_email_address_is_400(http, sandbox, body):
     assert "emailAddress" in assert_envelope(answer, 400, "ERROR_INVALID_PARAMETER")["message"]
 
 
+def test_a_send_without_segmentation_fields_is_accepted_as_the_spec_makes_them_optional(http, sandbox):
+    answer = send(http, sandbox, sandbox.issue_token("Email"), body={"emailAddress": "ann@example.com"})
+
+    assert answer.status_code == 201
+    assert sandbox.sent_messages[0]["segmentationFieldValues"] == []
+
+
+def test_a_send_is_checked_against_the_message_fields_when_they_are_known(http, sandbox):
+    sandbox.add_transactional_message(LIST_ID, MESSAGE_ID, {11: 5})
+    access_token = sandbox.issue_token("Email")
+
+    unknown = send(http, sandbox, access_token, fields=[{"segmentationFieldId": 12, "value": "x"}])
+    too_long = send(http, sandbox, access_token, fields=[{"segmentationFieldId": 11, "value": "x" * 6}])
+    fits = send(http, sandbox, access_token, fields=[{"segmentationFieldId": 11, "value": "x" * 5}])
+
+    assert "12" in assert_envelope(unknown, 400, "ERROR_INVALID_PARAMETER")["message"]
+    assert "maximum length of 5" in assert_envelope(too_long, 400, "ERROR_INVALID_PARAMETER")["message"]
+    assert fits.status_code == 201 and sandbox.stats["sends"] == 1
+
+
 @pytest.mark.parametrize(
     "fields",
     [
-        None,
         "x",
         [{"value": "a"}],
         [{"segmentationFieldId": "11", "value": "a"}],
@@ -510,7 +529,8 @@ def test_data_import_is_stored_and_counted(http, sandbox):
     import_data(http, sandbox, access_token, "Order", orders)
     import_data(http, sandbox, access_token, "Customer", customers[:1])
 
-    assert first.status_code == 201 and first.json() == {"status": 201, "resourceId": None}
+    assert first.status_code == 201 and set(first.json()) == {"status", "resourceId"}
+    assert isinstance(first.json()["resourceId"], str)  # the spec types it a string
     imports = sandbox.data_imports
     assert imports["Customer"] == [customers, customers[:1]]
     assert imports["Order"] == [orders]

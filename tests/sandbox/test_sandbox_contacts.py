@@ -132,12 +132,19 @@ def contact(sandbox, email, list_id=LIST_ID) -> dict | None:
 # -- lists and profile fields ----------------------------------------------------------------------
 
 
+# Besides listName, the List schema requires these.
+LIST_REQUIRED = {"bounceHandling": "Standard", "bounceUnsubscribeCount": 3, "createDate": "2020-01-01T00:00:00Z"}
+
+
 def test_lists_groups_and_fields_are_listed(http, sandbox, token):
     lists = get(http, sandbox, token, "")
     assert lists.status_code == 200
     assert lists.json() == {
         "status": 200,
-        "data": [{"listId": LIST_ID, "listName": "Customers"}, {"listId": OTHER_LIST_ID, "listName": "Transactional"}],
+        "data": [
+            {"listId": LIST_ID, "listName": "Customers", **LIST_REQUIRED},
+            {"listId": OTHER_LIST_ID, "listName": "Transactional", **LIST_REQUIRED},
+        ],
     }
 
     groups = get(http, sandbox, token, f"/{LIST_ID}/SegmentationFieldGroup")
@@ -170,7 +177,9 @@ def test_lists_groups_and_fields_are_listed(http, sandbox, token):
             },
         ],
     }
-    notes = get(http, sandbox, token, f"/{LIST_ID}/segmentationfieldgroup/20/segmentationfield/").json()["data"]
+    mis_cased = get(http, sandbox, token, f"/{LIST_ID}/segmentationfieldgroup/20/segmentationfield/")
+    assert_envelope(mis_cased, 404, "ERROR_UNKNOWN_ROUTE")  # paths match exactly, case included
+    notes = get(http, sandbox, token, f"/{LIST_ID}/SegmentationFieldGroup/20/SegmentationField/").json()["data"]
     assert [(f["segmentationFieldId"], f["dataType"], f["maxLength"]) for f in notes] == [(NOTES, "CommentArea", 20)]
     assert get(http, sandbox, token, f"/{OTHER_LIST_ID}/SegmentationFieldGroup").json() == {"status": 200, "data": []}
 
@@ -222,7 +231,7 @@ def test_python_api_validates_its_arguments(sandbox):
     with pytest.raises(ValueError):
         sandbox.add_profile_field(LIST_ID, 20, "Preferences", FIRST_NAME, "Moved")  # belongs to group 10
     with pytest.raises(ValueError):
-        sandbox.set_contact(LIST_ID, "ann@example.com", "Pending")
+        sandbox.set_contact(LIST_ID, "ann@example.com", "Bogus")
     with pytest.raises(ValueError):
         sandbox.set_contact(LIST_ID, "ann@example.com", fields={999: "x"})
     with pytest.raises(ValueError):
@@ -255,14 +264,13 @@ def test_contact_upsert_creates_then_merges(http, sandbox, token):
     assert sandbox.stats["contact_upserts"] == 2
 
 
-def test_contact_null_field_values_are_accepted_and_a_missing_key_is_not(http, sandbox, token):
-    accepted = upsert(http, sandbox, token, body={"emailAddress": "ann@example.com", "segmentationFieldValues": None})
+def test_contact_segmentation_field_values_are_required_null_included(http, sandbox, token):
+    null = upsert(http, sandbox, token, body={"emailAddress": "ann@example.com", "segmentationFieldValues": None})
     missing = upsert(http, sandbox, token, body={"emailAddress": "bob@example.com"})
 
-    assert accepted.status_code == 201
-    assert contact(sandbox, "ann@example.com")["fields"] == {}
-    assert "segmentationFieldValues" in assert_envelope(missing, 400, "ERROR_INVALID_PARAMETER")["message"]
-    assert sandbox.stats["contact_upserts"] == 1
+    for answer in (null, missing):
+        assert "segmentationFieldValues" in assert_envelope(answer, 400, "ERROR_INVALID_PARAMETER")["message"]
+    assert sandbox.stats["contact_upserts"] == 0
 
 
 @pytest.mark.parametrize(
@@ -279,7 +287,7 @@ def test_contact_null_field_values_are_accepted_and_a_missing_key_is_not(http, s
         (
             {"emailAddress": "ann@example.com", "segmentationFieldValues": [value(TIER, "toolong")]},
             {},
-            "ERROR_SEGMENTATION_MAX_LENGTH",
+            "ERROR_INVALID_PARAMETER",
             "Tier",
         ),
         (
@@ -329,7 +337,7 @@ def test_contact_wrong_content_type_is_415(http, sandbox, token):
     assert sandbox.contacts[LIST_ID] == {}
 
 
-@pytest.mark.parametrize("state", [None, "Subscribed", "subscribed"])
+@pytest.mark.parametrize("state", [None, "Subscribed"])
 def test_an_unsubscribed_contact_is_not_resubscribed_without_override(http, sandbox, token, state):
     sandbox.set_contact(LIST_ID, "ann@example.com", "Unsubscribed", {FIRST_NAME: "Ann"})
     body = {"emailAddress": "ann@example.com", "segmentationFieldValues": [value(FIRST_NAME, "Annie")]}
@@ -373,7 +381,85 @@ def test_an_unsubscribed_contact_can_be_updated_while_staying_unsubscribed(http,
     assert contact(sandbox, "ann@example.com")["fields"] == {TIER: "gold"}
 
 
-def test_a_contact_can_unsubscribe_and_a_new_one_can_start_unsubscribed(http, sandbox, token):
+@pytest.mark.parametrize("state", ["subscribed", "SUBSCRIBED", "unsubscribed"])
+def test_a_mis_cased_subscription_state_is_refused(http, sandbox, token, state):
+    body = {"emailAddress": "ann@example.com", "subscriptionState": state, "segmentationFieldValues": []}
+
+    answer = upsert(http, sandbox, token, body=body)
+
+    assert "subscriptionState" in assert_envelope(answer, 400, "ERROR_INVALID_PARAMETER")["message"]
+
+
+@pytest.mark.parametrize(
+    ("existing", "body", "params", "error"),
+    [
+        (None, {"subscriptionState": "Unsubscribed"}, {}, "ERROR_NOT_SUBSCRIBED_EMAIL_ADDRESS"),
+        ("Unsubscribed", {"subscriptionState": "Unsubscribed"}, {}, "ERROR_UNSUBSCRIBED_EMAIL_ADDRESS"),
+        (
+            "Subscribed",
+            {"subscriptionState": "Unsubscribed", "segmentationFieldValues": [value(TIER, "gold")]},
+            {},
+            "ERROR_UNSUBSCRIBE_WITH_SEGMENTATION_DATA",
+        ),
+        ("Subscribed", {"subscriptionState": "Unsubscribed"}, {"eventIds": "7"}, "ERROR_UNSUBSCRIBE_WITH_EVENTS"),
+        (
+            "Unsubscribed",
+            {"subscriptionState": "Unsubscribed", "segmentationFieldValues": [value(TIER, "gold")]},
+            {"eventIds": "7"},
+            "ERROR_UPDATE_UNSUBSCRIBE_WITH_EVENTS",
+        ),
+        ("Banned", {}, {}, "ERROR_BANNED_EMAIL_ADDRESS"),
+        ("Suppressed", {}, {}, "ERROR_SUPPRESSED_EMAIL"),
+        ("Pending", {}, {}, "ERROR_PENDING_EMAIL_ADDRESS"),
+        ("Banned", {}, {"overrideUnsubscribe": "true"}, "ERROR_BANNED_EMAIL_ADDRESS"),
+        (None, {"subscriptionState": "Unsubscribed"}, {}, "ERROR_NOT_SUBSCRIBED_EMAIL_ADDRESS"),
+    ],
+)
+def test_listrak_contact_rules(http, sandbox, token, existing, body, params, error):
+    if existing is not None:
+        sandbox.set_contact(LIST_ID, "ann@example.com", existing)
+    before = sandbox.contacts[LIST_ID]
+
+    answer = upsert(
+        http, sandbox, token, body={"emailAddress": "ann@example.com", "segmentationFieldValues": [], **body}, **params
+    )
+
+    assert_envelope(answer, 400, error)
+    assert sandbox.contacts[LIST_ID] == before and sandbox.stats["contact_upserts"] == 0
+
+
+def test_banned_suppressed_and_pending_addresses_are_not_imported(http, sandbox, token):
+    for email, state in (
+        ("ban@example.com", "Banned"),
+        ("sup@example.com", "Suppressed"),
+        ("pen@example.com", "Pending"),
+    ):
+        sandbox.set_contact(LIST_ID, email, state)
+    csv_text = "email,name\nban@example.com,B\nsup@example.com,S\npen@example.com,P\nnew@example.com,N\n"
+
+    summary = run_import(http, sandbox, token, import_body(csv_text))
+
+    assert summary == counts(processedCount=4, bannedCount=1, suppressedCount=1, skippedCount=1, subscribedCount=1)
+    assert {email: c["subscriptionState"] for email, c in sandbox.contacts[LIST_ID].items()} == {
+        "ban@example.com": "Banned",
+        "sup@example.com": "Suppressed",
+        "pen@example.com": "Pending",
+        "new@example.com": "Subscribed",
+    }
+
+
+def test_a_failing_list_import_ends_failed_and_applies_nothing(http, sandbox, token):
+    sandbox.list_import_failures = 1
+    answer = start_import(http, sandbox, token, import_body("email,name\nnew@example.com,N\n"))
+    import_id = answer.json()["resourceId"]
+    statuses = [status(http, sandbox, token, import_id).json()["data"]["status"] for _ in range(4)]
+
+    assert statuses == ["InProgress", "InProgress", "Failed", "Failed"]
+    assert sandbox.contacts[LIST_ID] == {}
+    assert sandbox.list_import_failures == 0
+
+
+def test_a_contact_can_unsubscribe_and_a_new_one_cannot_start_unsubscribed(http, sandbox, token):
     sandbox.set_contact(LIST_ID, "ann@example.com")
     unsubscribe = {
         "emailAddress": "ann@example.com",
@@ -383,11 +469,10 @@ def test_a_contact_can_unsubscribe_and_a_new_one_can_start_unsubscribed(http, sa
     new = {"emailAddress": "bob@example.com", "subscriptionState": "Unsubscribed", "segmentationFieldValues": []}
 
     assert upsert(http, sandbox, token, body=unsubscribe).status_code == 201
-    assert upsert(http, sandbox, token, body=new).status_code == 201
+    assert_envelope(upsert(http, sandbox, token, body=new), 400, "ERROR_NOT_SUBSCRIBED_EMAIL_ADDRESS")
 
     assert {email: c["subscriptionState"] for email, c in sandbox.contacts[LIST_ID].items()} == {
         "ann@example.com": "Unsubscribed",
-        "bob@example.com": "Unsubscribed",
     }
 
 
@@ -513,7 +598,7 @@ def test_add_subscribers_and_segmentation_data_updates_the_unsubscribed_without_
 
 @pytest.mark.parametrize(
     ("segmentation_import_type", "expected"),
-    [("Update", "Bo"), ("Overwrite", "Bo"), ("Append", "AnnBo"), ("append", "AnnBo")],
+    [("Update", "Bo"), ("Overwrite", "Bo"), ("Append", "AnnBo")],
 )
 def test_segmentation_import_type_update_overwrite_append(http, sandbox, token, segmentation_import_type, expected):
     sandbox.set_contact(LIST_ID, "ann@example.com", fields={FIRST_NAME: "Ann", TIER: "gold"})
@@ -602,7 +687,7 @@ def test_delimiter_text_qualifier_default_values_and_ignored_columns(http, sandb
     csv_text = "ann@example.com;'Smith; Ann';X1;evt\nbob@example.com;;X2;evt\n"
     mappings = [
         {"fileColumn": 2, "fileColumnType": "ExternalContactID"},
-        {"fileColumn": 0, "fileColumnType": "email"},
+        {"fileColumn": 0, "fileColumnType": "Email"},
         {"fileColumn": 1, "fileColumnType": "SegmentationField", "segmentationFieldId": NOTES, "defaultValue": "n/a"},
         {"fileColumn": 3, "fileColumnType": "Event"},
     ]
@@ -872,7 +957,7 @@ def test_command_line_serves_lists():
         }
         access_token = requests.post(f"{base}/OAuth2/Token", data=form, timeout=5).json()["access_token"]
         lists = requests.get(f"{base}/email/v1/List", headers=bearer(access_token), timeout=5).json()
-        assert lists == {"status": 200, "data": [{"listId": 42, "listName": "Main list"}]}
+        assert lists == {"status": 200, "data": [{"listId": 42, "listName": "Main list", **LIST_REQUIRED}]}
     finally:
         process.terminate()
         assert process.wait(timeout=5) == 0
