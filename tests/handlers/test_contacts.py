@@ -197,3 +197,30 @@ def test_a_list_import_with_no_end_within_the_bound_ends_as_failed(contacts_stac
     drop(contacts_stack, "contacts/slow.csv", "emailAddress\na@example.com\nb@example.com\n")
     result = manifest(contacts_stack, "contacts/slow.csv")
     assert result["state"] == "failed" and "had not ended after" in result["reason"]
+
+
+def test_listrak_refusing_some_addresses_refuses_only_those_rows(contacts_stack, sandbox):
+    # Listrak refuses to unsubscribe with profile data, to unsubscribe a non-member and to subscribe a banned
+    # address; each refusal is that row's, and the rest of the file is still imported.
+    sandbox.set_contact(LIST, "sub@example.com", "Subscribed", {FIRST: "Sue"})
+    sandbox.set_contact(LIST, "ban@example.com", "Banned")
+    text = (
+        "emailAddress,subscriptionState,First Name\n"
+        "sub@example.com,Unsubscribed,S\n"
+        "new@example.com,Unsubscribed,\n"
+        "ban@example.com,Subscribed,B\n"
+        "ok@example.com,Subscribed,O\n"
+    )
+    drop(contacts_stack, "contacts/mixed.csv", text)
+
+    assert contact(sandbox, "sub@example.com")["subscriptionState"] == "Unsubscribed"
+    assert contact(sandbox, "ok@example.com")["fields"] == {FIRST: "O"}
+    assert "new@example.com" not in sandbox.contacts[LIST]
+    assert contact(sandbox, "ban@example.com")["subscriptionState"] == "Banned"
+    reasons = {(r["line"], r["emailAddress"]): r["reason"] for r in rejects(contacts_stack, "contacts/mixed.csv")}
+    assert {k: v.split(":")[0] for k, v in reasons.items()} == {
+        (3, "n***@example.com"): "ERROR_NOT_SUBSCRIBED_EMAIL_ADDRESS",
+        (4, "b***@example.com"): "ERROR_BANNED_EMAIL_ADDRESS",
+    }
+    result = manifest(contacts_stack, "contacts/mixed.csv")
+    assert (result["state"], result["accepted"], result["rejected"]) == ("imported with rejects", 2, 2)
