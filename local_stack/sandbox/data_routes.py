@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 
+from local_stack.sandbox.data_rules import record_problems
 from local_stack.sandbox.wire import (
     Reply,
     Request,
@@ -26,6 +27,9 @@ class DataRoutes:
             raise invalid("The request body must contain at least one record.")
         if not all(isinstance(record, dict) for record in payload):
             raise malformed("Every element of the request body must be a JSON object.")
+        problems = record_problems(entity, payload)
+        if problems:  # the whole request is refused: Listrak imports none of its records
+            raise invalid(f"The {entity} records are invalid: " + "; ".join(problems))
         with self._lock:
             if self.keep_imported_records:
                 self._imports[entity].append(payload)
