@@ -48,8 +48,9 @@ LOCAL_SHOPIFY_WEBHOOK_SECRET = "local-shopify-webhook-secret"
 BUS_TAP_RULE = "local-stack-tap"
 # The catalog the send functions load: theirs (functions/send/catalog.toml) unless CATALOG_PATH names another.
 USER_CATALOG = ROOT / "functions" / "send" / "catalog.toml"
-# The maxLength of the catalog's profile fields in the sandbox: a send with a longer value is refused.
-FIELD_MAX_LENGTH = 1000
+# The maxLength of the catalog's profile fields in the sandbox: a send with a longer value is refused
+# (as long as the project's default SEND_FIELD_MAX_CHARS).
+FIELD_MAX_LENGTH = 4000
 ITEMS_FIELD_MAX_LENGTH = 64_000
 # The audience the sandbox knows, for contacts/ imports (samples/imports/contacts uses these names).
 AUDIENCE_LIST = (400001, "Master List")

@@ -138,6 +138,7 @@ def test_support_redirects_to_a_corrected_address_and_it_is_recorded_and_audited
 
 
 def test_the_storefront_key_cannot_redirect_any_resend(stack, sandbox):
+    sandbox.resend_key_in_send_response = True  # the by-key route needs the key from the send's answer
     first = sent(stack, **ORDER)
     target = {"emailAddress": "attacker@evil.example"}
     status, body = resend(stack, "order-1", target)

@@ -12,6 +12,13 @@ from local_stack.iam_auth import Principal, SignatureRefused, authenticate, sign
 from local_stack.stack import REGION
 from tests.conftest import post_message
 
+
+@pytest.fixture(autouse=True)
+def _resend_key_in_the_send_answer(sandbox):
+    """These tests are about who may redirect, not how the resendKey is found: Listrak's 201 carries it."""
+    sandbox.resend_key_in_send_response = True
+
+
 ORDER = {
     "emailAddress": "jane.doe@example.com",
     "message": "order-confirmation",
