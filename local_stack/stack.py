@@ -218,7 +218,7 @@ class LocalStack:
             self.sandbox.list_import_polls_until_done = 2
             self.sandbox.list_import_final_status = None
             self.sandbox.list_import_without_id = False
-            self.sandbox.refuse_unsubscribe_with_data = False
+            self.sandbox.refuse_unsubscribe_with_data = True
         self.cold_start()
         self.provision()
 

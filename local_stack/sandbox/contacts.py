@@ -7,6 +7,7 @@ from typing import Any
 
 from local_stack.sandbox.records import ContactList, FieldGroup, ListImport, ProfileField
 from local_stack.sandbox.wire import (
+    ADDRESS_REFUSALS,
     CONTACT_KEYS,
     CONTACT_STATES,
     FIELD_GROUP_NOT_FOUND_MESSAGE,
@@ -103,6 +104,24 @@ class ContactRoutes:
                 "subscriptionState": state,
                 "fields": values,
             }
+
+    def refuse_address(self, email: str, code: str) -> None:
+        """Listrak refuses this address on every list, as a Banned, Suppressed or Pending contact: subscribing
+        it answers 400 `code`, a list import counts it (banned, suppressed, skipped) and leaves it out. No contact
+        is created; `code` is one of ADDRESS_REFUSALS."""
+        if code not in ADDRESS_REFUSALS:
+            raise ValueError(f"code must be one of {sorted(ADDRESS_REFUSALS)}, not {code!r}")
+        if not isinstance(email, str) or "@" not in email:
+            raise ValueError(f"email must be an email address, not {email!r}")
+        with self._lock:
+            self._refused_addresses[email.strip().lower()] = ADDRESS_REFUSALS[code]
+
+    def _standing(self, contact: dict[str, Any] | None, email: str) -> str | None:
+        """The state Listrak subscribes against: an address refused on every list, else the contact's (lock held)."""
+        refused = self._refused_addresses.get(email.strip().lower())
+        if refused is not None:
+            return refused
+        return contact["subscriptionState"] if contact is not None else None
 
     @property
     def contacts(self) -> dict[int, dict[str, dict[str, Any]]]:
@@ -208,9 +227,9 @@ class ContactRoutes:
             contact = contacts.get(email.lower())
             current = contact["subscriptionState"] if contact is not None else None
             if state == "Unsubscribed":
-                _check_unsubscribe(current, pairs, events)
+                _check_unsubscribe(current, pairs, events, refuse_data=self.refuse_unsubscribe_with_data)
             else:
-                _check_subscribe(current, override)
+                _check_subscribe(self._standing(contact, email), override)
             if contact is None:
                 contact = contacts[email.lower()] = {"emailAddress": email, "subscriptionState": state, "fields": {}}
             contact["subscriptionState"] = state
@@ -235,16 +254,17 @@ def _check_subscribe(current: str | None, override: bool) -> None:
         raise ApiError(400, "ERROR_UNSUBSCRIBED_EMAIL_ADDRESS", UNSUBSCRIBED_MESSAGE)
 
 
-def _check_unsubscribe(current: str | None, pairs: list[tuple[int, str]], events: str) -> None:
-    """Listrak's refusals of subscriptionState Unsubscribed for a contact in state `current`: unsubscribing a
-    subscriber takes no profile data or events; an unsubscribed contact may have its profile data updated."""
+def _check_unsubscribe(current: str | None, pairs: list[tuple[int, str]], events: str, *, refuse_data: bool) -> None:
+    """Listrak's refusals of subscriptionState Unsubscribed for a contact in state `current`: unsubscribing
+    takes no profile data (unless `refuse_data` is off) or events; an unsubscribed contact may have its profile
+    data updated; only a subscriber can be unsubscribed."""
+    if pairs and refuse_data and current != "Unsubscribed":
+        raise ApiError(
+            400,
+            "ERROR_UNSUBSCRIBE_WITH_SEGMENTATION_DATA",
+            "A contact cannot be unsubscribed with profile data.",
+        )
     if current == "Subscribed":
-        if pairs:
-            raise ApiError(
-                400,
-                "ERROR_UNSUBSCRIBE_WITH_SEGMENTATION_DATA",
-                "A contact cannot be unsubscribed with profile data.",
-            )
         if events:
             raise ApiError(
                 400, "ERROR_UNSUBSCRIBE_WITH_EVENTS", "A contact cannot be unsubscribed with a list of events."

@@ -14,7 +14,7 @@ from local_stack.sandbox.contacts import ContactRoutes
 from local_stack.sandbox.control import ControlRoutes
 from local_stack.sandbox.data_routes import DataRoutes
 from local_stack.sandbox.email_routes import EmailRoutes
-from local_stack.sandbox.faults import FaultQueues
+from local_stack.sandbox.faults import FAULT_KINDS, FaultQueues
 from local_stack.sandbox.list_imports import ListImportRoutes
 from local_stack.sandbox.records import Client, ContactList, ListImport, Send, Token
 from local_stack.sandbox.routing import route_of
@@ -76,6 +76,14 @@ class ListrakSandbox(TokenRoutes, EmailRoutes, DataRoutes, ContactRoutes, ListIm
         self.list_import_polls_until_done = 2
         # How many of the next list imports end "Failed" (their Status says so; nothing is applied).
         self.list_import_failures = 0
+        # What every list import's Status answers instead of "Completed" when set ("Failed", or a value Listrak's
+        # client has never seen; nothing is applied), and whether a list import's creation answers without an id
+        # ({"resourceId": null}).
+        self.list_import_final_status: str | None = None
+        self.list_import_without_id = False
+        # Listrak refuses to unsubscribe a contact with profile data (ERROR_UNSUBSCRIBE_WITH_SEGMENTATION_DATA);
+        # False lets such an unsubscribe through (its values are stored).
+        self.refuse_unsubscribe_with_data = True
 
         self._lock = threading.RLock()
         self._clients: dict[str, Client] = {}
@@ -186,6 +194,14 @@ class ListrakSandbox(TokenRoutes, EmailRoutes, DataRoutes, ContactRoutes, ListIm
         """
         self._faults.add(route, fault, times, delay, retry_after)
 
+    def fail_at_random(
+        self, rate: float, kinds: tuple[str, ...] = FAULT_KINDS, *, seed: int = 0, delay: float = 0.0
+    ) -> None:
+        """Fail this share of API requests (not control routes) with a kind drawn from `kinds`, reproducibly
+        from `seed`; queued faults (`inject`) come first. `delay` is what a "slow" or "slow_after" fault waits
+        (give one: "slow_after" would otherwise wait `slow_after_seconds`). rate 0 stops it."""
+        self._faults.at_random(rate, kinds, seed=seed, delay=delay)
+
     def revoke_tokens(self) -> None:
         with self._lock:
             self._tokens.clear()
@@ -218,6 +234,7 @@ class ListrakSandbox(TokenRoutes, EmailRoutes, DataRoutes, ContactRoutes, ListIm
             result["tokens_minted_by_integration"] = dict(self._minted_by_integration)
             result["data_records"] = dict(self._data_records)
             result["faults"] = self._faults.counts()
+            result["faults_by_kind"] = self._faults.by_kind()
             return result
 
     def send_count(self, list_id: int, transactional_message_id: int, email: str) -> int:
@@ -291,6 +308,7 @@ class ListrakSandbox(TokenRoutes, EmailRoutes, DataRoutes, ContactRoutes, ListIm
         self._data_records: dict[str, int] = dict.fromkeys(DATA_ENTITIES, 0)
         self._data_requests: dict[str, int] = dict.fromkeys(DATA_ENTITIES, 0)
         self._contacts: dict[int, dict[str, dict[str, Any]]] = {}
+        self._refused_addresses: dict[str, str] = {}  # lower-cased address -> the state it has on every list
         self._list_imports: dict[int, ListImport] = {}
         self._list_import_seq = 0
 

@@ -7,10 +7,13 @@ Acting, then failing (the send, resend, import or contact change IS recorded): "
 "503_after", "504_after" answer that status; "drop_after" closes the connection; "slow_after" answers only after
 `delay` seconds (the sandbox's `slow_after_seconds` when no delay is given: past the client's read timeout).
 "slow" also acts first and then answers after `delay` (it is "slow_after" with an explicit delay).
+
+Random faults (`FaultQueues.at_random`) strike a share of the requests no queued fault takes, reproducibly.
 """
 
 from __future__ import annotations
 
+import random
 import threading
 from collections import deque
 from dataclasses import dataclass
@@ -74,6 +77,21 @@ class FaultQueues:
         self._queues: dict[str, deque[Fault]] = {route: deque() for route in FAULT_ROUTES}
         self._seq = 0
         self.struck: dict[str, dict[str, int]] = {}  # route -> kind -> count
+        self._random: tuple[float, tuple[str, ...], float, random.Random] | None = None
+
+    def at_random(
+        self, rate: float, kinds: tuple[str, ...] = FAULT_KINDS, *, seed: int = 0, delay: float = 0.0
+    ) -> None:
+        """Fail this share of the requests no queued fault takes, with a kind drawn from `kinds`, reproducibly
+        from `seed`; `delay` is what a "slow" or "slow_after" fault waits. rate 0 stops it."""
+        kinds = tuple(kinds)
+        unknown = sorted(set(kinds) - set(FAULT_KINDS))
+        if unknown or not kinds or isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0 <= rate <= 1:
+            raise ValueError(f"rate must be within [0, 1] and kinds among {FAULT_KINDS}, not {rate!r}, {kinds!r}")
+        if isinstance(delay, bool) or not isinstance(delay, (int, float)) or delay < 0:
+            raise ValueError(f"delay must be a non-negative number of seconds, not {delay!r}")
+        with self._lock:
+            self._random = (float(rate), kinds, float(delay), random.Random(seed)) if rate else None
 
     def add(self, route: str, fault: str, times: int = 1, delay: float = 0.0, retry_after: int | None = None) -> None:
         fault = str(fault)
@@ -87,9 +105,17 @@ class FaultQueues:
         """The oldest fault queued for `route` or for "*", counted against `route`; None when there is none."""
         with self._lock:
             queues = [queue for queue in (self._queues.get(route), self._queues["*"]) if queue]
-            if not queues:
+            if queues:
+                fault = min(queues, key=lambda queue: queue[0].seq).popleft()
+            elif self._random is None:
                 return None
-            fault = min(queues, key=lambda queue: queue[0].seq).popleft()
+            else:
+                rate, kinds, delay, draw = self._random
+                if draw.random() >= rate:
+                    return None
+                kind = draw.choice(kinds)
+                self._seq += 1
+                fault = Fault(self._seq, kind, delay if kind in ("slow", "slow_after") else 0.0, None)
             by_kind = self.struck.setdefault(route, {})
             by_kind[fault.kind] = by_kind.get(fault.kind, 0) + 1
             return fault
@@ -101,3 +127,12 @@ class FaultQueues:
     def counts(self) -> dict[str, dict[str, int]]:
         with self._lock:
             return {route: dict(kinds) for route, kinds in self.struck.items()}
+
+    def by_kind(self) -> dict[str, int]:
+        """How many faults of each kind struck, over every route (every kind listed)."""
+        with self._lock:
+            totals = dict.fromkeys(FAULT_KINDS, 0)
+            for kinds in self.struck.values():
+                for kind, count in kinds.items():
+                    totals[kind] += count
+            return totals

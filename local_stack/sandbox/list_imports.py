@@ -91,11 +91,13 @@ class ListImportRoutes:
                 started_at=self._now(),
                 polls_until_done=max(0, int(self.list_import_polls_until_done)),
                 fails=self.list_import_failures > 0,
+                final_status=self.list_import_final_status,
             )
             self.list_import_failures = max(0, self.list_import_failures - 1)
             self._list_imports[list_import.import_id] = list_import
             self._counters["list_imports"] += 1
-        return Reply(201, {"status": 201, "resourceId": str(list_import.import_id)})
+            resource_id = None if self.list_import_without_id else str(list_import.import_id)
+        return Reply(201, {"status": 201, "resourceId": resource_id})
 
     def _import_mappings(self, record: ContactList, mappings: Any) -> tuple[int, list[FieldColumn], int]:
         """Validate fileMappings -> (the Email column, the profile field columns, the widest mapped column)."""
@@ -169,12 +171,13 @@ class ListImportRoutes:
             if list_import.completed_at is None:
                 if list_import.polls < list_import.polls_until_done:
                     list_import.polls += 1
-                elif list_import.fails:
+                elif list_import.fails or list_import.final_status not in (None, "Completed"):
                     list_import.completed_at = self._now()  # nothing applied, the summary stays at zero
                 else:
                     self._apply_import(list_import)
             done = list_import.completed_at
-            status = "InProgress" if done is None else ("Failed" if list_import.fails else "Completed")
+            final = "Failed" if list_import.fails else (list_import.final_status or "Completed")
+            status = "InProgress" if done is None else final
             data = {
                 "startDate": iso(list_import.started_at),
                 "endDate": None if done is None else iso(done),
@@ -218,7 +221,7 @@ class ListImportRoutes:
                 continue
             contact = contacts.get(email.lower())
             subscribed = contact is not None and contact["subscriptionState"] == "Subscribed"
-            blocked = _BLOCKED_COUNTS.get(contact["subscriptionState"]) if contact is not None else None
+            blocked = _BLOCKED_COUNTS.get(self._standing(contact, email))
             if blocked is not None and import_type != "RemoveSubscribers":
                 counts[blocked] += 1  # banned, suppressed and pending addresses are never imported
                 continue

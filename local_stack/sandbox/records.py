@@ -107,6 +107,7 @@ class ListImport:
     started_at: float
     polls_until_done: int
     fails: bool = False  # ends "Failed", applying nothing
+    final_status: str | None = None  # ends with this Status instead of "Completed", applying nothing
     polls: int = 0
     completed_at: float | None = None
     summary: dict[str, int] = field(default_factory=lambda: dict.fromkeys(LIST_IMPORT_SUMMARY_COUNTS, 0))

@@ -12,6 +12,12 @@ INTEGRATIONS = ("Email", "Data")
 DATA_ENTITIES = ("Customer", "Order", "Product", "Review", "RatingSummary")
 SUBSCRIPTION_STATES = ("Subscribed", "Unsubscribed")  # what a request may set
 CONTACT_STATES = (*SUBSCRIPTION_STATES, "Banned", "Suppressed", "Pending")  # what a contact may be in
+# The error code Listrak refuses to subscribe an address with -> the state it stands for (refuse_address).
+ADDRESS_REFUSALS = {
+    "ERROR_BANNED_EMAIL_ADDRESS": "Banned",
+    "ERROR_SUPPRESSED_EMAIL": "Suppressed",
+    "ERROR_PENDING_EMAIL_ADDRESS": "Pending",
+}
 PROFILE_FIELD_DATA_TYPES = ("Text", "Numeric", "RadioButton", "CheckBox", "CommentArea", "Date", "ContentBlock")
 LIST_IMPORT_TYPES = ("AddSubscribers", "AddSubscribersAndSegmentationData", "RemoveSubscribers", "UpdateSubscribers")
 SEGMENTATION_IMPORT_TYPES = ("Update", "Append", "Overwrite")

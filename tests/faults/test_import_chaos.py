@@ -19,7 +19,7 @@ import pytest
 from listrak_kit.imports.pipeline import PartTask
 from listrak_kit.services import import_pipeline
 from listrak_kit.settings import ImportSettings, load_settings
-from local_stack.listrak_sandbox import FAULT_KINDS
+from local_stack.sandbox import FAULT_KINDS
 from tests.handlers.test_import_guarantees import DroppingStreams
 
 LIST = 400001  # the local stack's "Master List"
@@ -86,7 +86,7 @@ def test_every_valid_record_arrives_and_no_part_stalls_under_every_fault(stack, 
         {
             "LISTRAK_READ_TIMEOUT": "0.5",
             "LISTRAK_RETRY_BUDGET_SECONDS": "10",
-            "IMPORT_CHUNK_MAX_RECORDS": "500",
+            "IMPORT_CHUNK_MAX_RECORDS": "125",  # enough requests for every one of the 14 fault kinds to strike
             "CONTACTS_POLL_SECONDS": "0",
             "IMPORT_MAX_RECEIVES": str(MAX_RECEIVES),
         }

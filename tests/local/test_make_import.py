@@ -89,6 +89,6 @@ def test_a_failed_import_resumes_from_the_saved_manifest(stack, tmp_path, result
 
 
 def import_file_error():
-    from local_stack.listrak_sandbox import _ApiError
+    from local_stack.sandbox.wire import ApiError
 
-    return _ApiError(503, "ERROR_SERVICE_UNAVAILABLE", "The service is unavailable.")
+    return ApiError(503, "ERROR_SERVICE_UNAVAILABLE", "The service is unavailable.")

@@ -981,14 +981,20 @@ def test_a_refused_address_is_refused_per_contact_and_counted_by_a_list_import(h
     assert contact(sandbox, "bad@example.com") is None and contact(sandbox, "ok@example.com") is not None
 
 
-def test_an_unsubscribe_with_profile_data_can_be_refused(http, sandbox, token):
-    sandbox.refuse_unsubscribe_with_data = True
+def test_an_unsubscribe_with_profile_data_is_refused_unless_switched_off(http, sandbox, token):
+    assert sandbox.refuse_unsubscribe_with_data  # Listrak's rule, by default
     body = {
         "emailAddress": "ann@example.com",
         "subscriptionState": "Unsubscribed",
         "segmentationFieldValues": [value(FIRST_NAME, "Ann")],
     }
     assert_envelope(upsert(http, sandbox, token, body=body), 400, "ERROR_UNSUBSCRIBE_WITH_SEGMENTATION_DATA")
+    sandbox.set_contact(LIST_ID, "ann@example.com")
+    assert_envelope(upsert(http, sandbox, token, body=body), 400, "ERROR_UNSUBSCRIBE_WITH_SEGMENTATION_DATA")
+
+    sandbox.refuse_unsubscribe_with_data = False
+    assert upsert(http, sandbox, token, body=body).status_code == 201
+    assert contact(sandbox, "ann@example.com")["subscriptionState"] == "Unsubscribed"
 
 
 def test_a_list_import_can_end_failed_unknown_or_without_an_id(http, sandbox, token):
@@ -1015,3 +1021,16 @@ def test_random_faults_fail_the_given_share_reproducibly(http, sandbox, token):
     assert first == second
     assert 40 <= sum(code != 200 for code in first) <= 80 and set(first) == {200, 429, 503}
     assert get(http, sandbox, token, "").status_code == 200
+    by_kind = sandbox.stats["faults_by_kind"]
+    assert by_kind["429"] + by_kind["503"] == 2 * sum(code != 200 for code in first)
+    assert sum(by_kind.values()) == by_kind["429"] + by_kind["503"]
+
+
+def test_queued_faults_come_before_random_ones(http, sandbox, token):
+    sandbox.fail_at_random(1.0, ("429",), seed=1)
+    sandbox.inject("*", "503")
+    codes = [get(http, sandbox, token, "").status_code for _ in range(2)]
+    sandbox.fail_at_random(0)
+    assert codes == [503, 429]
+    with pytest.raises(ValueError):
+        sandbox.fail_at_random(0.5, ("nonsense",))
