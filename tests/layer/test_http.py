@@ -74,10 +74,41 @@ def test_every_call_carries_connect_and_read_timeouts():
     assert session.calls[0][2]["timeout"] == (3.05, 10.0)
 
 
-@pytest.mark.parametrize("status", [429, 500, 502, 503, 504])
-def test_throttling_and_server_errors_are_retried_with_growing_jittered_delays(status):
+@pytest.mark.parametrize("status", [429, 503])
+def test_answers_that_prove_nothing_was_done_are_retried_even_for_a_send(status):
     http, session, clock = make(answer(status), answer(status), answer(201, '{"status":201,"resourceId":"x"}'))
     result = http.request("POST", "https://x", replay_safe=False)
+    assert result.body == {"status": 201, "resourceId": "x"}
+    assert len(session.calls) == 3
+    assert clock.sleeps == [0.125, 0.25]  # base 0.25 doubling, times the (fixed) jitter
+
+
+def test_a_503_with_retry_after_is_retried_for_a_send_after_that_delay():
+    http, session, clock = make(answer(503, headers={"Retry-After": "1"}), answer(201, "{}"))
+    http.request("POST", "https://x", replay_safe=False)
+    assert len(session.calls) == 2 and clock.sleeps == [1.0]
+
+
+@pytest.mark.parametrize("status", [500, 502, 504])
+def test_a_server_error_on_a_send_is_ambiguous_and_not_repeated(status):
+    http, session, clock = make(answer(status), answer(201, "{}"))
+    with pytest.raises(ListrakOutcomeUnknown) as caught:
+        http.request("POST", "https://x", replay_safe=False)
+    assert caught.value.status == status
+    assert len(session.calls) == 1 and clock.sleeps == []
+
+
+def test_a_server_error_after_throttling_is_still_ambiguous():
+    http, session, _ = make(answer(429), answer(502), answer(201, "{}"))
+    with pytest.raises(ListrakOutcomeUnknown):
+        http.request("POST", "https://x", replay_safe=False)
+    assert len(session.calls) == 2
+
+
+@pytest.mark.parametrize("status", [429, 500, 502, 503, 504])
+def test_replay_safe_calls_retry_every_server_error_with_growing_jittered_delays(status):
+    http, session, clock = make(answer(status), answer(status), answer(201, '{"status":201,"resourceId":"x"}'))
+    result = http.request("GET", "https://x", replay_safe=True)
     assert result.body == {"status": 201, "resourceId": "x"}
     assert len(session.calls) == 3
     assert clock.sleeps == [0.125, 0.25]  # base 0.25 doubling, times the (fixed) jitter

@@ -1,11 +1,14 @@
 """HTTP transport for Listrak: one requests.Session, timeouts on every call, bounded jittered retries.
 
 Retry policy, and why:
-- 429 and 5xx: Listrak refused before acting (its leaky-bucket limiter, or an error), so the call is retried.
+- 429 and 503 (with or without Retry-After): Listrak refused before acting (its leaky-bucket limiter, or a
+  service that is down), so every call is retried.
 - A connection that failed before the request was written (refused, DNS, connect timeout): always retried.
-- A read timeout or a connection dropped after the request was written: the outcome is unknown. Retried only
-  for calls marked `replay_safe` (reads, token requests); a send raises ListrakOutcomeUnknown instead, because
-  Listrak has no idempotency key and a repeat would send a second email.
+- 500, 502 and 504, a read timeout, or a connection dropped after the request was written: Listrak may have
+  acted before failing (a 500 or 502 can come after the email was queued). Retried only for calls marked
+  `replay_safe` (reads, token requests); any other call (a send, a resend) raises ListrakOutcomeUnknown, because
+  Listrak has no idempotency key and a repeat could send a second email.
+- 401 is the authorised client's: it takes a fresher token and replays once (Listrak refused before acting).
 - Every retry fits inside `retry_budget_seconds` (or the caller's own budget, taken from the time its invocation
   has left), so a handler never outlives its Lambda timeout.
 """
@@ -33,6 +36,8 @@ from listrak_kit.listrak.errors import (
 )
 
 RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
+# Answers that prove Listrak did not act: retried even for a call that must not run twice.
+REFUSED_BEFORE_ACTING = frozenset({429, 503})
 
 
 @dataclass(frozen=True)
@@ -118,6 +123,13 @@ class ListrakHttp:
                     return HttpAnswer(response.status_code, _json_or_text(response))
                 if response.status_code not in RETRYABLE_STATUSES:
                     raise _error_for(response, what)
+                if not replay_safe and response.status_code not in REFUSED_BEFORE_ACTING:
+                    raise ListrakOutcomeUnknown(
+                        f"{what}: Listrak answered {response.status_code}, which it may give after acting; "
+                        "its outcome is unknown",
+                        status=response.status_code,
+                        code=f"HTTP_{response.status_code}",
+                    )
                 last_problem = f"HTTP {response.status_code}"
                 retry_after = _retry_after_seconds(response)
 
