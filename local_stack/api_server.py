@@ -11,6 +11,7 @@ import argparse
 import json
 import signal
 import sys
+import threading
 import time
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -142,6 +143,14 @@ def make_server(stack: LocalStack, host: str = "127.0.0.1", port: int = 3000) ->
     return ThreadingHTTPServer((host, port), Handler)
 
 
+def _reconcile_every_minute(stack: LocalStack, stopping: threading.Event) -> None:
+    """The reconciler's schedule (rate(1 minute)), as EventBridge Scheduler would fire it."""
+    while not stopping.wait(60):
+        outcome = stack.fire_schedule("ReconcileFunction", "Sweep")
+        if outcome.error is not None:
+            sys.stderr.write(f"ReconcileFunction failed: {type(outcome.error).__name__}: {outcome.error}\n")
+
+
 def _stop(signum: int, frame: object) -> None:
     raise KeyboardInterrupt  # a `kill` stops it as Ctrl-C does: the stack and its state file go
 
@@ -173,12 +182,16 @@ def main(argv: list[str] | None = None) -> int:
         )
         print("`make invoke` runs on this stack while it serves; catalog edits apply from the next request.")
         print("Ctrl-C stops it.")
+        stopping = threading.Event()
+        sweeper = threading.Thread(target=_reconcile_every_minute, args=(stack, stopping), daemon=True)
+        sweeper.start()
         signal.signal(signal.SIGTERM, _stop)
         try:
             server.serve_forever()
         except KeyboardInterrupt:
             pass
         finally:
+            stopping.set()
             server.server_close()
     return 0
 

@@ -98,7 +98,7 @@ ERRORS: dict[tuple[str, str], dict[int, str]] = {
         409: "The reference was already used for a different payload, or that send is still in flight",
         422: "Listrak knows no list or transactional message under the raw IDs given; each is named; nothing was sent",
         500: _MISCONFIGURED_500,
-        502: _LISTRAK_502,
+        502: _LISTRAK_502 + "; or (status failed) Listrak's Activity never showed this send after every attempt",
         503: _UNAVAILABLE_503,
     },
     ("post", "/messages/{reference}/resend"): {
@@ -217,11 +217,22 @@ def _answer(description: str, schema: dict[str, Any]) -> dict[str, Any]:
     return {"description": description, "content": _json(schema)}
 
 
-SEND_UNKNOWN = {
+SEND_PENDING = {
     "allOf": [
         _ref("SendResult"),
-        {"type": "object", "required": ["detail"], "properties": {"detail": {"type": "string"}}},
+        {
+            "type": "object",
+            "required": ["detail", "statusUrl"],
+            "properties": {
+                "detail": {"type": "string"},
+                "statusUrl": {"type": "string", "description": "GET it (or repeat the request) for the outcome"},
+            },
+        },
     ]
+}
+PENDING_HEADERS = {
+    **RETRY_AFTER,
+    "Location": {"description": "The send's status: GET /messages/{reference}.", "schema": {"type": "string"}},
 }
 _REPLAYED = "Same Idempotency-Key: the first answer, replayed; nothing was resent"
 _RESEND_UNKNOWN = "Listrak did not answer in time: the resend may be out (status unknown)"
@@ -229,10 +240,14 @@ SUCCESS: dict[tuple[str, str], dict[str, dict[str, Any]]] = {
     ("post", "/messages"): {
         "201": _answer("Sent", _ref("SendResult")),
         "200": _answer("This reference was sent before: the first answer, replayed", _ref("SendResult")),
-        "504": _answer(
-            "Listrak did not answer in time: the email may be out (status unknown); it is never repeated",
-            SEND_UNKNOWN,
-        ),
+        "202": {
+            **_answer(
+                "Listrak's answer did not say whether the email went (status sending or pending): it is confirmed "
+                "from Listrak's Activity, and sent once more only if Activity never shows it; never twice",
+                SEND_PENDING,
+            ),
+            "headers": PENDING_HEADERS,
+        },
     },
     ("post", "/messages/{reference}/resend"): {
         "201": _answer("Resent", _ref("ResendResult")),

@@ -211,7 +211,7 @@ def seed_expired_send(stack: LocalStack) -> str:
     from listrak_kit.masking import email_fingerprint, mask_email
 
     sent_at = time.time() - EXPIRED_DAYS * 86400
-    DynamoSendRecords(stack.refs["Table"]).put(
+    DynamoSendRecords(stack.refs["Table"]).begin(
         SendRecord(
             reference="order-0042",
             status="sent",

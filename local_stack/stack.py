@@ -133,6 +133,17 @@ def running_stack() -> dict[str, Any] | None:
     return state
 
 
+# Template parameters `make api`, `make run` and `make invoke` take from the environment when it sets them.
+PARAMETERS_FROM_ENV = {
+    "SEND_RECONCILE_AFTER_SECONDS": "SendReconcileAfterSeconds",
+    "SEND_MAX_ATTEMPTS": "SendMaxAttempts",
+}
+
+
+def parameters_from_env() -> dict[str, str]:
+    return {param: os.environ[name] for name, param in PARAMETERS_FROM_ENV.items() if os.environ.get(name)}
+
+
 class LocalStack:
     def __init__(
         self,
@@ -142,7 +153,9 @@ class LocalStack:
         log_dir: Path | None = None,
         attach_to: dict[str, Any] | None = None,
     ):
-        self.template = Template.load(template_path, {"ShopifyEventSourceName": LOCAL_SHOPIFY_SOURCE})
+        self.template = Template.load(
+            template_path, {"ShopifyEventSourceName": LOCAL_SHOPIFY_SOURCE, **parameters_from_env()}
+        )
         self.functions = self.template.functions()
         self.prefix = prefix
         self.log_dir = log_dir or ROOT / ".local-stack" / "logs"
@@ -633,6 +646,10 @@ class LocalStack:
             },
         }
         return self.publish(event)
+
+    def reconcile(self) -> Any:
+        """One run of the send reconciler, as its schedule fires it."""
+        return self.fire_schedule("ReconcileFunction", "Sweep").result
 
     def fire_schedule(self, logical_id: str, event_name: str) -> AsyncOutcome:
         """What EventBridge Scheduler does at the scheduled time: the configured Input, asynchronously."""

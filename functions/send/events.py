@@ -48,7 +48,8 @@ snapstart.install(_prime, modules=("email_validator",))
 @metrics.log_metrics(capture_cold_start_metric=True)
 @event_parser(model=StorefrontEvent)
 def lambda_handler(event: StorefrontEvent, context) -> dict:
-    # Any exception fails the invocation: Lambda retries it, then parks it in the dead-letter queue.
+    # Any exception fails the invocation: Lambda retries it, then parks it in the dead-letter queue. A send whose
+    # outcome is pending returns normally: the reconciler settles it, and a redelivery would only wait for it.
     path().begin(context)
     sender = path().service
     try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import cache
 from pathlib import Path
 from typing import Annotated
+from urllib.parse import quote
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body
@@ -29,11 +30,18 @@ def path():
 @app.post("/messages")
 def post_message(request: Annotated[SendRequest, Body()]) -> Response[dict]:
     outcome = path().service.send(request, idempotency_key=app.current_event.headers.get("idempotency-key"))
-    body = outcome.result.model_dump()
-    if outcome.result.status == "unknown":
-        # Listrak got the request but its answer never came: the email may be out. It is not sent again.
-        body["detail"] = "Listrak did not answer in time; the email may have been sent and will not be repeated"
-    return json_response(write_status(outcome.result.status, outcome.replayed), body)
+    result = outcome.result
+    body = result.model_dump()
+    headers = None
+    if outcome.retry_after is not None:
+        # Listrak's answer did not say whether the email went: Activity will, and it is never sent twice.
+        location = f"/messages/{quote(result.reference, safe='')}"
+        body["statusUrl"] = location
+        body["detail"] = "the outcome is being confirmed with Listrak; repeat this request or GET statusUrl"
+        headers = {"Retry-After": str(outcome.retry_after), "Location": location}
+    elif result.status == "failed":
+        body["message"] = f"reference {result.reference!r} was never sent: {result.failure}"
+    return json_response(write_status(result.status, outcome.replayed), body, headers)
 
 
 snapstart.install(lambda: (path(), snapstart.rehearse(app, "POST", "/messages")), modules=("email_validator",))

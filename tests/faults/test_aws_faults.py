@@ -6,13 +6,10 @@ wire (botocore's retries, Powertools, our code) runs as it would against a faili
 
 from __future__ import annotations
 
-import json
-
 import pytest
-from botocore.awsrequest import AWSResponse
 
-from listrak_kit.aws.clients import aws_client
 from tests.conftest import post_message, storefront_event
+from tests.faults.aws_faults import Fault
 
 ORDER = {
     "emailAddress": "jane.doe@example.com",
@@ -20,50 +17,6 @@ ORDER = {
     "fields": {"firstName": "Jane", "passwordResetLink": "https://r/1"},
     "reference": "reset-1",
 }
-
-
-class _Raw:
-    def __init__(self, body: bytes):
-        self._body = body
-
-    def stream(self, **_kwargs):
-        yield self._body
-
-
-class Fault:
-    """Answers matching calls with an AWS error, `times` times (botocore's retries count as calls)."""
-
-    def __init__(
-        self,
-        service: str,
-        code: str,
-        *,
-        status: int = 400,
-        times: int = 1000,
-        operation: str = "*",
-        body_contains: str | None = None,
-    ):
-        self.service, self.code, self.status, self.times = service, code, status, times
-        self.operation, self.body_contains, self.hits = operation, body_contains, 0
-
-    def __enter__(self) -> Fault:
-        event = f"before-send.{self.service}" + ("" if self.operation == "*" else f".{self.operation}")
-        aws_client(self.service).meta.events.register(event, self)
-        self._event = event
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        aws_client(self.service).meta.events.unregister(self._event, self)
-
-    def __call__(self, request, **_kwargs):
-        body = request.body.decode() if isinstance(request.body, bytes) else str(request.body or "")
-        if self.times <= 0 or (self.body_contains and self.body_contains not in body):
-            return None
-        self.times -= 1
-        self.hits += 1
-        payload = json.dumps({"__type": f"com.amazonaws#{self.code}", "message": "injected fault"}).encode()
-        headers = {"x-amzn-ErrorType": self.code, "Content-Type": "application/x-amz-json-1.0"}
-        return AWSResponse(request.url, self.status, headers, _Raw(payload))
 
 
 def test_dynamodb_throttled_briefly_is_retried_and_the_send_succeeds(stack, sandbox):
@@ -79,14 +32,6 @@ def test_dynamodb_unavailable_is_a_503_and_nothing_is_sent(stack, sandbox):
     assert status == 503 and "nothing was sent" in body["message"]
     assert sandbox.stats["sends"] == 0
     assert post_message(stack, ORDER)[0] == 201  # and the same reference sends once DynamoDB is back
-
-
-def test_a_lost_send_record_never_causes_a_second_email(stack, sandbox):
-    with Fault("dynamodb", "InternalServerError", status=500, operation="PutItem", body_contains='"send#'):
-        status, _ = post_message(stack, ORDER)
-    again, _ = post_message(stack, ORDER)
-    assert (status, again) == (201, 200)
-    assert sandbox.stats["sends"] == 1
 
 
 def test_secrets_manager_down_on_a_cold_container_is_a_503_and_nothing_is_sent(stack, sandbox):

@@ -210,26 +210,26 @@ def test_listrak_unreachable_after_bounded_retries_is_a_503(stack, sandbox):
     assert sandbox.stats["sends"] == 0
 
 
-def test_a_timeout_after_the_send_is_not_repeated(stack, sandbox):
+def test_a_timeout_after_the_send_is_pending_and_not_repeated(stack, sandbox):
     stack.env_overrides["LISTRAK_READ_TIMEOUT"] = "0.3"
     sandbox.inject("send", "slow", delay=1.0)
 
     status, answer = post_message(stack, ORDER)
-    assert status == 504
-    assert answer["status"] == "unknown"
+    assert status == 202 and answer["status"] == "pending"
+    assert answer["statusUrl"] == f"/messages/{ORDER['reference']}"
     assert sandbox.stats["sends"] == 1  # Listrak did send it
 
     again, replay = post_message(stack, ORDER)
-    assert again == 504 and replay["status"] == "unknown"
+    assert again == 202 and replay["status"] == "pending"
     assert sandbox.stats["sends"] == 1  # and it was not sent a second time
 
 
-def test_a_connection_dropped_after_the_request_is_not_repeated(stack, sandbox):
+def test_a_connection_dropped_after_the_request_is_pending_and_not_repeated(stack, sandbox):
     sandbox.inject("send", "drop_after")
     status, _ = post_message(stack, ORDER)
     post_message(stack, ORDER)
 
-    assert status == 504
+    assert status == 202
     assert sandbox.stats["sends"] == 1
 
 

@@ -69,7 +69,7 @@ def test_the_api_key_is_required_everywhere_and_the_server_is_the_stage_url(buil
 @pytest.mark.parametrize(
     ("method", "path", "statuses"),
     [
-        ("post", "/messages", {"200", "201", "400", "404", "409", "422", "502", "503", "504"}),
+        ("post", "/messages", {"200", "201", "202", "400", "404", "409", "422", "502", "503"}),
         (
             "post",
             "/messages/{reference}/resend",

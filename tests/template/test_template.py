@@ -174,21 +174,36 @@ def test_iam_is_least_privilege_no_wildcard_actions_or_resources(template):
 
 
 def test_send_functions_touch_only_the_email_secrets_and_their_own_table_keys(template):
-    for name in ("SendApiFunction", "SendEventFunction"):
+    for name in ("SendApiFunction", "SendEventFunction", "ReconcileFunction"):
         by_sid = {s["Sid"]: s for s in statements(function_props(template)[name])}
         assert by_sid["ShareEmailToken"]["Resource"] == {"Ref": "EmailTokenCacheSecret"}
         readable = by_sid["ReadEmailCredentialsAndToken"]["Resource"]
         assert {"Ref": "DataCredentialsSecret"} not in readable
-        keys = by_sid["SendRecordsIdempotencyAndTokenLock"]["Condition"]["ForAllValues:StringLike"]
-        assert set(keys["dynamodb:LeadingKeys"]) == {"listrak-send#*", "send#*", "lock#token#email"}
+        keys = by_sid["SendRecordsAndTokenLock"]["Condition"]["ForAllValues:StringLike"]
+        assert set(keys["dynamodb:LeadingKeys"]) == {"send#*", "lock#token#email"}
 
 
 def test_the_key_prefixes_iam_allows_are_the_ones_the_code_writes():
-    from listrak_kit.aws.send_records import DynamoSendRecords
-    from listrak_kit.services import SEND_KEY_PREFIX
+    from listrak_kit.aws.send_records import RECONCILE_INDEX, RESEND_KEY_INDEX, DynamoSendRecords
 
     assert DynamoSendRecords.item_id("x").startswith("send#")
-    assert SEND_KEY_PREFIX == "listrak-send"
+    indexes = {
+        i["IndexName"] for i in Template.load(TEMPLATE).resources["Table"]["Properties"]["GlobalSecondaryIndexes"]
+    }
+    assert indexes == {RECONCILE_INDEX, RESEND_KEY_INDEX}
+
+
+def test_pending_sends_are_swept_on_a_schedule_with_a_dead_letter_queue(template):
+    sweep = function_props(template)["ReconcileFunction"]["Events"]["Sweep"]
+    assert sweep["Type"] == "ScheduleV2"
+    assert sweep["Properties"]["DeadLetterConfig"]["Arn"] == {"Fn::GetAtt": ["SendDeadLetterQueue", "Arn"]}
+    environments = [
+        function_props(template)[n]["Environment"]["Variables"]
+        for n in ("SendApiFunction", "SendEventFunction", "ReconcileFunction")
+    ]
+    assert all(env["SEND_RECONCILE_AFTER_SECONDS"] == {"Ref": "SendReconcileAfterSeconds"} for env in environments)
+    failed = template.resources["SendFailedAlarm"]["Properties"]
+    assert (failed["Namespace"], failed["MetricName"]) == ("Listrak", "SendFailed")
 
 
 def test_credentials_are_created_for_the_user_to_fill(template):

@@ -42,7 +42,6 @@ if TYPE_CHECKING:
     from listrak_kit.send.service import SendService
 
 S = TypeVar("S")
-SEND_KEY_PREFIX = "listrak-send"
 RESEND_KEY_PREFIX = "listrak-resend"
 
 
@@ -143,32 +142,35 @@ class OncePath(Generic[S]):
         self.once.register_lambda_context(context)
 
 
-def send_path(settings: SendSettings, *, default_catalog: Path) -> OncePath[SendService]:
+@dataclass(frozen=True)
+class SendPath:
+    """The send service; its state machine needs to know how long each invocation may run."""
+
+    service: SendService
+
+    def begin(self, context: Any) -> None:
+        self.service.begin(context)
+
+
+def send_path(settings: SendSettings, *, default_catalog: Path) -> SendPath:
     from listrak_kit.aws.send_records import DynamoSendRecords
     from listrak_kit.catalog.model import load_catalog
-    from listrak_kit.core.send_record import RESEND_WINDOW_SECONDS
-    from listrak_kit.idempotency import Once
-    from listrak_kit.send.service import SendService
+    from listrak_kit.send.service import SendPolicy, SendService
 
-    # One email per reference, for as long as Listrak could resend it.
-    once = Once(
-        settings.TABLE_NAME,
-        key_prefix=SEND_KEY_PREFIX,
-        key_path="reference",
-        payload_paths="[listId, transactionalMessageId, emailAddress, segmentationFieldValues]",
-        expires_after_seconds=RESEND_WINDOW_SECONDS,
-        require_key=True,
-        noun="send",
-    )
+    # One email per reference: the send record is the idempotency record (see send/service.py).
     service = SendService(
         catalog=load_catalog(settings.CATALOG_PATH or default_catalog),
         email_api=email_api(settings),
         records=DynamoSendRecords(settings.TABLE_NAME),
-        once=once,
         count=count,
         limits=settings.value_limits(),
+        policy=SendPolicy(
+            reconcile_after_seconds=settings.SEND_RECONCILE_AFTER_SECONDS,
+            max_attempts=settings.SEND_MAX_ATTEMPTS,
+            activity_page_size=settings.LISTRAK_ACTIVITY_PAGE_SIZE,
+        ),
     )
-    return OncePath(service, once)
+    return SendPath(service)
 
 
 def hooks_path(settings: HooksSettings, *, default_catalog: Path) -> HookService:

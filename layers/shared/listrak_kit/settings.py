@@ -46,6 +46,13 @@ class SendSettings(EmailSettings):
     def value_limits(self) -> ValueLimits:
         return ValueLimits(field_chars=self.SEND_FIELD_MAX_CHARS, item_block_chars=self.SEND_ITEM_BLOCK_MAX_CHARS)
 
+    # How long Listrak's Activity is given to show a send before an ambiguous one is looked up there.
+    SEND_RECONCILE_AFTER_SECONDS: float = Field(600.0, ge=0, le=86_400)
+    # Attempts per reference before it is given up as failed (each one only after Activity did not show the last).
+    SEND_MAX_ATTEMPTS: int = Field(3, ge=1, le=10)
+    SEND_RECONCILE_BATCH: int = Field(100, ge=1, le=1000)
+    LISTRAK_ACTIVITY_PAGE_SIZE: int = Field(1000, ge=1, le=5000)
+
 
 class ResendSettings(EmailSettings):
     LISTRAK_ACTIVITY_PAGE_SIZE: int = Field(1000, ge=1, le=5000)

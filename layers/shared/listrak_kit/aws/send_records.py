@@ -1,7 +1,9 @@
-"""The send record: what a later resend needs, kept for Listrak's 30-day resend window.
+"""The send records: one DynamoDB item per reference (`send#<reference>`), the send's state machine and its record.
 
-Stored without the address itself: a masked form for people, and a fingerprint to match Listrak's
-activity rows when the send's answer carried no resendKey.
+Stored without the address itself once the send is settled: a masked form for people, and a fingerprint to match
+Listrak's activity rows. While the outcome is unknown the item also keeps the prepared payload (address and
+values; the table is encrypted at rest), because reconciling or sending again needs it; the write that settles the
+send removes it. Attempts are a map keyed by number, so one update can close one attempt and open the next.
 """
 
 from __future__ import annotations
@@ -13,9 +15,17 @@ from botocore.exceptions import ClientError
 from listrak_kit.aws.clients import aws_client
 from listrak_kit.aws.table import KEY, TTL_ATTRIBUTE, from_attribute, to_attribute
 from listrak_kit.clock import from_iso
-from listrak_kit.core.send_record import ResendEntry, SendRecord
+from listrak_kit.core.send_record import Attempt, ResendEntry, SendRecord
 
 RESEND_KEY_INDEX = "byResendKey"
+RECONCILE_INDEX = "byReconcileAt"
+RECONCILE_QUEUE = "reconcileQueue"  # the index's partition key: one value, present only while unsettled
+_QUEUE_VALUE = "send"
+_UNSETTLED_ONLY = ("payload", "reconcileAt", RECONCILE_QUEUE)
+
+
+def _conditional_failed(exc: ClientError) -> bool:
+    return exc.response["Error"]["Code"] == "ConditionalCheckFailedException"
 
 
 class DynamoSendRecords:
@@ -26,13 +36,140 @@ class DynamoSendRecords:
     def item_id(reference: str) -> str:
         return f"send#{reference}"
 
-    def put(self, record: SendRecord) -> None:
-        # None is left out: the resendKey index is sparse and takes only string keys.
-        item: dict[str, Any] = {k: v for k, v in record.model_dump().items() if v is not None}
+    # -- the send's state machine ----------------------------------------------------------------------
+
+    def begin(self, record: SendRecord) -> bool:
+        """Write 1: the item in `sending`, only if the reference is new. False when it exists already."""
+        item: dict[str, Any] = {k: v for k, v in record.model_dump().items() if v is not None and k != "attempts"}
+        item["attempts"] = {str(a.n): a.model_dump(exclude_none=True) for a in record.attempts}
         item[KEY] = self.item_id(record.reference)
-        # DynamoDB's TTL sweep may lag by days; readers decide expiry from sentAt, never from presence.
+        if record.reconcileAt is not None:
+            item[RECONCILE_QUEUE] = _QUEUE_VALUE
         item[TTL_ATTRIBUTE] = int(from_iso(record.resendableUntil))
-        aws_client("dynamodb").put_item(TableName=self._table, Item={k: to_attribute(v) for k, v in item.items()})
+        try:
+            aws_client("dynamodb").put_item(
+                TableName=self._table,
+                Item={k: to_attribute(v) for k, v in item.items()},
+                ConditionExpression="attribute_not_exists(#id)",
+                ExpressionAttributeNames={"#id": KEY},
+            )
+        except ClientError as exc:
+            if _conditional_failed(exc):
+                return False
+            raise
+        return True
+
+    def settle_sent(
+        self, reference: str, token: str, n: int, *, resend_key: str | None, outcome: str, resolved_by: str
+    ) -> None:
+        """Write 2: `sent`; the payload and the reconcile marker go."""
+        sets: dict[str, Any] = {"status": "sent", f"attempts.{n}.resolvedBy": resolved_by}
+        if outcome:
+            sets[f"attempts.{n}.outcome"] = outcome
+        if resend_key:
+            sets["resendKey"] = resend_key
+        self._update(reference, token, sets, _UNSETTLED_ONLY)
+
+    def mark_pending(self, reference: str, token: str, n: int, *, outcome: str, detail: str, reconcile_at: int) -> None:
+        sets = {
+            "status": "pending",
+            f"attempts.{n}.outcome": outcome,
+            f"attempts.{n}.detail": detail,
+            "reconcileAt": reconcile_at,
+        }
+        self._update(reference, token, sets, ())
+
+    def settle_failed(self, reference: str, token: str, *, failure: str, n: int, outcome: str | None = None) -> None:
+        sets: dict[str, Any] = {"status": "failed", "failure": failure}
+        if outcome:
+            sets[f"attempts.{n}.outcome"] = outcome
+        self._update(reference, token, sets, _UNSETTLED_ONLY)
+
+    def release(self, reference: str, token: str) -> None:
+        """Listrak proved nothing was sent: the reference is free again (only if this attempt still holds it)."""
+        try:
+            aws_client("dynamodb").delete_item(
+                TableName=self._table,
+                Key={KEY: {"S": self.item_id(reference)}},
+                ConditionExpression="attemptToken = :token AND #status = :sending",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues={":token": {"S": token}, ":sending": {"S": "sending"}},
+            )
+        except ClientError as exc:
+            if not _conditional_failed(exc):
+                raise
+
+    def claim(self, reference: str, reconcile_at: int | None, until: int) -> bool:
+        """Takes the send for reconciliation until `until`; False when another reconciler took it first."""
+        try:
+            aws_client("dynamodb").update_item(
+                TableName=self._table,
+                Key={KEY: {"S": self.item_id(reference)}},
+                UpdateExpression="SET reconcileAt = :until",
+                ConditionExpression="reconcileAt = :seen",
+                ExpressionAttributeValues={":until": {"N": str(until)}, ":seen": to_attribute(reconcile_at)},
+            )
+        except ClientError as exc:
+            if _conditional_failed(exc):
+                return False
+            raise
+        return True
+
+    def new_attempt(
+        self, reference: str, token: str, *, new_token: str, attempt: Attempt, previous: int, sent_at: str
+    ) -> None:
+        """Closes the previous attempt as resolved by sending again, and opens the next one."""
+        sets = {
+            "status": "sending",
+            "attemptToken": new_token,
+            "sentAt": sent_at,
+            f"attempts.{previous}.resolvedBy": "resend",
+            f"attempts.{attempt.n}": attempt.model_dump(exclude_none=True),
+        }
+        self._update(reference, token, sets, ())
+
+    def due(self, now: int, limit: int) -> list[str]:
+        """References whose reconcile time has come, oldest first."""
+        answer = aws_client("dynamodb").query(
+            TableName=self._table,
+            IndexName=RECONCILE_INDEX,
+            KeyConditionExpression="#queue = :queue AND reconcileAt <= :now",
+            ExpressionAttributeNames={"#queue": RECONCILE_QUEUE},
+            ExpressionAttributeValues={":queue": {"S": _QUEUE_VALUE}, ":now": {"N": str(now)}},
+            Limit=limit,
+        )
+        return [item[KEY]["S"].removeprefix("send#") for item in answer.get("Items") or []]
+
+    def _update(self, reference: str, token: str, sets: dict[str, Any], removes: tuple[str, ...]) -> None:
+        names: dict[str, str] = {}
+        values: dict[str, Any] = {":token": {"S": token}}
+
+        def path(dotted: str) -> str:
+            parts = []
+            for part in dotted.split("."):
+                alias = f"#n{len(names)}"
+                names[alias] = part
+                parts.append(alias)
+            return ".".join(parts)
+
+        clauses = []
+        for i, (name, value) in enumerate(sets.items()):
+            values[f":v{i}"] = to_attribute(value)
+            clauses.append(f"{path(name)} = :v{i}")
+        expression = "SET " + ", ".join(clauses)
+        if removes:
+            expression += " REMOVE " + ", ".join(path(name) for name in removes)
+        aws_client("dynamodb").update_item(
+            TableName=self._table,
+            Key={KEY: {"S": self.item_id(reference)}},
+            UpdateExpression=expression,
+            # The attempt that holds the send: a late or repeated write of an older attempt changes nothing.
+            ConditionExpression="attemptToken = :token",
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues=values,
+        )
+
+    # -- reads and the resend path -------------------------------------------------------------------
 
     def get(self, reference: str) -> SendRecord | None:
         answer = aws_client("dynamodb").get_item(
@@ -131,5 +268,8 @@ class DynamoSendRecords:
     def _record(item: dict[str, Any] | None) -> SendRecord | None:
         if not item:
             return None
-        values = {k: from_attribute(v) for k, v in item.items() if k not in (KEY, TTL_ATTRIBUTE)}
+        values = {k: from_attribute(v) for k, v in item.items() if k not in (KEY, TTL_ATTRIBUTE, RECONCILE_QUEUE)}
+        attempts = values.get("attempts")
+        if isinstance(attempts, dict):
+            values["attempts"] = sorted(attempts.values(), key=lambda a: a["n"])
         return SendRecord.model_validate(values)

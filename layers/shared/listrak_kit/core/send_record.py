@@ -1,12 +1,18 @@
-"""A send as it is kept for resends: written by the send path, read and extended by the resend path."""
+"""A send as it is kept: one item per reference, written before Listrak is called and settled after.
+
+The send path writes it (`sending`, then `sent`, `pending` or `failed`); the resend path reads and extends it.
+"""
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel
 
 RESEND_WINDOW_SECONDS = 30 * 24 * 3600  # Listrak resends a transactional email for 30 days
+
+SendStatus = Literal["sending", "pending", "sent", "failed"]
+UNSETTLED = ("sending", "pending")
 
 
 class ResendEntry(BaseModel):
@@ -17,19 +23,42 @@ class ResendEntry(BaseModel):
     redirected: bool = False  # to an address other than the original
 
 
+class Attempt(BaseModel):
+    """One call to Listrak's send route for this reference, and what became of it.
+
+    outcome: `accepted` (Listrak answered 201), `ambiguous` (it may have acted: 500/502/504, no answer),
+    `refused` (it proved it did nothing: 429/503 after retries), `in-flight` (no outcome recorded: the
+    invocation ended first). resolvedBy, for an attempt whose answer did not settle it: `activity` (Listrak's
+    Activity showed the send), `resend` (Activity did not show it, so the next attempt sent it), or `answer`.
+    """
+
+    n: int
+    startedAt: str
+    outcome: Literal["in-flight", "accepted", "ambiguous", "refused"] = "in-flight"
+    detail: str | None = None
+    resolvedBy: Literal["activity", "resend", "answer"] | None = None
+
+
 class SendRecord(BaseModel):
     reference: str
-    status: Literal["sent", "unknown"]
+    status: SendStatus
     message: str | None = None
     listId: int
     transactionalMessageId: int
     resendKey: str | None = None
     emailMasked: str
     emailFingerprint: str
-    sentAt: str
+    sentAt: str  # when the (latest) attempt was made
     resendableUntil: str
     resendCount: int = 0
     resends: list[ResendEntry] = []
     # Whether a resend may go to another address: the catalog's `redirect` flag when the send was made.
     # A record without it (made before the flag) is never redirected.
     redirectAllowed: bool = False
+    attempts: list[Attempt] = []
+    failure: str | None = None
+    # The state machine's own fields (never shown to callers):
+    payloadHash: str | None = None
+    payload: dict[str, Any] | None = None  # the address and values, kept only while the outcome is unknown
+    attemptToken: str | None = None
+    reconcileAt: int | None = None  # epoch seconds; present only while the send is sending or pending

@@ -57,20 +57,24 @@ class EmailApi:
         end_date: str,
         page_size: int = 1000,
         max_pages: int = 50,
+        email_address: str | None = None,
     ) -> Iterator[dict[str, Any]]:
-        """Activity rows for sends between the dates, following Listrak's cursors page by page."""
+        """Activity rows for sends between the dates (to one address if given), following Listrak's cursors."""
         cursor = "Start"
         for _ in range(max_pages):
+            params = {
+                "dateType": "Send",
+                "startDate": start_date,
+                "endDate": end_date,
+                "cursor": cursor,
+                "count": str(page_size),
+            }
+            if email_address:
+                params["emailAddress"] = email_address
             answer = self._listrak.call(
                 "GET",
                 f"/v1/List/{list_id}/TransactionalMessage/{transactional_message_id}/Activity",
-                params={
-                    "dateType": "Send",
-                    "startDate": start_date,
-                    "endDate": end_date,
-                    "cursor": cursor,
-                    "count": str(page_size),
-                },
+                params=params,
                 replay_safe=True,
                 what="transactional activity",
             )

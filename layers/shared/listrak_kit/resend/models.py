@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, StrictStr
 
 from listrak_kit.core.fields import EmailAddress, Id, Reference
-from listrak_kit.core.send_record import ResendEntry
+from listrak_kit.core.send_record import Attempt, ResendEntry, SendStatus
 
 
 def _uuid(value: str) -> str:
@@ -70,10 +70,14 @@ class ResendResult(BaseModel):
 
 
 class MessageView(BaseModel):
-    """`GET /messages/{reference}`: what was sent, when, to whom (masked), and what became of it since."""
+    """`GET /messages/{reference}`: what was sent, when, to whom (masked), and what became of it since.
+
+    status: `sending` (Listrak is being called), `pending` (its answer was ambiguous: being confirmed from
+    Activity), `sent`, or `failed` (`failure` says why). `attempts` lists each call and how it was resolved.
+    """
 
     reference: str
-    status: Literal["sent", "unknown"]
+    status: SendStatus
     message: str | None
     listId: int
     transactionalMessageId: int
@@ -84,6 +88,8 @@ class MessageView(BaseModel):
     hasResendKey: bool
     resendCount: int
     resends: list[ResendEntry]
+    attempts: list[Attempt]
+    failure: str | None
 
 
 __all__ = [

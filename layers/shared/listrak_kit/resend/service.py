@@ -65,6 +65,8 @@ class ResendService:
             hasResendKey=record.resendKey is not None,
             resendCount=record.resendCount,
             resends=record.resends,
+            attempts=record.attempts,
+            failure=record.failure,
         )
 
     def resend(
@@ -75,6 +77,7 @@ class ResendService:
         `email_address` other than the original is a redirect: the policy decides whether `caller` may.
         """
         record = self._record(reference)
+        self._check_sent(record)
         self._check_window(record)
         forward = self._redirects.forward_address(_original(record), email_address, caller)
         resend_key = record.resendKey or self._find_resend_key(record)
@@ -128,6 +131,16 @@ class ResendService:
         if record is None:
             raise NotFound(f"no send with reference {reference!r} is known")
         return record
+
+    @staticmethod
+    def _check_sent(record: SendRecord) -> None:
+        if record.status == "failed":
+            raise Conflict(f"reference {record.reference!r} was never sent: {record.failure}")
+        if record.status != "sent":
+            raise Conflict(
+                f"reference {record.reference!r} is {record.status}: its send is being confirmed; try again later",
+                retry_after=60,
+            )
 
     def _check_window(self, record: SendRecord) -> None:
         # Decided from sentAt, not from the item's presence: DynamoDB's TTL sweep can lag by days.

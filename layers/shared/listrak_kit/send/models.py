@@ -52,11 +52,15 @@ class PreparedSend(BaseModel):
 
 
 class SendResult(BaseModel):
+    """`sent`; `pending` (Listrak's answer did not say; it is being reconciled); `failed` (with why)."""
+
     reference: str
-    status: Literal["sent", "unknown"]
+    status: Literal["sending", "pending", "sent", "failed"]
     message: str | None
     listId: int
     transactionalMessageId: int
     resendKey: str | None
-    sentAt: str
-    resendableUntil: str
+    sentAt: str | None
+    resendableUntil: str | None
+    attempts: int = 1
+    failure: str | None = None

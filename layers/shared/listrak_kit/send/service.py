@@ -1,39 +1,90 @@
-"""The send path: resolve a request against the catalog, send once per reference, record it for resends."""
+"""The send path: resolve a request against the catalog, send once per reference, record it for resends.
+
+One item per reference is the state machine (`sending` -> `sent` | `pending` | `failed`), written before Listrak
+is called. Only an answer that proves Listrak did nothing frees the reference again; an ambiguous one (500, 502,
+504, no answer) leaves the send `pending` until Listrak's Activity says whether it went out.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from listrak_kit.catalog.item_block import render_items
 from listrak_kit.catalog.model import Catalog
-from listrak_kit.clock import Clock, SystemClock, to_iso
+from listrak_kit.clock import Clock, SystemClock, from_iso, to_iso
 from listrak_kit.core.fields import REFERENCE, as_text
 from listrak_kit.core.limits import ValueLimits
-from listrak_kit.core.send_record import RESEND_WINDOW_SECONDS, SendRecord
-from listrak_kit.errors import FieldProblem, InvalidRequest, UnknownListrakIds, UnknownMessage
-from listrak_kit.idempotency import REPLAY_MARKER
+from listrak_kit.core.send_record import RESEND_WINDOW_SECONDS, UNSETTLED, Attempt, SendRecord
+from listrak_kit.errors import Conflict, FieldProblem, InvalidRequest, UnknownListrakIds, UnknownMessage
 from listrak_kit.listrak.email_api import EmailApi
-from listrak_kit.listrak.errors import ListrakNotFound, ListrakOutcomeUnknown
+from listrak_kit.listrak.errors import ListrakNotFound, ListrakOutcomeUnknown, ListrakRejected, ListrakUnavailable
 from listrak_kit.masking import email_fingerprint, mask_email
 from listrak_kit.observability import logger
 from listrak_kit.send.models import PreparedSend, SendRequest, SendResult
 
 
 class SendRecords(Protocol):
-    def put(self, record: SendRecord) -> None: ...
+    def begin(self, record: SendRecord) -> bool: ...
+
+    def get(self, reference: str) -> SendRecord | None: ...
+
+    def settle_sent(
+        self, reference: str, token: str, n: int, *, resend_key: str | None, outcome: str, resolved_by: str
+    ) -> None: ...
+
+    def mark_pending(
+        self, reference: str, token: str, n: int, *, outcome: str, detail: str, reconcile_at: int
+    ) -> None: ...
+
+    def settle_failed(
+        self, reference: str, token: str, *, failure: str, n: int, outcome: str | None = None
+    ) -> None: ...
+
+    def release(self, reference: str, token: str) -> None: ...
+
+    def claim(self, reference: str, reconcile_at: int | None, until: int) -> bool: ...
+
+    def new_attempt(
+        self, reference: str, token: str, *, new_token: str, attempt: Attempt, previous: int, sent_at: str
+    ) -> None: ...
+
+    def due(self, now: int, limit: int) -> list[str]: ...
+
+    def find_by_resend_key(self, resend_key: str) -> SendRecord | None: ...
 
 
-OnceGuard = Callable[[Callable[..., dict[str, Any]]], Callable[..., dict[str, Any]]]
-"""Wraps the delivery so that one reference delivers once (Powertools Idempotency in production)."""
+# Activity rows are matched to an attempt by address and by sendDate within the attempt's own time span.
+ACTIVITY_SLACK_SECONDS = 5
+DEFAULT_INVOCATION_SECONDS = 60.0
+
+
+@dataclass(frozen=True)
+class SendPolicy:
+    reconcile_after_seconds: float = 600.0  # how long Listrak's Activity is given to show a send
+    max_attempts: int = 3
+    activity_page_size: int = 1000
 
 
 @dataclass(frozen=True)
 class SendOutcome:
     result: SendResult
-    replayed: bool  # True when this reference had already been delivered and nothing was sent now
+    replayed: bool  # True when this reference had been seen before and nothing new was sent now
+    retry_after: int | None = None  # for a pending send: seconds until it is reconciled
+
+
+@dataclass
+class SweepReport:
+    checked: int = 0
+    counts: dict[str, int] = field(default_factory=dict)
+
+    def add(self, status: str) -> None:
+        self.checked += 1
+        self.counts[status] = self.counts.get(status, 0) + 1
 
 
 class SendService:
@@ -43,9 +94,9 @@ class SendService:
         catalog: Catalog,
         email_api: EmailApi,
         records: SendRecords,
-        once: OnceGuard,
         clock: Clock | None = None,
         count: Callable[[str], None] | None = None,
+        policy: SendPolicy | None = None,
         limits: ValueLimits | None = None,
     ):
         self._limits = limits or ValueLimits()
@@ -54,7 +105,13 @@ class SendService:
         self._records = records
         self._clock = clock or SystemClock()
         self._count = count or (lambda _name: None)
-        self._deliver_once = once(self._deliver)
+        self._policy = policy or SendPolicy()
+        self._invocation_seconds = DEFAULT_INVOCATION_SECONDS
+
+    def begin(self, context: Any) -> None:
+        """Once per invocation: how long this invocation may still run bounds when a send left `sending` is due."""
+        remaining = getattr(context, "get_remaining_time_in_millis", None)
+        self._invocation_seconds = remaining() / 1000 if remaining else DEFAULT_INVOCATION_SECONDS
 
     @property
     def catalog(self) -> Catalog:
@@ -62,11 +119,48 @@ class SendService:
 
     def send(self, request: SendRequest, *, idempotency_key: str | None = None) -> SendOutcome:
         prepared = self.prepare(request, idempotency_key=idempotency_key)
-        answer = dict(self._deliver_once(data=prepared))
-        replayed = bool(answer.pop(REPLAY_MARKER, False))
-        result = SendResult.model_validate(answer)
-        self._count("SendReplayed" if replayed else f"Send_{result.status}")
-        return SendOutcome(result=result, replayed=replayed)
+        now = self._clock.now()
+        record = SendRecord(
+            reference=prepared.reference,
+            status="sending",
+            message=prepared.message,
+            listId=prepared.listId,
+            transactionalMessageId=prepared.transactionalMessageId,
+            emailMasked=mask_email(prepared.emailAddress),
+            emailFingerprint=email_fingerprint(prepared.emailAddress),
+            sentAt=to_iso(now),
+            resendableUntil=to_iso(now + RESEND_WINDOW_SECONDS),
+            attempts=[Attempt(n=1, startedAt=to_iso(now))],
+            payloadHash=payload_hash(prepared),
+            payload={
+                "emailAddress": prepared.emailAddress,
+                "segmentationFieldValues": prepared.segmentationFieldValues,
+            },
+            redirectAllowed=self._catalog.redirect_allowed(
+                message=prepared.message,
+                list_id=prepared.listId,
+                transactional_message_id=prepared.transactionalMessageId,
+            ),
+            attemptToken=uuid.uuid4().hex,
+            # Covers an invocation that ends (a crash, a timeout) between the Listrak call and write 2.
+            reconcileAt=self._due_at(now),
+        )
+        if not self._records.begin(record):  # write 1 (a failure raises: nothing was sent)
+            existing = self._records.get(record.reference)
+            if existing is None:
+                raise Conflict(
+                    f"a send with reference {record.reference!r} is in progress; retry shortly", retry_after=2
+                )
+            if existing.payloadHash != record.payloadHash:
+                raise Conflict(f"reference {record.reference!r} was already used for a different send")
+            if existing.attemptToken != record.attemptToken:  # (equal: our own write 1, retried by botocore)
+                if existing.status in UNSETTLED and existing.reconcileAt is not None and now >= existing.reconcileAt:
+                    existing = self._reconcile_quietly(existing)
+                self._count("SendReplayed" if existing.status == "sent" else f"SendRepeated_{existing.status}")
+                return self._outcome(existing, replayed=True)
+        settled = self._deliver(record, 1)
+        self._count(f"Send_{settled.status}")
+        return self._outcome(settled, replayed=False)
 
     def prepare(self, request: SendRequest, *, idempotency_key: str | None = None) -> PreparedSend:
         """Everything that can be checked before Listrak is called; raises InvalidRequest or UnknownMessage."""
@@ -136,68 +230,211 @@ class SendService:
             segmentationFieldValues=values,
         )
 
-    def _deliver(self, data: PreparedSend) -> dict[str, Any]:
-        """Runs at most once per reference. Raising lets a retry deliver; returning records the outcome."""
-        prepared = data
-        sent_at = self._clock.now()
-        status = "sent"
-        resend_key = None
+    def _deliver(self, record: SendRecord, n: int) -> SendRecord:
+        """Calls Listrak for attempt n and settles the item from its answer (write 2)."""
+        assert record.payload is not None and record.attemptToken is not None
+        reference, token = record.reference, record.attemptToken
         try:
             receipt = self._email_api.send_transactional(
-                list_id=prepared.listId,
-                transactional_message_id=prepared.transactionalMessageId,
-                email_address=prepared.emailAddress,
-                segmentation_field_values=prepared.segmentationFieldValues,
+                list_id=record.listId,
+                transactional_message_id=record.transactionalMessageId,
+                email_address=record.payload["emailAddress"],
+                segmentation_field_values=record.payload["segmentationFieldValues"],
             )
-            resend_key = receipt.resend_key
-        except ListrakNotFound as exc:
-            if prepared.message is None and exc.code == "ERROR_UNABLE_TO_LOCATE_RESOURCE":
-                # The caller's own raw IDs: its mistake to fix (a catalog's IDs stay Listrak's refusal, a 502).
-                raise UnknownListrakIds(
-                    f"Listrak has no transactional message {prepared.transactionalMessageId} on list "
-                    f"{prepared.listId}; check listId and transactionalMessageId; nothing was sent",
-                    fields={"listId": prepared.listId, "transactionalMessageId": prepared.transactionalMessageId},
-                ) from exc
-            raise
-        except ListrakOutcomeUnknown:
-            # The email may have gone. Recording (not raising) makes every retry of this reference a replay.
-            status = "unknown"
-            logger.warning("send outcome unknown", extra={"reference": prepared.reference})
-
-        result = SendResult(
-            reference=prepared.reference,
-            status=status,
-            message=prepared.message,
-            listId=prepared.listId,
-            transactionalMessageId=prepared.transactionalMessageId,
-            resendKey=resend_key,
-            sentAt=to_iso(sent_at),
-            resendableUntil=to_iso(sent_at + RESEND_WINDOW_SECONDS),
-        )
-        record = SendRecord(
-            **result.model_dump(),
-            emailMasked=mask_email(prepared.emailAddress),
-            emailFingerprint=email_fingerprint(prepared.emailAddress),
-            redirectAllowed=self._catalog.redirect_allowed(
-                message=prepared.message,
-                list_id=prepared.listId,
-                transactional_message_id=prepared.transactionalMessageId,
-            ),
-        )
+        except ListrakOutcomeUnknown as exc:
+            # It may have gone: never repeated blindly. Activity will tell.
+            self._count("SendAmbiguous")
+            logger.warning("send outcome unknown", extra={"reference": reference, "attempt": n, "detail": str(exc)})
+            due = self._due_at(self._clock.now(), invocation=0)
+            detail = f"Listrak answered {exc.status}" if exc.status else "no answer from Listrak"
+            self._write("mark_pending", reference, token, n, outcome="ambiguous", detail=detail, reconcile_at=due)
+            return record.model_copy(update={"status": "pending", "reconcileAt": due})
+        except Exception as exc:
+            if n == 1:
+                # Proven unsent (a refusal, 429/503 after retries, or nothing reached Listrak): free the reference,
+                # so the caller can fix the request or retry, and answer the error.
+                self._write("release", reference, token)
+                unknown_ids = isinstance(exc, ListrakNotFound) and exc.code == "ERROR_UNABLE_TO_LOCATE_RESOURCE"
+                if unknown_ids and record.message is None:
+                    # The caller's own raw IDs: its mistake to fix (a catalog's IDs stay Listrak's refusal).
+                    raise UnknownListrakIds(
+                        f"Listrak has no transactional message {record.transactionalMessageId} on list "
+                        f"{record.listId}; check listId and transactionalMessageId; nothing was sent",
+                        fields={"listId": record.listId, "transactionalMessageId": record.transactionalMessageId},
+                    ) from exc
+                raise
+            return self._refused_again(record, n, exc)
+        self._count("SendAccepted")
+        resend_key = receipt.resend_key
         try:
-            self._records.put(record)
+            self._records.settle_sent(
+                reference, token, n, resend_key=resend_key, outcome="accepted", resolved_by="answer"
+            )
         except Exception:
-            # The email went out; failing now would let a retry send it twice. Resends can still find it
-            # through Listrak's activity.
+            # Listrak has it, but the item still says `sending`: it is reconciled from Activity, never re-sent blindly.
             self._count("SendRecordWriteFailed")
-            logger.exception("send record not written", extra={"reference": prepared.reference})
+            logger.exception("send record not settled", extra={"reference": reference})
+            return record.model_copy(update={"status": "pending"})
         logger.info(
-            "sent" if status == "sent" else "send outcome unknown",
-            extra={
-                "reference": prepared.reference,
-                "messageName": prepared.message,
-                "to": record.emailMasked,
-                "resendKey": bool(resend_key),
-            },
+            "sent",
+            extra={"reference": reference, "messageName": record.message, "to": record.emailMasked, "attempt": n},
         )
-        return result.model_dump()
+        return record.model_copy(update={"status": "sent", "resendKey": resend_key, "payload": None})
+
+    def _refused_again(self, record: SendRecord, n: int, exc: Exception) -> SendRecord:
+        """A later attempt that Listrak proved it did not act on: try again later, or give up on a refusal."""
+        reference, token = record.reference, record.attemptToken or ""
+        if isinstance(exc, ListrakRejected) or n >= self._policy.max_attempts:
+            failure = f"Listrak refused attempt {n}: {exc}" if isinstance(exc, ListrakRejected) else str(exc)
+            self._write("settle_failed", reference, token, failure=failure, n=n, outcome="refused")
+            self._count("SendFailed")
+            return record.model_copy(update={"status": "failed", "failure": failure})
+        due = self._due_at(self._clock.now(), invocation=0)
+        detail = "Listrak unavailable" if isinstance(exc, ListrakUnavailable) else type(exc).__name__
+        self._write("mark_pending", reference, token, n, outcome="refused", detail=detail, reconcile_at=due)
+        return record.model_copy(update={"status": "pending", "reconcileAt": due})
+
+    # -- reconciliation ------------------------------------------------------------------------------
+
+    def sweep(self, *, limit: int = 100) -> SweepReport:
+        """Reconciles every send whose time has come (the scheduled reconciler runs this)."""
+        report = SweepReport()
+        for reference in self._records.due(int(self._clock.now()), limit):
+            try:
+                record = self.reconcile(reference)
+            except Exception:
+                logger.exception("reconcile failed", extra={"reference": reference})
+                report.add("error")
+                continue
+            report.add(record.status if record else "gone")
+        return report
+
+    def reconcile(self, reference: str) -> SendRecord | None:
+        """Settles a `sending` or `pending` send whose time has come, from Listrak's Activity.
+
+        Found there: `sent`. Not found: one more attempt (bounded by max_attempts, then `failed`). Activity
+        failing: still pending, tried again later; never a send without a look first.
+        """
+        record = self._records.get(reference)
+        now = self._clock.now()
+        if record is None or record.status not in UNSETTLED or record.payload is None:
+            return record
+        if record.reconcileAt is not None and now < record.reconcileAt:
+            return record
+        lease = self._due_at(now)
+        if not self._records.claim(reference, record.reconcileAt, lease):
+            return self._records.get(reference)  # another reconciler has it
+        record = record.model_copy(update={"reconcileAt": lease})
+        token, last = record.attemptToken or "", record.attempts[-1].n if record.attempts else 1
+        try:
+            row = self._find_in_activity(record, now)
+        except Exception:
+            self._count("SendReconcileActivityFailed")
+            logger.exception("activity lookup failed; the send stays pending", extra={"reference": reference})
+            return record.model_copy(update={"status": "pending"})
+        if row is not None:
+            self._records.settle_sent(reference, token, last, resend_key=row, outcome="", resolved_by="activity")
+            self._count("SendReconciledFromActivity")
+            logger.info("send found in activity", extra={"reference": reference, "attempt": last})
+            return record.model_copy(update={"status": "sent", "resendKey": row, "payload": None})
+        if len(record.attempts) >= self._policy.max_attempts:
+            failure = f"Listrak never showed this send after {len(record.attempts)} attempt(s)"
+            self._records.settle_failed(reference, token, failure=failure, n=last)
+            self._count("SendFailed")
+            logger.error("send failed", extra={"reference": reference, "attempts": len(record.attempts)})
+            return record.model_copy(update={"status": "failed", "failure": failure})
+        attempt = Attempt(n=last + 1, startedAt=to_iso(now))
+        new_token = uuid.uuid4().hex
+        self._records.new_attempt(
+            reference, token, new_token=new_token, attempt=attempt, previous=last, sent_at=attempt.startedAt
+        )
+        self._count("SendReconcileResent")
+        record = record.model_copy(
+            update={"attemptToken": new_token, "attempts": [*record.attempts, attempt], "sentAt": attempt.startedAt}
+        )
+        return self._deliver(record, attempt.n)
+
+    def _reconcile_quietly(self, record: SendRecord) -> SendRecord:
+        """A caller's repeat reconciles a due send; if that fails, the answer is still what is known: pending."""
+        try:
+            return self.reconcile(record.reference) or record
+        except Exception:
+            logger.exception("reconcile on repeat failed", extra={"reference": record.reference})
+            return record.model_copy(update={"status": "pending"})
+
+    def _find_in_activity(self, record: SendRecord, now: float) -> str | None:
+        """The resendKey of an Activity row for one of this send's attempts, or None when there is none."""
+        assert record.payload is not None
+        spans = [(from_iso(a.startedAt), from_iso(a.startedAt) + self._attempt_seconds()) for a in record.attempts]
+        start = min(s for s, _ in spans) - ACTIVITY_SLACK_SECONDS
+        end = min(now, max(e for _, e in spans)) + ACTIVITY_SLACK_SECONDS
+        for row in self._email_api.activity(
+            list_id=record.listId,
+            transactional_message_id=record.transactionalMessageId,
+            start_date=to_iso(start),
+            end_date=to_iso(end),
+            page_size=self._policy.activity_page_size,
+            email_address=record.payload["emailAddress"],
+        ):
+            key, address, send_date = row.get("resendKey"), row.get("emailAddress"), row.get("sendDate")
+            if not key or not isinstance(address, str) or email_fingerprint(address) != record.emailFingerprint:
+                continue
+            if not isinstance(send_date, str):
+                continue
+            at = from_iso(send_date)
+            if not any(s - ACTIVITY_SLACK_SECONDS <= at <= e + ACTIVITY_SLACK_SECONDS for s, e in spans):
+                continue
+            owner = self._records.find_by_resend_key(key)
+            if owner is not None and owner.reference != record.reference:
+                continue  # another reference's send of the same message to the same address
+            return str(key)
+        return None
+
+    # -- helpers ---------------------------------------------------------------------------------------
+
+    def _attempt_seconds(self) -> float:
+        return self._invocation_seconds
+
+    def _due_at(self, now: float, *, invocation: float | None = None) -> int:
+        running = self._invocation_seconds if invocation is None else invocation
+        return int(now + running + self._policy.reconcile_after_seconds) + 1
+
+    def _write(self, operation: str, *args: Any, **kwargs: Any) -> None:
+        """A state write after the Listrak call: its failure is logged and counted, never turned into a resend."""
+        try:
+            getattr(self._records, operation)(*args, **kwargs)
+        except Exception:
+            self._count("SendRecordWriteFailed")
+            logger.exception("send record not updated", extra={"operation": operation})
+
+    def _outcome(self, record: SendRecord, *, replayed: bool) -> SendOutcome:
+        retry_after = None
+        if record.status in UNSETTLED:
+            retry_after = max(1, int((record.reconcileAt or 0) - self._clock.now()))
+        return SendOutcome(result=result_of(record), replayed=replayed, retry_after=retry_after)
+
+
+def payload_hash(prepared: PreparedSend) -> str:
+    """What makes two sends "the same": the target and the exact payload (never stored in clear once settled)."""
+    canonical = json.dumps(
+        [prepared.listId, prepared.transactionalMessageId, prepared.emailAddress, prepared.segmentationFieldValues],
+        sort_keys=True,
+        separators=(",", ":"),
+    )
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def result_of(record: SendRecord) -> SendResult:
+    sent = record.status == "sent"
+    return SendResult(
+        reference=record.reference,
+        status=record.status,
+        message=record.message,
+        listId=record.listId,
+        transactionalMessageId=record.transactionalMessageId,
+        resendKey=record.resendKey,
+        sentAt=record.sentAt if sent else None,
+        resendableUntil=to_iso(from_iso(record.sentAt) + RESEND_WINDOW_SECONDS) if sent else None,
+        attempts=len(record.attempts),
+        failure=record.failure,
+    )
