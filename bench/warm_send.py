@@ -1,6 +1,7 @@
 """Warm send: one POST /messages through the real handler on a warm container, beside the same calls made bare.
 
-Counts the calls each send makes to each service, from botocore's own events and the sandbox's counters.
+Counts the calls each send makes to each service, from botocore's own events and the sandbox's counters, and
+the DynamoDB writes among them (the send's state machine: write 1 before Listrak, write 2 after).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import requests
 from bench.common import median, percentile
 
 SENDS = 300
+DYNAMODB_WRITES = ("PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems")
 WARMUP = 10
 BODY = {
     "emailAddress": "jane.doe@example.com",
@@ -67,7 +69,9 @@ def measure(stack) -> dict:
     per_send = {name: round(n / SENDS, 2) for name, n in sorted(calls.items())}
     per_send["listrak.send"] = (listrak_after["sends"] - listrak_before["sends"]) / SENDS
     per_send["listrak.token"] = (listrak_after["tokens_minted"] - listrak_before["tokens_minted"]) / SENDS
+    writes = sum(n for name, n in calls.items() if name.split(".")[-1] in DYNAMODB_WRITES)
     return {
+        "dynamodb_writes_per_send": round(writes / SENDS, 2),
         "sends": SENDS,
         "p50_ms": round(median(timings) * 1000, 2),
         "p99_ms": round(percentile(timings, 99) * 1000, 2),
