@@ -361,8 +361,8 @@ def test_the_topic_policy_lets_only_this_accounts_alarms_publish(template):
 
 def test_every_alarm_notifies_the_topic_and_an_alarm_email_subscribes_only_when_set(template):
     alarms = template.of_type("AWS::CloudWatch::Alarm")
-    # One per dead-letter queue, one per function's error rate, and one for failed import files.
-    assert len(alarms) == 2 + len(template.of_type("AWS::Serverless::Function")) + 1
+    # One per dead-letter queue, one per function's error rate, one for failed import files, one for failed sends.
+    assert len(alarms) == 2 + len(template.of_type("AWS::Serverless::Function")) + 2
     for name, alarm in alarms.items():
         assert alarm["Properties"]["AlarmActions"] == [{"Ref": "AlarmTopic"}], name
     [subscription] = template.of_type("AWS::SNS::Subscription").values()

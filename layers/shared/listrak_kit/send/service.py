@@ -58,7 +58,8 @@ class SendRecords(Protocol):
     def find_by_resend_key(self, resend_key: str) -> SendRecord | None: ...
 
 
-# Activity rows are matched to an attempt by address and by sendDate within the attempt's own time span.
+# Activity rows are matched to an attempt by address and by sendDate within the attempt's own time span (see
+# _attempt_seconds), allowing this much clock difference between AWS and Listrak.
 ACTIVITY_SLACK_SECONDS = 5
 DEFAULT_INVOCATION_SECONDS = 60.0
 
@@ -393,7 +394,9 @@ class SendService:
     # -- helpers ---------------------------------------------------------------------------------------
 
     def _attempt_seconds(self) -> float:
-        return self._invocation_seconds
+        """How long after an attempt's start its Activity row may be dated: the invocation's time, or the delay
+        Activity is given, whichever is longer (Listrak may date the row when the email leaves its queue)."""
+        return max(self._invocation_seconds, self._policy.reconcile_after_seconds)
 
     def _due_at(self, now: float, *, invocation: float | None = None) -> int:
         running = self._invocation_seconds if invocation is None else invocation
