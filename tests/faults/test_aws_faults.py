@@ -118,3 +118,15 @@ def test_listrak_throttling_an_import_is_retried_and_each_record_arrives_once(st
     assert trigger.error is None
     assert sandbox.stats["data_records"]["Order"] == 1
     assert sandbox.stats["faults_injected"] == 2
+
+
+def test_a_resend_whose_idempotency_record_cannot_be_completed_says_it_was_resent(stack, sandbox):
+    from tests.handlers.test_resend_api import resend, sent
+
+    sent(stack)
+    with Fault(
+        "dynamodb", "InternalServerError", status=500, operation="UpdateItem", body_contains='"listrak-resend#'
+    ) as fault:
+        status, body = resend(stack, "reset-1", key="ticket-1")
+    assert fault.hits > 0 and sandbox.stats["resends"] == 1
+    assert (status, body["status"]) == (201, "resent")  # not 503 "nothing was sent": it was

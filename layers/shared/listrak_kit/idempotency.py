@@ -17,11 +17,13 @@ from aws_lambda_powertools.utilities.idempotency import (
 )
 from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyAlreadyInProgressError,
+    IdempotencyPersistenceLayerError,
     IdempotencyValidationError,
 )
 
 from listrak_kit.aws.clients import aws_client
 from listrak_kit.errors import Conflict
+from listrak_kit.observability import logger
 
 REPLAY_MARKER = "__replayed__"
 
@@ -65,8 +67,14 @@ class Once:
 
     def __call__(self, work: Callable[..., dict[str, Any]]) -> Callable[..., dict[str, Any]]:
         key_path = self.config.event_key_jmespath
+        done: dict[int, dict[str, Any]] = {}
+
+        def work_noting_its_result(*, data: Any) -> dict[str, Any]:
+            done[id(data)] = result = work(data=data)
+            return result
+
         guarded = idempotent_function(
-            work,
+            work_noting_its_result,
             data_keyword_argument="data",
             persistence_store=self._persistence,
             config=self.config,
@@ -78,6 +86,13 @@ class Once:
                 return work(data=data)  # no key given: the caller asked for no duplicate protection
             try:
                 return guarded(data=data)
+            except IdempotencyPersistenceLayerError:
+                if id(data) not in done:
+                    raise  # the in-progress record was not written: the work never ran
+                # The work ran (Listrak acted) and only its completion record failed: answer what happened. The
+                # in-progress record expires after the function's timeout; a repeat after that runs again.
+                logger.exception("idempotency record not completed", extra={"key": self._describe(data)})
+                return done[id(data)]
             except IdempotencyValidationError:
                 raise Conflict(f"{self._describe(data)} was already used for a different {self._noun}") from None
             except IdempotencyAlreadyInProgressError:
@@ -85,7 +100,13 @@ class Once:
                     f"a {self._noun} with {self._describe(data)} is in progress; retry shortly", retry_after=2
                 ) from None
 
-        return run_once
+        def run_once_then_forget(*, data: Any) -> dict[str, Any]:
+            try:
+                return run_once(data=data)
+            finally:
+                done.pop(id(data), None)
+
+        return run_once_then_forget
 
     def _describe(self, data: Any) -> str:
         return f"{self.config.event_key_jmespath} {getattr(data, self.config.event_key_jmespath, '')!r}"
