@@ -62,6 +62,6 @@ def lambda_handler(event: StorefrontEvent, context) -> dict:
     outcome = sender.send(request)
     return {
         "reference": outcome.result.reference,
-        "status": "duplicate" if outcome.replayed else outcome.result.status,
+        "status": "duplicate" if outcome.replayed and outcome.result.status == "sent" else outcome.result.status,
         "resendKey": outcome.result.resendKey,
     }

@@ -160,6 +160,7 @@ def test_a_storefront_event_whose_send_is_pending_is_not_parked(stack, sandbox, 
     outcome = stack.invoke_async("SendEventFunction", event)
     assert outcome.error is None and outcome.parked_in is None
     assert outcome.result["status"] == "pending"
+    assert stack.invoke("SendEventFunction", event)["status"] == "pending"  # redelivered: still pending, not sent
     settle(stack, clock)
     assert stack.invoke("SendEventFunction", event)["status"] == "duplicate"
     assert len(sandbox.sent_messages) == 1

@@ -11,6 +11,7 @@ import io
 import json
 import logging
 import re
+import time
 
 import pytest
 
@@ -106,11 +107,15 @@ def test_no_whole_address_reaches_any_log_line_whatever_field_it_travels_in(
     assert post_message(stack, {**order, "items": amplifying, "reference": "r-3"})[0] == 400
     raw = {"emailAddress": RECIPIENT, "listId": 999, "transactionalMessageId": 1, "reference": f"raw-{IN_REFERENCE}"}
     assert post_message(stack, raw)[0] == 422
-    # Listrak failing: retries exhausted, then an answer that never came
-    sandbox.inject("send", "500", times=4)  # every attempt (LISTRAK_MAX_ATTEMPTS)
+    # Listrak failing: retries exhausted, then an answer that never came (pending), then reconciled from Activity
+    sandbox.inject("send", "503", times=4)  # every attempt (LISTRAK_MAX_ATTEMPTS)
     assert post_message(stack, {**order, "reference": f"down-{IN_REFERENCE}"})[0] == 503
+    stack.env_overrides["SEND_RECONCILE_AFTER_SECONDS"] = "0"
+    stack.cold_start()
     sandbox.inject("send", "drop_after")
-    assert post_message(stack, {**order, "reference": f"lost-{IN_REFERENCE}"})[0] == 504
+    assert post_message(stack, {**order, "reference": f"lost-{IN_REFERENCE}"})[0] == 202
+    time.sleep(1.1)  # due once the ambiguous answer is a second old
+    assert stack.reconcile().get("sent") == 1
     sandbox.inject("*", "revoke_token")
     assert post_message(stack, {**order, "reference": f"revoked-{IN_REFERENCE}"})[0] == 201
 
@@ -119,7 +124,7 @@ def test_no_whole_address_reaches_any_log_line_whatever_field_it_travels_in(
     assert resend(stack, IN_REFERENCE, {"emailAddress": REDIRECT_TARGET}, support=True) == 201
     sandbox.inject("resend", "drop_after")
     assert resend(stack, IN_REFERENCE, {"emailAddress": REDIRECT_TARGET}, support=True, key="t-1") == 504
-    sandbox.inject("resend", "500", times=4)
+    sandbox.inject("resend", "503", times=4)
     assert resend(stack, IN_REFERENCE, {"emailAddress": REDIRECT_TARGET}, support=True) == 503
     answer = invoke(
         stack,
