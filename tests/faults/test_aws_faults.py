@@ -6,6 +6,8 @@ wire (botocore's retries, Powertools, our code) runs as it would against a faili
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from tests.conftest import post_message, storefront_event
