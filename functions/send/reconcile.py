@@ -5,7 +5,8 @@ from __future__ import annotations
 from functools import cache
 from pathlib import Path
 
-from listrak_kit.observability import logger, metrics
+from listrak_kit import snapstart
+from listrak_kit.observability import logger, masks_escaping_errors, metrics
 from listrak_kit.services import send_path
 from listrak_kit.settings import SendSettings, load_settings
 
@@ -18,6 +19,14 @@ def path():
     return send_path(settings, default_catalog=CATALOG), settings.SEND_RECONCILE_BATCH
 
 
+def _prime() -> None:
+    path()
+
+
+snapstart.install(_prime)
+
+
+@masks_escaping_errors
 @logger.inject_lambda_context
 @metrics.log_metrics(capture_cold_start_metric=True)
 def lambda_handler(event: dict, context) -> dict:

@@ -446,7 +446,14 @@ def test_every_function_and_the_api_are_traced(template):
 def test_snapstart_is_on_every_function_that_allows_it_and_each_primes_itself(template):
     props = function_props(template)
     snap = {name for name, p in props.items() if p.get("SnapStart") == {"ApplyOn": "PublishedVersions"}}
-    assert snap == {"SendApiFunction", "ResendFunction", "SendEventFunction", "ImportApiFunction", "HooksFunction"}
+    assert snap == {
+        "SendApiFunction",
+        "ResendFunction",
+        "SendEventFunction",
+        "ImportApiFunction",
+        "HooksFunction",
+        "ReconcileFunction",
+    }
     for name, p in props.items():
         # SnapStart takes no ephemeral storage above 512 MB, no EFS, no provisioned concurrency.
         allowed = p.get("EphemeralStorage", {}).get("Size", 512) <= 512
