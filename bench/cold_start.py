@@ -36,6 +36,10 @@ ENV = {
     "POWERTOOLS_METRICS_NAMESPACE": "Bench",
     "AWS_DEFAULT_REGION": "us-east-1",
     "PYTHONDONTWRITEBYTECODE": "1",
+    # As in a Lambda container: the Tracer is on and patches botocore and requests (outside Lambda, aws_xray_sdk
+    # would instead build a daemon sampler, a cost no function pays).
+    "LAMBDA_TASK_ROOT": "/var/task",
+    "AWS_XRAY_CONTEXT_MISSING": "IGNORE_ERROR",
 }
 
 
@@ -43,6 +47,7 @@ BREAKDOWN = (
     ("ours", ("listrak_kit", "handler")),
     ("Powertools", ("aws_lambda_powertools",)),
     ("pydantic", ("pydantic", "annotated_types", "typing_inspection")),
+    ("X-Ray SDK", ("aws_xray_sdk", "wrapt")),
 )
 
 

@@ -477,6 +477,7 @@ class LocalStack:
         env["AWS_LAMBDA_FUNCTION_NAME"] = logical_id
         if os.environ.get("CATALOG_PATH"):
             env["CATALOG_PATH"] = str(self.catalog_path)
+        env["POWERTOOLS_TRACE_DISABLED"] = "true"  # no X-Ray daemon here: the Tracer records and patches nothing
         env.update(self.env_overrides)
         return env
 

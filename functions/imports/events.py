@@ -9,7 +9,7 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from listrak_kit.imports.pipeline import PartTask
-from listrak_kit.observability import logger, masks_escaping_errors, metrics
+from listrak_kit.observability import logger, masks_escaping_errors, metrics, tracer
 from listrak_kit.services import import_pipeline
 from listrak_kit.settings import ImportSettings, load_settings
 
@@ -66,6 +66,7 @@ def _part(record: SQSRecord, seconds_left) -> dict[str, Any]:
     return outcome.__dict__
 
 
+@tracer.capture_lambda_handler(capture_response=False)
 @masks_escaping_errors
 @logger.inject_lambda_context
 @metrics.log_metrics(capture_cold_start_metric=True)

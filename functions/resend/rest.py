@@ -15,7 +15,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from listrak_kit import snapstart
 from listrak_kit.api import json_response, rest_api, write_status
 from listrak_kit.errors import Forbidden
-from listrak_kit.observability import logger, masks_escaping_errors, metrics
+from listrak_kit.observability import logger, masks_escaping_errors, metrics, tracer
 from listrak_kit.resend.models import RedirectBody, Reference, ResendBody, ResendByKeyBody
 from listrak_kit.resend.redirect import Caller
 from listrak_kit.services import resend_path
@@ -80,6 +80,7 @@ def get_message(reference: Annotated[Reference, Path()]) -> Response[dict]:
 snapstart.install(lambda: (path(), snapstart.rehearse(app, "POST", "/resends")), modules=("email_validator",))
 
 
+@tracer.capture_lambda_handler(capture_response=False)
 @masks_escaping_errors
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
 @metrics.log_metrics(capture_cold_start_metric=True)

@@ -16,7 +16,7 @@ from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
 
 from listrak_kit import snapstart
 from listrak_kit.errors import NotTriggered
-from listrak_kit.observability import logger, masks_escaping_errors, metrics
+from listrak_kit.observability import logger, masks_escaping_errors, metrics, tracer
 from listrak_kit.send.event_mapping import request_from_event
 from listrak_kit.services import send_path
 from listrak_kit.settings import SendSettings, load_settings
@@ -43,6 +43,7 @@ def _prime() -> None:
 snapstart.install(_prime, modules=("email_validator",))
 
 
+@tracer.capture_lambda_handler(capture_response=False)
 @masks_escaping_errors
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.EVENT_BRIDGE)
 @metrics.log_metrics(capture_cold_start_metric=True)

@@ -12,7 +12,7 @@ from aws_lambda_powertools.logging import correlation_paths
 
 from listrak_kit import snapstart
 from listrak_kit.api import json_response, raw_body, rest_api
-from listrak_kit.observability import logger, masks_escaping_errors, metrics
+from listrak_kit.observability import logger, masks_escaping_errors, metrics, tracer
 from listrak_kit.send.hook_models import KlaviyoEvent
 from listrak_kit.services import hooks_path
 from listrak_kit.settings import HooksSettings, load_settings
@@ -42,6 +42,7 @@ def post_event(event: Annotated[KlaviyoEvent, Body()]) -> Response[dict]:
 snapstart.install(lambda: (doors(), snapstart.rehearse(app, "POST", "/events")))
 
 
+@tracer.capture_lambda_handler(capture_response=False)
 @masks_escaping_errors
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
 @metrics.log_metrics(capture_cold_start_metric=True)

@@ -13,7 +13,7 @@ from aws_lambda_powertools.logging import correlation_paths
 
 from listrak_kit import snapstart
 from listrak_kit.api import json_response, rest_api, write_status
-from listrak_kit.observability import logger, masks_escaping_errors, metrics
+from listrak_kit.observability import logger, masks_escaping_errors, metrics, tracer
 from listrak_kit.send.models import SendRequest
 from listrak_kit.services import send_path
 from listrak_kit.settings import SendSettings, load_settings
@@ -47,6 +47,7 @@ def post_message(request: Annotated[SendRequest, Body()]) -> Response[dict]:
 snapstart.install(lambda: (path(), snapstart.rehearse(app, "POST", "/messages")), modules=("email_validator",))
 
 
+@tracer.capture_lambda_handler(capture_response=False)
 @masks_escaping_errors
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
 @metrics.log_metrics(capture_cold_start_metric=True)

@@ -1,8 +1,15 @@
-"""One Logger and one Metrics for every function: shared so that service name and namespace stay consistent.
+"""One Logger, one Metrics and one Tracer for every function: shared so that names and namespace stay consistent.
 
 Every log line passes one mask on its way out: an address anywhere in it (message, extra keys, exception text,
 stack trace) is written masked (`j***@example.com`). The standard-library loggers of the libraries underneath
 (botocore, urllib3) get the same mask as their records are made, whichever handler writes them.
+
+The Tracer follows a request from API Gateway through Lambda to DynamoDB, Secrets Manager (botocore) and Listrak
+(requests). Only those two libraries are patched: patching everything aws_xray_sdk knows imports far more than a
+function uses. Outside Lambda (tests, the local stack, `sam local`) tracing is off (POWERTOOLS_TRACE_DISABLED) and
+aws_xray_sdk patches nothing, so no segment is ever looked for and no X-Ray daemon is expected. Traces are kept like
+logs: the Tracer is the one decorator outside masks_escaping_errors, so the exception it records is the masked one,
+and handlers keep their responses out of it (capture_response=False).
 """
 
 from __future__ import annotations
@@ -12,10 +19,12 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
 
 from listrak_kit.masking import mask_addresses, mask_record, masked_error
+
+TRACED_LIBRARIES = ("botocore", "requests")
 
 
 class MaskingFormatter(LambdaPowertoolsFormatter):
@@ -38,8 +47,8 @@ def _mask_every_record() -> None:
 
 
 def masks_escaping_errors(handler: Callable[..., Any]) -> Callable[..., Any]:
-    """The outermost decorator of every handler: an exception that fails the invocation (Lambda's runtime logs
-    it, and a dead-letter record keeps its message) carries no whole address."""
+    """The outermost decorator of every handler but the Tracer's: an exception that fails the invocation
+    (Lambda's runtime logs it, and a dead-letter record keeps its message) carries no whole address."""
 
     @functools.wraps(handler)
     def wrapper(event: Any, context: Any) -> Any:
@@ -56,4 +65,5 @@ def masks_escaping_errors(handler: Callable[..., Any]) -> Callable[..., Any]:
 
 logger = Logger(logger_formatter=MaskingFormatter())
 metrics = Metrics()
+tracer = Tracer(patch_modules=TRACED_LIBRARIES)
 _mask_every_record()
