@@ -2,7 +2,9 @@
 
 Like API Gateway: routes and methods come from the template, a route that requires an API key answers 403
 without a valid `x-api-key`, a route with `Authorizer: AWS_IAM` answers 403 unless the request is SigV4-signed with
-the local support key (local_stack.iam_auth), and the handler receives a REST API (v1) proxy event.
+the local support key (local_stack.iam_auth), and the handler receives a REST API (v1) proxy event. GET /swagger
+is the API's OpenAPI document (openapi.json) in Powertools' Swagger UI, its "Try it out" aimed at this server;
+GET /swagger?format=json is the document itself.
 """
 
 from __future__ import annotations
@@ -15,16 +17,41 @@ import threading
 import time
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from listrak_kit.errors import ConfigurationError
-from local_stack import iam_auth
+from local_stack import ROOT, iam_auth
 from local_stack.cli import one_line_errors
 from local_stack.stack import REGION, LocalStack
 
 MAX_BODY_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit
 LOCAL_API_KEY_ID = "local-api-key"  # the id API Gateway gives the key (never its value) in requestContext
+SWAGGER_PATH = "/swagger"
+OPENAPI_DOCUMENT = ROOT / "openapi.json"
+
+
+def swagger_page(base_url: str) -> tuple[str, str]:
+    """The Swagger UI page and the document it shows, with the document's server set to `base_url`.
+
+    Powertools' own page and its bundled Swagger UI assets (inlined, so the page needs no network).
+    """
+    from aws_lambda_powertools.event_handler.openapi import swagger_ui
+    from aws_lambda_powertools.event_handler.openapi.swagger_ui.html import generate_swagger_html
+
+    document = json.loads(OPENAPI_DOCUMENT.read_text(encoding="utf-8"))
+    document["servers"] = [{"url": base_url, "description": "make api (the local stack)"}]
+    spec = json.dumps(document, indent=2)
+    assets = Path(swagger_ui.__file__).parent
+    page = generate_swagger_html(
+        spec.replace("</", "<\\/"),  # as Powertools does: no "</script>" can end the page's script early
+        (assets / "swagger-ui-bundle.min.js").read_text(encoding="utf-8"),
+        (assets / "swagger-ui.min.css").read_text(encoding="utf-8"),
+        "",
+        None,
+    )
+    return page, spec
 
 
 def proxy_event(
@@ -91,12 +118,18 @@ def make_server(stack: LocalStack, host: str = "127.0.0.1", port: int = 3000) ->
                 self.rfile.read(length)
                 return self._answer(413, json.dumps({"message": "Request Too Long"}))
             body = self.rfile.read(length) if length else b""
-            path = urlsplit(self.path).path
+            url = urlsplit(self.path)
+            path = url.path
             try:
                 if stack.reload_catalog_if_changed():
                     sys.stderr.write(f"{stack.catalog_path.name} changed: the functions load it again\n")
             except ConfigurationError as exc:
                 sys.stderr.write(f"make api: {exc}\n")  # the functions will say so too (502)
+            if self.command == "GET" and path.rstrip("/") == SWAGGER_PATH:
+                page, spec = swagger_page(f"http://{self.headers.get('Host') or '127.0.0.1'}")
+                if parse_qs(url.query).get("format") == ["json"]:
+                    return self._answer(200, spec)
+                return self._answer(200, page, {"Content-Type": "text/html; charset=utf-8"})
             for route in routes:
                 params = route.match(self.command, path)
                 if params is None:
@@ -167,6 +200,7 @@ def main(argv: list[str] | None = None) -> int:
         for route in stack.api_routes():
             auth = "IAM (SigV4)" if route.iam_auth else "API key" if route.api_key_required else "none"
             print(f"  {route.method:<6} {route.path:<40} -> {route.logical_id} [{auth}]")
+        print(f"Swagger UI: http://{args.host}:{server.server_address[1]}{SWAGGER_PATH}")
         print(
             f"Support routes (IAM): sign with access key {stack.support.access_key_id}, secret "
             f"{stack.support.secret_access_key}, region {REGION}, service execute-api "
