@@ -25,11 +25,13 @@ help: ## List the targets
 # pip says each package it collects (its errors in full, on stderr), so a first run is never silent.
 PIP_INSTALL = -m pip install --progress-bar off --disable-pip-version-check
 
-$(VENV)/.installed: requirements-dev.txt layers/shared/requirements.txt
+$(VENV)/.installed: requirements-dev.txt layers/shared/requirements.txt pyproject.toml
 	@echo "First run: installing the project and its tools into $(VENV) (a few minutes, once)..."
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	@$(PY) $(PIP_INSTALL) --quiet --upgrade pip
 	@set -o pipefail; $(PY) $(PIP_INSTALL) -r requirements-dev.txt | { grep --line-buffered -E '^(Collecting|Successfully installed)' || true; }
+	@# The project itself, editable: the listrak-sam command (.venv/bin/listrak-sam) runs this checkout's code.
+	@$(PY) $(PIP_INSTALL) --quiet --no-deps -e .
 	@touch $@
 	@echo "Installed into $(VENV)."
 

@@ -200,6 +200,28 @@ class LocalStack:
             raise
         return self
 
+    def attach(self) -> LocalStack:
+        """This stack's view of a local stack already running (`make api`): its moto and its Listrak, no servers.
+
+        The fixed ports `make api` uses (LOCAL_AWS_PORT, LOCAL_LISTRAK_PORT), unless AWS_ENDPOINT_URL and the
+        LISTRAK_*_URL variables say otherwise. Resources it lacks are created; secrets it has are left alone.
+        """
+        endpoint = os.environ.get("AWS_ENDPOINT_URL") or f"http://127.0.0.1:{os.environ.get('LOCAL_AWS_PORT', '5000')}"
+        self._set_env("AWS_DEFAULT_REGION", os.environ.get("AWS_DEFAULT_REGION", REGION))
+        self.refs["AWS::Region"] = os.environ["AWS_DEFAULT_REGION"]
+        self.aws_endpoint = endpoint
+        self._set_env("AWS_ENDPOINT_URL", endpoint)
+        for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+            self._set_env(name, os.environ.get(name) or "testing")
+        if all(os.environ.get(v) for v in LISTRAK_URL_VARS):
+            self.listrak_urls = {v: os.environ[v] for v in LISTRAK_URL_VARS}
+        else:
+            base = f"http://127.0.0.1:{os.environ.get('LOCAL_LISTRAK_PORT', '8025')}"
+            urls = (f"{base}/OAuth2/Token", f"{base}/email", f"{base}/data")
+            self.listrak_urls = dict(zip(LISTRAK_URL_VARS, urls, strict=True))
+        self.provision()
+        return self
+
     def stop(self) -> None:
         if self.sandbox is not None:
             self.sandbox.stop()
