@@ -159,6 +159,10 @@ def publish(results: dict, *, update_readme: bool) -> int:
     rendered = table(results)
     print()
     print(rendered)
+    from bench import chart
+
+    chart.draw(results)
+    print(f"\nratios drawn to {chart.PNG.relative_to(ROOT)}")
     if update_readme:
         info = results["machine"]
         block = (
