@@ -81,9 +81,14 @@ check: $(VENV)/.installed ## Check your catalog (functions/send/catalog.toml) ag
 	@$(PY) -m local_stack.check
 
 .PHONY: lint
-lint: $(VENV)/.installed ## Ruff lint and format check
+lint: $(VENV)/.installed ## Ruff lint and format check, and mypy
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
+.PHONY: typecheck
+typecheck: $(VENV)/.installed ## mypy over the layer, the functions and listrak-sam (pyproject.toml [tool.mypy])
+	$(VENV)/bin/mypy
 
 .PHONY: format
 format: $(VENV)/.installed ## Apply ruff's fixes and formatting

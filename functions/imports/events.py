@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import cache
 from typing import Any
 
@@ -21,7 +22,7 @@ def pipeline():
     return import_pipeline(load_settings(ImportSettings))
 
 
-def trigger(event: dict[str, Any], context: Any) -> dict[str, Any]:
+def trigger(event: dict[str, Any], context: Any) -> Mapping[str, Any]:
     """One of three triggers, told apart by shape; each is one call into the pipeline."""
     if event.get("Records"):
         seconds_left = lambda: context.get_remaining_time_in_millis() / 1000  # noqa: E731
@@ -70,5 +71,5 @@ def _part(record: SQSRecord, seconds_left) -> dict[str, Any]:
 @masks_escaping_errors
 @logger.inject_lambda_context
 @metrics.log_metrics(capture_cold_start_metric=True)
-def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+def lambda_handler(event: dict[str, Any], context: Any) -> Mapping[str, Any]:
     return trigger(event, context)

@@ -60,3 +60,9 @@ def test_a_gzipped_stream_reads_as_text():
     raw = io.BytesIO(gzip.compress("sku\nA-é\n".encode()))
     with text_stream(raw, gzipped=True) as text:
         assert [r.data for r in csv_records(text, array_fields=())] == [{"sku": "A-é"}]
+
+
+def test_a_line_holding_an_integer_past_python_s_digit_limit_is_a_reject_not_a_crash() -> None:
+    [record] = list(jsonl_records(["9" * 5000 + "\n"]))
+    assert record.data is None
+    assert record.error is not None and record.error[0] == "(line)" and "not valid JSON" in record.error[1]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
@@ -87,7 +88,7 @@ def _json_object(text: str) -> Any:
 class JsonRestResolver(APIGatewayRestResolver):
     """A REST resolver that takes JSON only: other content types get a 415 before any parsing is attempted."""
 
-    def resolve(self, event: dict, context: Any) -> dict[str, Any]:
+    def resolve(self, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
         headers = {str(k).lower(): str(v) for k, v in (event.get("headers") or {}).items()}
         media_type = headers.get("content-type", "").split(";", 1)[0].strip().lower()
         if event.get("body") and media_type and media_type != "application/json" and not media_type.endswith("+json"):

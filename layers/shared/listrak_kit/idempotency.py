@@ -20,6 +20,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyPersistenceLayerError,
     IdempotencyValidationError,
 )
+from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import DataRecord
 
 from listrak_kit.aws.clients import aws_client
 from listrak_kit.errors import Conflict
@@ -28,7 +29,7 @@ from listrak_kit.observability import logger
 REPLAY_MARKER = "__replayed__"
 
 
-def _mark_replay(response: Any, _record: Any) -> Any:
+def _mark_replay(response: Any, idempotent_data: DataRecord) -> Any:
     return {**response, REPLAY_MARKER: True} if isinstance(response, dict) else response
 
 

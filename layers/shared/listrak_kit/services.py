@@ -96,11 +96,16 @@ def authorized(
 
 def email_client(settings: EmailSettings | ImportSettings) -> AuthorizedListrak:
     """The Email integration's client, for the transactional calls and the contacts calls alike."""
+    from listrak_kit.errors import ConfigurationError
+
+    credentials, cache = settings.LISTRAK_EMAIL_CREDENTIALS_SECRET, settings.LISTRAK_EMAIL_TOKEN_CACHE_SECRET
+    if not (credentials and cache):  # optional in the import function, which needs them for contacts only
+        raise ConfigurationError("contacts imports need the Email integration's secrets (LISTRAK_EMAIL_..._SECRET)")
     return authorized(
         settings,
         integration="email",
-        credentials_secret=settings.LISTRAK_EMAIL_CREDENTIALS_SECRET,
-        cache_secret=settings.LISTRAK_EMAIL_TOKEN_CACHE_SECRET,
+        credentials_secret=credentials,
+        cache_secret=cache,
         base_url=settings.LISTRAK_EMAIL_API_URL,
     )
 
@@ -224,14 +229,11 @@ def resend_path(settings: ResendSettings) -> OncePath[ResendService]:
 
 
 def contact_sync(settings: ImportSettings) -> ContactSync | None:
-    from listrak_kit.errors import ConfigurationError
     from listrak_kit.imports.contacts import ContactsConfig, ContactSync
     from listrak_kit.listrak.contacts_api import ContactsApi
 
     if not (settings.CONTACTS_LIST_ID or settings.CONTACTS_LIST_NAME):
         return None
-    if not (settings.LISTRAK_EMAIL_CREDENTIALS_SECRET and settings.LISTRAK_EMAIL_TOKEN_CACHE_SECRET):
-        raise ConfigurationError("contacts imports need the Email integration's secrets (LISTRAK_EMAIL_..._SECRET)")
     return ContactSync(
         ContactsApi(email_client(settings)),
         ContactsConfig(

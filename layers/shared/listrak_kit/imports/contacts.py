@@ -187,7 +187,7 @@ class ContactSync:
             except ListrakRejected as exc:
                 if exc.status != 400:
                     raise
-                reason = exc.code + (f": {exc.detail}" if exc.detail else "")
+                reason = (exc.code or f"HTTP_{exc.status}") + (f": {exc.detail}" if exc.detail else "")
                 # Masked: the ledger and the manifest keep it, and the line already names the row.
                 address = mask_addresses(row["emailAddress"])
                 refused.append({"line": row.get("line"), "emailAddress": address, "reason": mask_addresses(reason)})

@@ -389,12 +389,13 @@ class ImportPipeline:
                 for problem in index.problems:
                     yield RawRecord(problem.line, None, problem.error, source=task.itemsKey)
                 for raw in records:
-                    if raw.data is not None and "items" not in raw.data:
-                        items = index.items_for(str(raw.data.get("orderNumber", "")), max_chars=bound)
+                    data = raw.data
+                    if data is not None and "items" not in data:
+                        items = index.items_for(str(data.get("orderNumber", "")), max_chars=bound)
                         if items is None:
                             raw = RawRecord(raw.line, None, ("items", f"{task.itemsKey}: {_too_long(bound)}"))
                         else:
-                            raw.data["items"] = items
+                            data["items"] = items
                     yield raw
             finally:
                 index.close()
@@ -499,7 +500,7 @@ class ImportPipeline:
                 if len(items) == 1:
                     line, text = items[0]
                     key = json.loads(text).get(key_field)
-                    said = exc.code + (f": {exc.detail}" if exc.detail else "")
+                    said = (exc.code or f"HTTP_{exc.status}") + (f": {exc.detail}" if exc.detail else "")
                     refused.append({"line": line, key_field: key, "reason": f"Listrak refused it: {said}"})
                     return
                 calls += 2

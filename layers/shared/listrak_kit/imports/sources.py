@@ -74,7 +74,7 @@ def orders_key_for(items_key: str) -> str:
     return base[: -len(".items.csv")] + ".csv" + gz
 
 
-def text_stream(raw: BinaryIO, *, gzipped: bool) -> io.TextIOWrapper:
+def text_stream(raw: io.RawIOBase | BinaryIO, *, gzipped: bool) -> io.TextIOWrapper:
     # botocore's StreamingBody and GzipFile are both readable io streams, as BufferedReader needs.
     binary: Any = gzip.GzipFile(fileobj=raw, mode="rb") if gzipped else raw
     # utf-8-sig drops a byte-order mark that spreadsheet exports like to add.
@@ -157,8 +157,9 @@ def jsonl_records(
             # and says what is wrong in the words reject reports use.
             try:
                 data = json.loads(line)
-            except ValueError as exc:
-                yield RawRecord(number, None, ("(line)", f"not valid JSON: {exc.msg}"))
+            except ValueError as exc:  # JSONDecodeError, or an integer past Python's digit limit
+                reason = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc)
+                yield RawRecord(number, None, ("(line)", f"not valid JSON: {reason}"))
                 continue
         if not isinstance(data, dict):
             yield RawRecord(number, None, ("(line)", "must be a JSON object"))

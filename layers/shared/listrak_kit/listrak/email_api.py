@@ -80,9 +80,10 @@ class EmailApi:
             )
             body = answer.body if isinstance(answer.body, dict) else {}
             yield from (row for row in body.get("data") or [] if isinstance(row, dict))
-            cursor = body.get("nextPageCursor")
-            if not cursor:
+            following = body.get("nextPageCursor")
+            if not following:
                 return
+            cursor = str(following)
 
     def resend_transactional(
         self,
