@@ -35,7 +35,7 @@ def path():
 
 def _prime() -> None:
     path()
-    sample = {"version": "0", "id": "snapshot", "detail-type": "Placed Order", "source": "storefront"}
+    sample: dict[str, Any] = {"version": "0", "id": "snapshot", "detail-type": "Placed Order", "source": "storefront"}
     sample |= {"account": "0", "time": "2026-01-01T00:00:00Z", "region": "us-east-1", "resources": [], "detail": {}}
     parse(event=sample, model=StorefrontEvent)
 

@@ -12,6 +12,7 @@ CSV cells are strings: a cell for a number or a boolean is converted first when 
 from __future__ import annotations
 
 import re
+import types
 from datetime import datetime
 from functools import cache
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
@@ -61,7 +62,7 @@ def _leaf(annotation: Any, limits: dict[str, Any]) -> Any:
     if origin in (Union, type(int | None)):
         return Union[tuple(_leaf(arg, dict(limits)) for arg in get_args(annotation))]  # noqa: UP007
     if origin is list:
-        return list[_leaf(get_args(annotation)[0], {})]
+        return types.GenericAlias(list, (_leaf(get_args(annotation)[0], {}),))  # list[...] of a type built here
     if origin is Literal or annotation is type(None) or annotation is bool:
         return annotation
     if isinstance(annotation, type) and issubclass(annotation, ListrakRecord):
