@@ -48,6 +48,7 @@ def test_version_is_the_installed_project_s(capsys) -> None:
 
 
 def test_send_show_prints_the_send_s_state_and_resend_history_without_the_address(stack, sandbox, cli) -> None:
+    sandbox.resend_key_in_send_response = True  # resendable at once, without waiting for Listrak's activity
     body = {"emailAddress": "jane.doe@example.com", "message": "password-reset", "fields": {"firstName": "Jane"}}
     status, sent = post_message(stack, {**body, "reference": "reset-42"})
     assert status == 201, sent
