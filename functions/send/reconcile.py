@@ -6,7 +6,7 @@ from functools import cache
 from pathlib import Path
 
 from listrak_kit import snapstart
-from listrak_kit.observability import logger, masks_escaping_errors, metrics
+from listrak_kit.observability import logger, masks_escaping_errors, metrics, tracer
 from listrak_kit.services import send_path
 from listrak_kit.settings import SendSettings, load_settings
 
@@ -26,6 +26,7 @@ def _prime() -> None:
 snapstart.install(_prime)
 
 
+@tracer.capture_lambda_handler(capture_response=False)
 @masks_escaping_errors
 @logger.inject_lambda_context
 @metrics.log_metrics(capture_cold_start_metric=True)
