@@ -124,8 +124,8 @@ unit: $(VENV)/.installed ## Every test
 test: lint check validate unit build ## Lint, your catalog, template checks, every test, and sam build
 
 .PHONY: bench
-bench: $(VENV)/.installed build ## Benchmarks (cold start, warm send, token economy, imports, sizes) into README.md
-	$(PY) -m bench.run --update-readme
+bench: $(VENV)/.installed build ## Benchmarks (cold start, warm send, token economy, imports, sizes) into docs/benchmarks.md
+	$(PY) -m bench.run --update-docs
 
 .PHONY: deploy
 deploy: build ## sam deploy with samconfig.toml (CONFIG_ENV=default|prod)

@@ -1,5 +1,5 @@
 """`make bench`: every figure beside its floor, on loopback only. Prints a table, writes bench/results/latest.json,
-and with --update-readme puts the table into README.md with the machine it ran on."""
+and with --update-docs puts the table into docs/benchmarks.md with the machine it ran on."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from bench import cold_start, imports, package_sizes, token_economy, validation,
 from bench.common import ROOT, machine
 
 RESULTS = ROOT / "bench" / "results" / "latest.json"
+DOC = ROOT / "docs" / "benchmarks.md"
 START, END = "<!-- bench:start -->", "<!-- bench:end -->"
 
 
@@ -104,13 +105,13 @@ def table(results: dict) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--update-readme", action="store_true")
+    parser.add_argument("--update-docs", action="store_true", help="put the table into docs/benchmarks.md")
     parser.add_argument("--orders", type=int, nargs="*", default=list(imports.SIZES))
     parser.add_argument("--from-results", action="store_true", help="render bench/results/latest.json again")
     parser.add_argument("--only", choices=["warm_send"], help="measure one figure again; keep the others")
     args = parser.parse_args(argv)
     if args.from_results:
-        return publish(json.loads(RESULTS.read_text()), update_readme=args.update_readme)
+        return publish(json.loads(RESULTS.read_text()), update_docs=args.update_docs)
 
     from local_stack.stack import LocalStack
 
@@ -126,7 +127,7 @@ def main(argv: list[str] | None = None) -> int:
         finally:
             server.terminate()
         RESULTS.write_text(json.dumps(results, indent=2) + "\n")
-        return publish(results, update_readme=args.update_readme)
+        return publish(results, update_docs=args.update_docs)
 
     results: dict = {"machine": machine(), "date": time.strftime("%Y-%m-%d")}
     print("cold start ...", flush=True)
@@ -152,10 +153,10 @@ def main(argv: list[str] | None = None) -> int:
 
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(results, indent=2) + "\n")
-    return publish(results, update_readme=args.update_readme)
+    return publish(results, update_docs=args.update_docs)
 
 
-def publish(results: dict, *, update_readme: bool) -> int:
+def publish(results: dict, *, update_docs: bool) -> int:
     rendered = table(results)
     print()
     print(rendered)
@@ -163,22 +164,20 @@ def publish(results: dict, *, update_readme: bool) -> int:
 
     chart.draw(results)
     print(f"\nratios drawn to {chart.PNG.relative_to(ROOT)}")
-    if update_readme:
+    if update_docs:
         info = results["machine"]
         block = (
             f"{START}\nMeasured {results['date']} on {info['cpu']}, {info['cores']} cores, {info['memory']}, "
             f"Python {info['python']} ({info['os']}); loopback only (moto and the Listrak sandbox).\n\n"
             f"{rendered}\n{END}"
         )
-        readme = (ROOT / "README.md").read_text()
-        if START in readme:
-            head, rest = readme.split(START, 1)
-            readme = head + block + rest.split(END, 1)[1]
+        doc = DOC.read_text() if DOC.exists() else ""
+        if START in doc:
+            head, rest = doc.split(START, 1)
+            doc = head + block + rest.split(END, 1)[1]
         else:
-            readme += (
-                f"\n## Benchmarks\n\n`make bench` measures these (results in `bench/results/latest.json`).\n\n{block}\n"
-            )
-        (ROOT / "README.md").write_text(readme)
+            doc += f"# Benchmarks\n\n`make bench` measures these (results in `bench/results/latest.json`).\n\n{block}\n"
+        DOC.write_text(doc)
     return 0
 
 
