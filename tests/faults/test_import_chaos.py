@@ -92,7 +92,7 @@ def test_every_valid_record_arrives_and_no_part_stalls_under_every_fault(stack, 
         }
     )
     dropped = files()
-    assert sum(len(valid) for _, valid in dropped.values()) == 26_720  # the README's fault table says so
+    assert sum(len(valid) for _, valid in dropped.values()) == 26_720  # as the fault table in docs/ says
     bucket, s3, sqs = stack.refs["ImportBucket"], stack.client("s3"), stack.client("sqs")
     queue, dlq = stack.refs["ImportQueue"], stack.refs["ImportDeadLetterQueue"]
     for key, (body, _) in dropped.items():
