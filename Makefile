@@ -117,7 +117,7 @@ build: $(SAM_VENV)/.installed ## sam build (needs python3.13 on PATH, which the 
 	@echo "layer: $$(find $(LAYER_SITE) -name '*.py' | wc -l) modules, $$(find $(LAYER_SITE) -name '*.cpython-313.pyc' | wc -l) compiled"
 
 .PHONY: unit
-unit: $(VENV)/.installed ## Every test
+unit: $(VENV)/.installed $(SAM_VENV)/.installed ## Every test (tests/template translates with the SAM CLI's transform)
 	$(PY) -m pytest
 
 .PHONY: test
