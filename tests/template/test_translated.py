@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
+from local_stack import ROOT
 from tests.template.translated import (
     ENVIRONMENTS,
     deploy_parameters,
@@ -284,3 +286,28 @@ def test_the_unauthenticated_webhook_route_is_throttled(deployed, env):
     assert webhook["ThrottlingBurstLimit"] == {"Ref": "WebhookBurstLimit"}
     parameters = deployed[env]["Parameters"]
     assert parameters["WebhookRateLimit"]["Type"] == parameters["WebhookBurstLimit"]["Type"] == "Number"
+
+
+def deployer_policy() -> dict[str, Any]:
+    text = (ROOT / "docs" / "deploying.md").read_text()
+    section = text.split("### Permissions to deploy", 1)[1]
+    [document] = re.findall(r"```json\n(.*?)```", section.split("\n### ", 1)[0], re.S)
+    policy: dict[str, Any] = json.loads(document)
+    return policy
+
+
+def test_the_documented_deployer_policy_covers_every_service_the_stack_creates(deployed):
+    policy = deployer_policy()
+    [through_cloudformation] = [s for s in policy["Statement"] if "aws:CalledVia" in json.dumps(s.get("Condition"))]
+    granted = {action.split(":")[0] for action in through_cloudformation["Action"]}
+    services = {
+        resource["Type"].split("::")[1].lower()
+        for env in ENVIRONMENTS
+        for resource in deployed[env]["Resources"].values()
+        if resource["Type"] != "AWS::CloudFormation::WaitConditionHandle"
+    }
+    assert services <= granted
+    actions = {a for s in policy["Statement"] for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])}
+    assert {"iam:PassRole", "cloudformation:CreateChangeSet", "cloudformation:ExecuteChangeSet"} <= actions
+    transform = "arn:aws:cloudformation:REGION:aws:transform/Serverless-2016-10-31"
+    assert any(transform in s["Resource"] for s in policy["Statement"])
