@@ -154,6 +154,11 @@ def test_a_changed_parameter_publishes_a_new_version_of_each_function_it_reaches
         for name in parameters_read(configuration, resources, set(specs)):
             reached.setdefault(name, set()).add(function_id)
     assert {"LogLevel", "SendMaxAttempts", "StorefrontBusName", "ContactsListName"} <= reached.keys()
+    # Each version's description names exactly the parameters its function reads: a new description always comes
+    # with a changed configuration, from which Lambda publishes (it publishes nothing from an unchanged one).
+    for function_id, (version_id, _) in versions(reference, base).items():
+        described = parameters_read(resources[version_id]["Properties"]["Description"], resources, set(specs))
+        assert described == {name for name, functions in reached.items() if function_id in functions}, function_id
     changed = sorted(reached)
     translations = translate_all(
         [(packaged(body), {**base, name: another_value(specs[name], current[name])}) for name in changed]
