@@ -135,7 +135,7 @@ unit: $(VENV)/.installed $(SAM_VENV)/.installed ## Every test (tests/template tr
 	$(PY) -m pytest
 
 .PHONY: test
-test: lint check validate unit build ## Lint, your catalog, template checks, every test, and sam build
+test: lint check validate build unit ## Lint, your catalog, template checks, sam build, and every test (the built layer's too)
 
 .PHONY: bench
 bench: $(VENV)/.installed build ## Benchmarks (cold start, warm send, token economy, imports, sizes) into docs/benchmarks.md
