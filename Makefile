@@ -33,7 +33,7 @@ $(VENV)/.installed: requirements-dev.txt layers/shared/requirements.txt $(LAYER_
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	@$(PY) $(PIP_INSTALL) --quiet --upgrade pip
 	@# The layer's locked set first, each file checked against its hash: the tests run the versions Lambda gets.
-	@set -o pipefail; $(PY) $(PIP_INSTALL) --require-hashes -r $(LAYER_LOCK) | { grep --line-buffered -E '^(Collecting|Successfully installed)' || true; }
+	@set -o pipefail; $(PY) $(PIP_INSTALL) --no-deps --require-hashes -r $(LAYER_LOCK) | { grep --line-buffered -E '^(Collecting|Successfully installed)' || true; }
 	@set -o pipefail; $(PY) $(PIP_INSTALL) -r requirements-dev.txt | { grep --line-buffered -E '^(Collecting|Successfully installed)' || true; }
 	@# The project itself, editable: the listrak-sam command (.venv/bin/listrak-sam) runs this checkout's code.
 	@$(PY) $(PIP_INSTALL) --quiet --no-deps -e .
