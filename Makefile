@@ -10,6 +10,9 @@ SAM_VENV := .venv-sam
 CHECKOV_VENV := .venv-checkov
 PY := $(VENV)/bin/python
 LAYER_SITE := .aws-sam/build/SharedLayer/python
+LAYER_LOCK := layers/shared/requirements.lock
+# What the Lambda python3.13 runtime provides itself (boto3 and what it needs): never in the lock, nor the layer.
+RUNTIME_PACKAGES := boto3 botocore s3transfer jmespath python-dateutil six
 SAM := $(SAM_VENV)/bin/sam
 export AWS_DEFAULT_REGION ?= us-east-1
 # sam validate and cfn-lint read no credentials, but botocore insists on a region.
@@ -25,10 +28,12 @@ help: ## List the targets
 # pip says each package it collects (its errors in full, on stderr), so a first run is never silent.
 PIP_INSTALL = -m pip install --progress-bar off --disable-pip-version-check
 
-$(VENV)/.installed: requirements-dev.txt layers/shared/requirements.txt pyproject.toml
+$(VENV)/.installed: requirements-dev.txt layers/shared/requirements.txt $(LAYER_LOCK) pyproject.toml
 	@echo "First run: installing the project and its tools into $(VENV) (a few minutes, once)..."
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	@$(PY) $(PIP_INSTALL) --quiet --upgrade pip
+	@# The layer's locked set first, each file checked against its hash: the tests run the versions Lambda gets.
+	@set -o pipefail; $(PY) $(PIP_INSTALL) --no-deps --require-hashes -r $(LAYER_LOCK) | { grep --line-buffered -E '^(Collecting|Successfully installed)' || true; }
 	@set -o pipefail; $(PY) $(PIP_INSTALL) -r requirements-dev.txt | { grep --line-buffered -E '^(Collecting|Successfully installed)' || true; }
 	@# The project itself, editable: the listrak-sam command (.venv/bin/listrak-sam) runs this checkout's code.
 	@$(PY) $(PIP_INSTALL) --quiet --no-deps -e .
@@ -76,6 +81,12 @@ import: $(VENV)/.installed ## Import one local file on the local stack: make imp
 	@test -n "$(ENTITY)" -a -n "$(FILE)" || { echo "usage: make import ENTITY=<customers|orders|products|reviews|rating-summaries|contacts> FILE=<path> [RESUME=1]"; exit 2; }
 	$(PY) -m local_stack.import_file --entity $(ENTITY) $(if $(RESUME),--resume) $(FILE)
 
+.PHONY: lock
+lock: $(VENV)/.installed ## Pin the layer's every package, with hashes, for python3.13 on arm64 (after editing its requirements.txt)
+	cd layers/shared && ../../$(VENV)/bin/uv pip compile requirements.txt --quiet --generate-hashes \
+		--python-version 3.13 --python-platform aarch64-manylinux_2_28 $(if $(UPGRADE),--upgrade) \
+		$(addprefix --no-emit-package ,$(RUNTIME_PACKAGES)) --custom-compile-command "make lock" -o requirements.lock
+
 .PHONY: check
 check: $(VENV)/.installed ## Check your catalog (functions/send/catalog.toml) against template.yaml's rules
 	@$(PY) -m local_stack.check
@@ -106,6 +117,9 @@ build: $(SAM_VENV)/.installed ## sam build (needs python3.13 on PATH, which the 
 	PATH="$(abspath $(SAM_VENV))/bin:$$PATH" $(SAM) build --template template.yaml
 	@test -f $(LAYER_SITE)/listrak_kit/__init__.py || { echo "layer lacks listrak_kit"; exit 1; }
 	@ls $(LAYER_SITE)/pydantic_core/*aarch64*.so >/dev/null || { echo "layer is not arm64"; exit 1; }
+	@# The runtime's boto3 and botocore, never a copy of the layer's own that would shadow them.
+	@own=$$(cd $(LAYER_SITE) && ls -d *.dist-info | grep -iE '^($(subst $(eval) ,|,$(subst -,_,$(RUNTIME_PACKAGES))))-' || true); \
+	test -z "$$own" || { echo "layer holds what the runtime provides:" $$own; exit 1; }
 	@# Every module needs its cpython-313 bytecode: /opt is read-only, so what is missing compiles in every container.
 	@missing=$$(cd $(LAYER_SITE) && find . -name '*.py' -not -path '*/__pycache__/*' \
 		| sed -E 's#^(.*)/([^/]+)\.py$$#\1/__pycache__/\2.cpython-313.pyc#' \
@@ -117,11 +131,11 @@ build: $(SAM_VENV)/.installed ## sam build (needs python3.13 on PATH, which the 
 	@echo "layer: $$(find $(LAYER_SITE) -name '*.py' | wc -l) modules, $$(find $(LAYER_SITE) -name '*.cpython-313.pyc' | wc -l) compiled"
 
 .PHONY: unit
-unit: $(VENV)/.installed ## Every test
+unit: $(VENV)/.installed $(SAM_VENV)/.installed ## Every test (tests/template translates with the SAM CLI's transform)
 	$(PY) -m pytest
 
 .PHONY: test
-test: lint check validate unit build ## Lint, your catalog, template checks, every test, and sam build
+test: lint check validate build unit ## Lint, your catalog, template checks, sam build, and every test (the built layer's too)
 
 .PHONY: bench
 bench: $(VENV)/.installed build ## Benchmarks (cold start, warm send, token economy, imports, sizes) into docs/benchmarks.md

@@ -35,7 +35,7 @@ from local_stack import ROOT, TEMPLATE
 from local_stack.iam_auth import Principal
 from local_stack.sandbox import ListrakSandbox
 from local_stack.sandbox.wire import ACTIVITY_LAG_SECONDS
-from local_stack.template import FunctionSpec, Template, patched_environ
+from local_stack.template import FunctionSpec, Template, patched_environ, target_function
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
@@ -172,7 +172,7 @@ class LocalStack:
         self.aws_endpoint: str | None = None
         self.listrak_urls: dict[str, str] = {}
         self.credentials: dict[str, tuple[str, str]] = {}
-        self.refs: dict[str, str] = {"AWS::Region": REGION}
+        self.refs: dict[str, str] = {"AWS::Region": REGION, "AWS::StackName": prefix}
         self.attributes: dict[tuple[str, str], str] = {}
         self._moto = None
         self._modules: dict[str, ModuleType] = {}
@@ -630,11 +630,9 @@ class LocalStack:
                 continue
             props = resource["Properties"]
             for target in props.get("Targets", []):
-                arn = target.get("Arn")
-                if isinstance(arn, dict) and "Fn::GetAtt" in arn and arn["Fn::GetAtt"][0] in self.functions:
-                    rules.append(
-                        (arn["Fn::GetAtt"][0], _ref(props.get("EventBusName")), {"Pattern": props["EventPattern"]})
-                    )
+                function = target_function(target.get("Arn"))
+                if function in self.functions:
+                    rules.append((function, _ref(props.get("EventBusName")), {"Pattern": props["EventPattern"]}))
         return [
             (logical_id, bus, self.template.resolve(props.get("Pattern", {}), self.refs, self.attributes))
             for logical_id, bus, props in rules

@@ -167,10 +167,10 @@ class Template:
         for rule_id, resource in self.of_type("AWS::Events::Rule").items():
             props = resource.get("Properties", {})
             for target in props.get("Targets", []):
-                arn = target.get("Arn")
-                if isinstance(arn, dict) and (arn.get("Fn::GetAtt") or [None])[0] in readers:
+                function = target_function(target.get("Arn"))
+                if function in readers:
                     where = f"Resources.{rule_id}.Properties.EventPattern.detail-type"
-                    rules.append(EventRule(arn["Fn::GetAtt"][0], rule_id, props.get("EventPattern", {}), where))
+                    rules.append(EventRule(function, rule_id, props.get("EventPattern", {}), where))
         return rules
 
     def resolve(self, value: Any, refs: dict[str, str], attributes: dict[tuple[str, str], str]) -> Any:
@@ -204,6 +204,15 @@ class Template:
         if isinstance(value, list):
             return [self.resolve(v, refs, attributes) for v in value]
         return value
+
+
+def target_function(arn: Any) -> str | None:
+    """The function a rule target invokes: `!GetAtt F.Arn`, or its alias `!Ref F.Alias`."""
+    if isinstance(arn, dict) and "Fn::GetAtt" in arn:
+        return str(arn["Fn::GetAtt"][0])
+    if isinstance(arn, dict) and str(arn.get("Ref", "")).endswith(".Alias"):
+        return str(arn["Ref"]).removesuffix(".Alias")
+    return None
 
 
 def _plain(node: Any) -> Any:

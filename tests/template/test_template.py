@@ -52,7 +52,8 @@ def test_the_layer_build_installs_arm64_wheels_for_313_and_compiles_unchecked_ha
         "--only-binary=:all:",
     ):
         assert flag in pip
-    assert f'--target "{tmp_path}/python" -r requirements.txt' in pip
+    # Exactly the lock: every package pinned, each file checked against its hash, nothing resolved afresh.
+    assert f'--no-deps --require-hashes --target "{tmp_path}/python" -r requirements.lock' in pip
     assert "--no-compile" in pip  # pip would compile with timestamps; compileall below does it once, by hash
     [compile_all] = [c for c in commands if " -m compileall " in c]
     assert compile_all.endswith(f'--invalidation-mode unchecked-hash "{tmp_path}/python"')
@@ -109,7 +110,7 @@ def test_shopify_s_partner_source_has_its_own_rule_to_the_send_function_with_the
         "detail-type": ["shopifyWebhook"],
     }
     [target] = rule["Properties"]["Targets"]
-    assert target["Arn"] == {"Fn::GetAtt": ["SendEventFunction", "Arn"]}
+    assert target["Arn"] == {"Ref": "SendEventFunction.Alias"}  # the alias: its snapshot, retries and queue
     assert target["DeadLetterConfig"]["Arn"] == {"Fn::GetAtt": ["SendDeadLetterQueue", "Arn"]}
     bus = template.resources["ShopifyEventBus"]["Properties"]
     assert bus["EventSourceName"] == bus["Name"] == {"Ref": "ShopifyEventSourceName"}
