@@ -1,13 +1,14 @@
 """listrak-sam: look into a deployed stack (--stack NAME) or the local stack (--local), and act on what went wrong.
 
-  listrak-sam --stack listrak send show REFERENCE      a send's state and history (its resends)
-  listrak-sam --stack listrak imports list             recent imports: manifests and their first rejects
-  listrak-sam --stack listrak imports resume KEY       a failed or abandoned import file imported again
-  listrak-sam --stack listrak dlq list                 dead-letter queues: counts and why the first messages failed
-  listrak-sam --stack listrak dlq redrive QUEUE        a dead-letter queue's messages back to where they came from
+  listrak-sam send show REFERENCE      a send's state and history (its resends)
+  listrak-sam imports list             recent imports: manifests and their first rejects
+  listrak-sam imports resume KEY       a failed or abandoned import file imported again
+  listrak-sam dlq list                 dead-letter queues: counts and why the first messages failed
+  listrak-sam dlq redrive QUEUE        a dead-letter queue's messages back to where they came from
 
-AWS credentials and region come from the usual places (AWS_PROFILE, --profile, --region). --local uses the stack
-a running `make api` serves (moto on port 5000, the Listrak sandbox on 8025).
+The stack is samconfig.toml's (its [default] environment, or --config-env prod), unless --stack or LISTRAK_STACK
+names another; the region is --region's, else samconfig.toml's, else the AWS configuration's. Every command says
+which it used. --local uses the stack a running `make api` serves.
 """
 
 from __future__ import annotations
@@ -20,8 +21,6 @@ from typing import Any
 
 from listrak_ops import project_version
 
-DEFAULT_STACK = "listrak"
-
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
@@ -30,9 +29,14 @@ def _parser() -> argparse.ArgumentParser:
     parser.epilog = "\n".join(__doc__.split("\n")[2:])
     parser.add_argument("--version", action="version", version=f"%(prog)s {project_version()}")
     where = parser.add_mutually_exclusive_group()
-    where.add_argument("--stack", default=os.environ.get("LISTRAK_STACK", DEFAULT_STACK), help="the stack's name")
+    where.add_argument("--stack", help="the stack's name (default: LISTRAK_STACK, else samconfig.toml's)")
     where.add_argument("--local", action="store_true", help="the local stack (make api) instead of AWS")
-    parser.add_argument("--region", help="the stack's region (default: the AWS configuration's)")
+    parser.add_argument(
+        "--config-env",
+        default=os.environ.get("LISTRAK_CONFIG_ENV", "default"),
+        help="the samconfig.toml environment that names the stack (default: default; LISTRAK_CONFIG_ENV)",
+    )
+    parser.add_argument("--region", help="the stack's region (default: samconfig.toml's, else the AWS configuration's)")
     parser.add_argument("--profile", help="an AWS CLI profile")
     parser.add_argument("--json", action="store_true", help="print JSON instead of text")
     commands = parser.add_subparsers(dest="area", required=True)
@@ -65,11 +69,31 @@ def _resources(args: argparse.Namespace) -> Any:
         return local_stack()
     import boto3
 
-    return aws_stack(args.stack, boto3.Session(profile_name=args.profile, region_name=args.region))
+    from listrak_ops.stack import StackNotFound
+    from listrak_ops.target import find_samconfig, resolve
+
+    session = boto3.Session(profile_name=args.profile)
+    target = resolve(
+        stack=args.stack,
+        region=args.region,
+        config_env=args.config_env,
+        session_region=session.region_name,
+        samconfig=find_samconfig(),
+    )
+    try:
+        found = aws_stack(target.stack, boto3.Session(profile_name=args.profile, region_name=target.region))
+    except StackNotFound as exc:
+        raise StackNotFound(f"{exc} [{target.describe()}]") from None
+    print(f"using {target.describe()}", file=sys.stderr)
+    return found
 
 
 def _print(args: argparse.Namespace, value: Any, text: str) -> None:
     print(json.dumps(value, indent=2, default=str) if args.json else text)
+
+
+# The state machine's own fields: the payload holds the address while a send is unsettled, and never leaves.
+PRIVATE_FIELDS = {"payload", "payloadHash", "attemptToken", "emailFingerprint"}
 
 
 def send_show(args: argparse.Namespace, stack: Any) -> int:
@@ -81,9 +105,37 @@ def send_show(args: argparse.Namespace, stack: Any) -> int:
     if record is None:
         print(f"no send {args.reference!r} in {stack.where} (never sent, or past the resend window)", file=sys.stderr)
         return 1
-    view = record.model_dump(mode="json")
-    _print(args, view, json.dumps(view, indent=2))
+    view = record.model_dump(mode="json", exclude=PRIVATE_FIELDS)
+    _print(args, view, send_text(view))
     return 0
+
+
+def send_text(view: dict[str, Any]) -> str:
+    """A send record for people: one fact a line, its attempts and resends indented below."""
+    ids = f"list {view.get('listId')}, transactional message {view.get('transactionalMessageId')}"
+    lines = [
+        f"reference         {view['reference']}",
+        f"status            {view['status']}" + (f": {view['failure']}" if view.get("failure") else ""),
+        f"message           {view.get('message') or '(raw ids)'} ({ids})",
+        f"to                {view.get('emailMasked')}",
+        f"sent at           {view.get('sentAt')}",
+        f"resendable until  {view.get('resendableUntil')}"
+        + ("" if view.get("resendKey") else " (no resendKey yet: Listrak's activity will give it)"),
+    ]
+    attempts = view.get("attempts") or []
+    if attempts:
+        lines.append(f"attempts ({len(attempts)}):")
+        for attempt in attempts:
+            settled = f", settled by {attempt['resolvedBy']}" if attempt.get("resolvedBy") else ""
+            detail = f": {attempt['detail']}" if attempt.get("detail") else ""
+            lines.append(f"  {attempt.get('n')}. {attempt.get('startedAt')}  {attempt.get('outcome')}{settled}{detail}")
+    resends = view.get("resends") or []
+    lines.append(f"resends ({len(resends)}):" if resends else "resends: none")
+    for resend in resends:
+        to = f"to {resend.get('toMasked')}" + (" (redirected)" if resend.get("redirected") else "")
+        by = f" by {resend['credential']}" if resend.get("credential") else ""
+        lines.append(f"  {resend.get('at')}  {resend.get('status')} {to}{by}")
+    return "\n".join(lines)
 
 
 def imports_list(args: argparse.Namespace, stack: Any) -> int:
@@ -165,10 +217,13 @@ def main(argv: list[str] | None = None) -> int:
     from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
     from listrak_ops.stack import StackNotFound
+    from listrak_ops.target import TargetUnknown
 
     try:
         stack = _resources(args)
         return COMMANDS[args.area, args.command](args, stack)
+    except TargetUnknown as exc:
+        print(exc, file=sys.stderr)
     except StackNotFound as exc:
         print(f"{exc} (name it with --stack, or use --local)", file=sys.stderr)
     except NoCredentialsError:

@@ -185,3 +185,22 @@ def _resend_event(reference: str) -> dict:
         {"reference": reference},
         "v1",
     )
+
+
+def test_send_show_prints_text_for_people_and_never_the_unsettled_payload(stack, sandbox, cli) -> None:
+    sandbox.inject("send", "502", times=1)  # Listrak may have acted: the send is pending, its payload kept
+    body = {"emailAddress": "jane.doe@example.com", "message": "password-reset", "fields": {"firstName": "Jane"}}
+    status, answer = post_message(stack, {**body, "reference": "reset-pending"})
+    assert status == 202, answer
+
+    code, text, _ = cli("send", "show", "reset-pending")
+    assert code == 0
+    assert text.splitlines()[0].split() == ["reference", "reset-pending"]
+    assert "status            pending" in text and "attempts (1):" in text
+    with pytest.raises(json.JSONDecodeError):
+        json.loads(text)
+
+    code, raw, _ = cli("--json", "send", "show", "reset-pending")
+    view = json.loads(raw)
+    assert view["status"] == "pending" and "payload" not in view and "attemptToken" not in view
+    assert "jane.doe@example.com" not in raw + text and "jane.doe" not in raw + text
