@@ -189,6 +189,10 @@ class SendService:
                     problems.append(FieldProblem(f"fields.{name}", problem))
                 else:
                     values.append({"segmentationFieldId": spec.fields[name], "value": text})
+            given = {name: as_text(value) for name, value in request.fields.items()}
+            for name in spec.missing_required(given, has_items=bool(request.items)):
+                where = "items" if spec.items is not None and name == spec.items.field else f"fields.{name}"
+                problems.append(FieldProblem(where, f"is required by message {request.message}"))
             if request.items:
                 if spec.items is None:
                     problems.append(FieldProblem("items", f"message {request.message} has no item block"))
