@@ -1,4 +1,4 @@
-"""Malformed storefront events: each is parked at once in the dead-letter queue with a clear reason, and sends nothing."""
+"""Malformed storefront events: each is parked at once in the dead-letter queue with its reason; nothing is sent."""
 
 from __future__ import annotations
 
