@@ -5,6 +5,8 @@
   listrak-sam imports resume KEY       a failed or abandoned import file imported again
   listrak-sam dlq list                 dead-letter queues: counts and why the first messages failed
   listrak-sam dlq redrive QUEUE        a dead-letter queue's messages back to where they came from
+                                       (--message-id ID, --dry-run, --force for permanent failures)
+  listrak-sam dlq delete QUEUE ID      one message deleted, by decision
 
 The stack is samconfig.toml's (its [default] environment, or --config-env prod), unless --stack or LISTRAK_STACK
 names another; the region is --region's, else samconfig.toml's, else the AWS configuration's. Every command says
@@ -59,6 +61,15 @@ def _parser() -> argparse.ArgumentParser:
     dlq_redrive = dlq.add_parser("redrive", help="move a queue's messages back to their functions or queue")
     dlq_redrive.add_argument("queue", help="the queue's logical id, e.g. SendDeadLetterQueue")
     dlq_redrive.add_argument("--limit", type=int, help="at most this many messages")
+    dlq_redrive.add_argument("--message-id", help="only this message (its id from dlq list)")
+    dlq_redrive.add_argument(
+        "--force", action="store_true", help="permanent failures too (after the catalog or sender is fixed)"
+    )
+    dlq_redrive.add_argument("--dry-run", action="store_true", help="say what would move, move nothing")
+    dlq_delete = dlq.add_parser("delete", help="delete one message, by decision (it will never be sent)")
+    dlq_delete.add_argument("queue", help="the queue's logical id, e.g. SendDeadLetterQueue")
+    dlq_delete.add_argument("message_id", help="the message's id from dlq list")
+    dlq_delete.add_argument("--dry-run", action="store_true", help="show the message, delete nothing")
     return parser
 
 
@@ -177,8 +188,9 @@ def dlq_list(args: argparse.Namespace, stack: Any) -> int:
         fed = f" (fed by {', '.join(u.rsplit('/', 1)[-1] for u in queue['sources'])})" if queue["sources"] else ""
         lines.append(f"{queue['queue']}: {queue['messages']} message(s){fed}")
         for first in queue["first"]:
+            lines.append(f"  {first['id']}" + (f"  {first['about']}" if first["about"] else ""))
             to = f" -> {first['target']}" if first["target"] else ""
-            lines.append(f"  [{first['kind']}{to}] {first['reason']}")
+            lines.append(f"    [{first['kind']}{to}]{' PERMANENT' if first['permanent'] else ''} {first['reason']}")
     _print(args, found, "\n".join(lines))
     return 0
 
@@ -187,20 +199,38 @@ def dlq_redrive(args: argparse.Namespace, stack: Any) -> int:
     from listrak_ops.dlq import redrive
 
     try:
-        outcome = redrive(stack, args.queue, limit=args.limit)
+        outcome = redrive(
+            stack, args.queue, limit=args.limit, message_id=args.message_id, force=args.force, dry_run=args.dry_run
+        )
     except KeyError as exc:
         print(exc.args[0], file=sys.stderr)
         return 2
     if outcome["moveTask"]:
         text = f"{args.queue}: SQS is moving its messages back (task {outcome['moveTask']})"
     else:
+        verb = "would move back" if args.dry_run else "moved back"
         text = "\n".join(
-            [f"{args.queue}: {len(outcome['moved'])} moved back, {len(outcome['kept'])} kept"]
-            + [f"  moved {m}" for m in outcome["moved"]]
+            [f"{args.queue}: {len(outcome['moved'])} {verb}, {len(outcome['kept'])} kept"]
+            + [f"  {'would move' if args.dry_run else 'moved'} {m}" for m in outcome["moved"]]
             + [f"  kept {k}" for k in outcome["kept"]]
         )
     _print(args, outcome, text)
     return 1 if outcome["kept"] else 0
+
+
+def dlq_delete(args: argparse.Namespace, stack: Any) -> int:
+    from listrak_ops.dlq import delete
+
+    try:
+        outcome = delete(stack, args.queue, args.message_id, dry_run=args.dry_run)
+    except KeyError as exc:
+        print(exc.args[0], file=sys.stderr)
+        return 2
+    message = outcome["message"]
+    said = "deleted" if outcome["deleted"] else "would delete"
+    about = f" ({message['about']})" if message["about"] else ""
+    _print(args, outcome, f"{args.queue}: {said} {message['id']}{about}: {message['reason']}")
+    return 0
 
 
 COMMANDS = {
@@ -209,6 +239,7 @@ COMMANDS = {
     ("imports", "resume"): imports_resume,
     ("dlq", "list"): dlq_list,
     ("dlq", "redrive"): dlq_redrive,
+    ("dlq", "delete"): dlq_delete,
 }
 
 

@@ -204,3 +204,71 @@ def test_send_show_prints_text_for_people_and_never_the_unsettled_payload(stack,
     view = json.loads(raw)
     assert view["status"] == "pending" and "payload" not in view and "attemptToken" not in view
     assert "jane.doe@example.com" not in raw + text and "jane.doe" not in raw + text
+
+
+def _ids(cli, queue: str) -> list[dict]:
+    [found] = [q for q in json.loads(cli("--json", "dlq", "list", "--peek", "10")[1]) if q["queue"] == queue]
+    return found["first"]
+
+
+def test_a_permanent_failure_is_listed_with_its_reference_and_order_and_not_redriven_without_force(
+    stack, sandbox, cli
+) -> None:
+    outcome = stack.invoke_async("SendEventFunction", placed_order(profile={"first_name": "Nobody"}))
+    assert outcome.result["status"] == "parked"
+
+    code, out, _ = cli("dlq", "list")
+    assert code == 0
+    assert "reference order-confirmation/1003, event evt-1003 (Placed Order), order 1003" in out
+    assert "PERMANENT parked at once" in out and "detail.profile.email" in out
+
+    code, out, _ = cli("dlq", "redrive", "SendDeadLetterQueue")
+    assert code == 1, out
+    assert out.startswith("SendDeadLetterQueue: 0 moved back, 1 kept") and "then --force" in out
+    assert "SendDeadLetterQueue: 1 message(s)" in cli("dlq", "list")[1]
+
+    code, out, _ = cli("dlq", "redrive", "SendDeadLetterQueue", "--force")
+    assert code == 0 and "1 moved back" in out  # sent back; still wrong, so the function parks it again
+    assert sandbox.stats["sends"] == 0
+
+
+def test_dry_run_moves_nothing_and_one_message_can_be_redriven_by_its_id(stack, sandbox, cli) -> None:
+    sandbox.inject("send", "503", times=1000)
+    stack.invoke_async("SendEventFunction", placed_order(unique_id="A-1"))
+    stack.invoke_async("SendEventFunction", placed_order(unique_id="B-2"))
+    sandbox.reset()
+    parked = _ids(cli, "SendDeadLetterQueue")
+    assert len(parked) == 2 and not any(p["permanent"] for p in parked)
+
+    code, out, _ = cli("dlq", "redrive", "SendDeadLetterQueue", "--dry-run")
+    assert code == 0 and out.startswith("SendDeadLetterQueue: 2 would move back, 0 kept"), out
+    assert sandbox.stats["sends"] == 0 and len(_ids(cli, "SendDeadLetterQueue")) == 2
+
+    [first] = [p for p in parked if "order-confirmation/A-1" in p["about"]]
+    code, out, _ = cli("dlq", "redrive", "SendDeadLetterQueue", "--message-id", first["id"])
+    assert code == 0 and out.startswith("SendDeadLetterQueue: 1 moved back, 0 kept"), out
+    assert sandbox.stats["sends"] == 1
+    [left] = _ids(cli, "SendDeadLetterQueue")
+    assert "order-confirmation/B-2" in left["about"]
+
+
+def test_delete_removes_one_message_by_its_id_and_an_unknown_id_is_one_line(stack, cli) -> None:
+    sqs = stack.client("sqs")
+    dlq = stack.refs["ImportDeadLetterQueue"]
+    sqs.send_message(QueueUrl=dlq, MessageBody='{"key": "orders/keep.csv", "part": 2}')
+    sqs.send_message(QueueUrl=dlq, MessageBody='{"key": "orders/drop.csv", "part": 1}')
+    parked = _ids(cli, "ImportDeadLetterQueue")
+    assert {p["about"] for p in parked} == {"file orders/keep.csv part 2", "file orders/drop.csv part 1"}
+    [drop] = [p for p in parked if "drop" in p["about"]]
+
+    code, out, _ = cli("dlq", "delete", "ImportDeadLetterQueue", drop["id"], "--dry-run")
+    assert code == 0 and "would delete" in out and len(_ids(cli, "ImportDeadLetterQueue")) == 2
+    code, out, _ = cli("dlq", "delete", "ImportDeadLetterQueue", drop["id"])
+    assert code == 0 and out.startswith(f"ImportDeadLetterQueue: deleted {drop['id']} (file orders/drop.csv part 1)")
+    assert [p["about"] for p in _ids(cli, "ImportDeadLetterQueue")] == ["file orders/keep.csv part 2"]
+
+    code, _, err = cli("dlq", "delete", "ImportDeadLetterQueue", "no-such-id")
+    assert (
+        code == 2
+        and err.strip() == "no message no-such-id in ImportDeadLetterQueue (listrak-sam dlq list shows their ids)"
+    )
