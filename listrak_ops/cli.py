@@ -7,6 +7,7 @@
   listrak-sam dlq redrive QUEUE        a dead-letter queue's messages back to where they came from
                                        (--message-id ID, --dry-run, --force for permanent failures)
   listrak-sam dlq delete QUEUE ID      one message deleted, by decision
+  listrak-sam doctor                   the catalog checked against the stack's Listrak account
 
 The stack is samconfig.toml's (its [default] environment, or --config-env prod), unless --stack or LISTRAK_STACK
 names another; the region is --region's, else samconfig.toml's, else the AWS configuration's. Every command says
@@ -16,9 +17,11 @@ which it used. --local uses the stack a running `make api` serves.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
+from collections.abc import Iterator
 from typing import Any
 
 from listrak_ops import project_version
@@ -54,6 +57,9 @@ def _parser() -> argparse.ArgumentParser:
     resume = imports.add_parser("resume", help="import a failed or abandoned file again from its last accepted chunk")
     resume.add_argument("key", help="the file's key in the import bucket, e.g. orders/2026-11-22.csv")
     resume.add_argument("--version-id", help="the S3 VersionId (default: the current version)")
+
+    doctor = commands.add_parser("doctor", help="check the catalog against the stack's Listrak account")
+    doctor.add_argument("--catalog", help="the catalog file (default: functions/send/catalog.toml of this project)")
 
     dlq = commands.add_parser("dlq", help="dead-letter queues").add_subparsers(dest="command", required=True)
     dlq_list = dlq.add_parser("list", help="each dead-letter queue's count and its first messages' reasons")
@@ -95,6 +101,8 @@ def _resources(args: argparse.Namespace) -> Any:
         found = aws_stack(target.stack, boto3.Session(profile_name=args.profile, region_name=target.region))
     except StackNotFound as exc:
         raise StackNotFound(f"{exc} [{target.describe()}]") from None
+    # The layer's own adapters (send records, secrets) use boto3's default session: the same account and region.
+    boto3.setup_default_session(profile_name=args.profile, region_name=target.region)
     print(f"using {target.describe()}", file=sys.stderr)
     return found
 
@@ -103,6 +111,7 @@ def _print(args: argparse.Namespace, value: Any, text: str) -> None:
     print(json.dumps(value, indent=2, default=str) if args.json else text)
 
 
+CATALOG = "functions/send/catalog.toml"
 # The state machine's own fields: the payload holds the address while a send is unsettled, and never leaves.
 PRIVATE_FIELDS = {"payload", "payloadHash", "attemptToken", "emailFingerprint"}
 
@@ -233,6 +242,31 @@ def dlq_delete(args: argparse.Namespace, stack: Any) -> int:
     return 0
 
 
+def doctor(args: argparse.Namespace, stack: Any) -> int:
+    from pathlib import Path
+
+    from listrak_kit.catalog.model import load_catalog
+    from listrak_kit.errors import ConfigurationError
+    from listrak_ops.doctor import diagnose, email_client
+    from listrak_ops.target import find_samconfig
+
+    project = find_samconfig()
+    path = Path(args.catalog) if args.catalog else (project.parent if project else Path.cwd()) / CATALOG
+    from listrak_kit.aws.clients import aws_client
+
+    aws_client.cache_clear()
+    try:
+        catalog = load_catalog(path)
+        report = diagnose(catalog, email_client(stack))
+    except ConfigurationError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    _print(
+        args, {"catalog": str(path), "findings": report.findings, "checked": report.checked}, "\n".join(report.lines())
+    )
+    return 1 if report.findings else 0
+
+
 COMMANDS = {
     ("send", "show"): send_show,
     ("imports", "list"): imports_list,
@@ -240,7 +274,21 @@ COMMANDS = {
     ("dlq", "list"): dlq_list,
     ("dlq", "redrive"): dlq_redrive,
     ("dlq", "delete"): dlq_delete,
+    ("doctor", None): doctor,
 }
+
+
+@contextlib.contextmanager
+def _layer_logs_quiet() -> Iterator[None]:
+    """The layer's INFO lines (token cache, sends) belong in a function's log, not in the operator's output."""
+    from listrak_kit.observability import logger
+
+    previous = logger.log_level
+    logger.setLevel("WARNING")
+    try:
+        yield
+    finally:
+        logger.setLevel(previous)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -252,7 +300,8 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         stack = _resources(args)
-        return COMMANDS[args.area, args.command](args, stack)
+        with _layer_logs_quiet():
+            return COMMANDS[args.area, getattr(args, "command", None)](args, stack)
     except TargetUnknown as exc:
         print(exc, file=sys.stderr)
     except StackNotFound as exc:
@@ -260,7 +309,8 @@ def main(argv: list[str] | None = None) -> int:
     except NoCredentialsError:
         print("no AWS credentials: set AWS_PROFILE or pass --profile (or use --local)", file=sys.stderr)
     except ImportError as exc:
-        print(f"this layer lacks what {args.area} {args.command} needs: {exc}", file=sys.stderr)
+        what = " ".join(filter(None, (args.area, getattr(args, "command", None))))
+        print(f"this layer lacks what {what} needs: {exc}", file=sys.stderr)
     except (BotoCoreError, ClientError) as exc:
         print(f"AWS refused or could not be reached: {exc}", file=sys.stderr)
     return 2
