@@ -77,8 +77,8 @@ def diagnose(catalog: Any, listrak: Any, *, now: datetime | None = None) -> Repo
                     one_item = len(html.escape(spec.items.template))
                     if found[1] < one_item:
                         report.findings.append(
-                            f"messages.{name}.fields.{field_name} = {field_id}: Listrak's field "
-                            f"{found[0]!r} holds {found[1]} characters, less than one item of the escaped template ({one_item})"
+                            f"messages.{name}.fields.{field_name} = {field_id}: Listrak's field {found[0]!r} "
+                            f"holds {found[1]} characters, less than one item of the escaped template ({one_item})"
                         )
         _activity(listrak, list_id, specs[0][1].transactionalMessageId, report, now or datetime.now(UTC))
     report.checked.append(f"{messages} message(s) on {len(by_list)} list(s), {fields} profile field(s), Activity")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 import tomllib
 
@@ -11,32 +9,7 @@ import pytest
 
 from listrak_ops.cli import main
 from local_stack import ROOT
-from local_stack.stack import LocalStack
 from tests.conftest import placed_order, post_message
-
-
-@pytest.fixture
-def cli(stack, monkeypatch):
-    """Runs `listrak-sam --local ...` in-process against the test's local stack; returns (exit code, out, err)."""
-    for name, url in stack.listrak_urls.items():
-        monkeypatch.setenv(name, url)
-    attach = LocalStack.attach
-
-    def attach_with_the_test_s_settings(self: LocalStack) -> LocalStack:
-        self.env_overrides.update(stack.env_overrides)  # short Listrak retries, as the test's own stack has
-        return attach(self)
-
-    monkeypatch.setattr(LocalStack, "attach", attach_with_the_test_s_settings)
-
-    def run(*argv: str) -> tuple[int, str, str]:
-        # Not capsys: a handler imported during the command keeps the stdout it saw, which capsys closes after
-        # the test, and the next test's invocations would write to a closed file.
-        out, err = io.StringIO(), io.StringIO()
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            code = main(["--local", *argv])
-        return code, out.getvalue(), err.getvalue()
-
-    return run
 
 
 def test_version_is_the_installed_project_s(capsys) -> None:

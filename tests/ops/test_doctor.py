@@ -6,8 +6,6 @@ import json
 
 import pytest
 
-from tests.ops.test_cli import cli  # noqa: F401  (the fixture)
-
 GOOD = """
 [messages.order]
 listId = 300001
