@@ -1,4 +1,4 @@
-"""Required catalog fields: written `{ id = N, required = true }`, enforced before Listrak is called."""
+"""Catalog rules enforced before Listrak is called: required fields (`{ id = N, required = true }`), known names."""
 
 from __future__ import annotations
 
@@ -110,3 +110,16 @@ def test_a_bad_field_table_names_the_field(tmp_path, text, names):
 def test_the_sample_catalog_requires_the_password_reset_link():
     sample = load_catalog(ROOT / "functions" / "send" / "catalog.toml")
     assert "passwordResetLink" in sample.messages["password-reset"].requiredFields
+
+
+def test_a_misspelled_message_name_is_refused_with_the_nearest_names(catalog):
+    from listrak_kit.errors import UnknownMessage
+
+    service, api = sender(catalog)
+    with pytest.raises(UnknownMessage) as refused:
+        service.send(SendRequest(emailAddress="jane@example.com", message="pasword-reset", reference="r-9"))
+    assert str(refused.value) == "message 'pasword-reset' is not in the catalog; did you mean 'password-reset'?"
+    with pytest.raises(UnknownMessage) as refused:
+        service.send(SendRequest(emailAddress="jane@example.com", message="birthday", reference="r-10"))
+    assert str(refused.value) == "message 'birthday' is not in the catalog"
+    assert api.calls == []

@@ -222,6 +222,14 @@ class Catalog(BaseModel):
         """detail-type -> which message each event of that type triggers."""
         return self._index()
 
+    def unknown_message(self, name: str) -> str:
+        """Why a message name is refused, with the catalog's nearest names (a typo is the usual cause)."""
+        import difflib
+
+        near = difflib.get_close_matches(name, list(self.messages), n=3, cutoff=0.6)
+        hint = f"; did you mean {' or '.join(repr(n) for n in near)}?" if near else ""
+        return f"message {name!r} is not in the catalog{hint}"
+
     def redirect_allowed(self, *, message: str | None, list_id: int, transactional_message_id: int) -> bool:
         """A message's `redirect` flag; for raw IDs, that of every catalog message with the same IDs (default on)."""
         if message is not None and message in self.messages:

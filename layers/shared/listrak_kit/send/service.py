@@ -178,7 +178,7 @@ class SendService:
         if request.message is not None:
             spec = self._catalog.messages.get(request.message)
             if spec is None:
-                raise UnknownMessage(f"message {request.message!r} is not in the catalog")
+                raise UnknownMessage(self._catalog.unknown_message(request.message))
             list_id, message_id = spec.listId, spec.transactionalMessageId
             for name, value in request.fields.items():
                 if name not in spec.fields:
