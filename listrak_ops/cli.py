@@ -1,6 +1,8 @@
 """listrak-sam: look into a deployed stack (--stack NAME) or the local stack (--local), and act on what went wrong.
 
   listrak-sam send show REFERENCE      a send's state and history (its resends)
+  listrak-sam send list --status S     sends in one state (pending, failed...), newest first
+  listrak-sam send logs REFERENCE      every function's log lines about one send (--print: the query)
   listrak-sam imports list             recent imports: manifests and their first rejects
   listrak-sam imports resume KEY       a failed or abandoned import file imported again
   listrak-sam dlq list                 dead-letter queues: counts and why the first messages failed
@@ -49,6 +51,13 @@ def _parser() -> argparse.ArgumentParser:
     send = commands.add_parser("send", help="sends").add_subparsers(dest="command", required=True)
     show = send.add_parser("show", help="a send's state and history")
     show.add_argument("reference")
+    listing_sends = send.add_parser("list", help="sends in one state, newest first")
+    listing_sends.add_argument("--status", required=True, choices=SEND_STATES, help="the state")
+    listing_sends.add_argument("--limit", type=int, default=50, help="at most this many (default 50)")
+    logs = send.add_parser("logs", help="every function's log lines about one reference")
+    logs.add_argument("reference")
+    logs.add_argument("--since", type=float, default=24.0, help="hours back (default 24)")
+    logs.add_argument("--print", action="store_true", help="print the Logs Insights query instead of running it")
 
     imports = commands.add_parser("imports", help="imports").add_subparsers(dest="command", required=True)
     listing = imports.add_parser("list", help="recent imports with their manifests and rejects")
@@ -112,6 +121,7 @@ def _print(args: argparse.Namespace, value: Any, text: str) -> None:
 
 
 CATALOG = "functions/send/catalog.toml"
+SEND_STATES = ("sending", "pending", "sent", "failed")
 # The state machine's own fields: the payload holds the address while a send is unsettled, and never leaves.
 PRIVATE_FIELDS = {"payload", "payloadHash", "attemptToken", "emailFingerprint"}
 
@@ -156,6 +166,42 @@ def send_text(view: dict[str, Any]) -> str:
         by = f" by {resend['credential']}" if resend.get("credential") else ""
         lines.append(f"  {resend.get('at')}  {resend.get('status')} {to}{by}")
     return "\n".join(lines)
+
+
+def send_list(args: argparse.Namespace, stack: Any) -> int:
+    from listrak_kit.aws.clients import aws_client
+    from listrak_ops.sends import by_status
+
+    aws_client.cache_clear()
+    found = [r.model_dump(mode="json", exclude=PRIVATE_FIELDS) for r in by_status(stack, args.status, limit=args.limit)]
+    lines = [
+        f"{r['reference']}  {r['status']}  {r.get('message') or '(raw ids)'}  to {r['emailMasked']}  "
+        f"sent at {r['sentAt']}" + (f"  ({r['failure']})" if r.get("failure") else "")
+        for r in found
+    ]
+    _print(args, found, "\n".join(lines) or f"no {args.status} sends in {stack.where}")
+    return 0
+
+
+def send_logs(args: argparse.Namespace, stack: Any) -> int:
+    from listrak_ops.sends import local_log_lines, logs_query, run_logs_query
+
+    if args.print or (stack.log_dir is None and not stack.log_groups):
+        groups = " ".join(stack.log_groups) or "(the stack's function log groups)"
+        print(f"# CloudWatch Logs Insights, log groups: {groups}\n{logs_query(args.reference)}")
+        return 0
+    if stack.log_dir is not None:
+        lines = local_log_lines(stack.log_dir, args.reference)
+        _print(args, lines, "\n".join(lines) or f"no log lines name {args.reference!r} in {stack.log_dir}")
+        return 0
+    rows = run_logs_query(stack, args.reference, since_seconds=args.since * 3600)
+    text = "\n".join(
+        f"{r.get('@timestamp', '')}  {r.get('@log', '').rsplit('/', 1)[-1]}  {r.get('level', '')}  "
+        f"{r.get('message', '')}"
+        for r in rows
+    )
+    _print(args, rows, text or f"no log lines name {args.reference!r} in the last {args.since:g} hour(s)")
+    return 0
 
 
 def imports_list(args: argparse.Namespace, stack: Any) -> int:
@@ -269,6 +315,8 @@ def doctor(args: argparse.Namespace, stack: Any) -> int:
 
 COMMANDS = {
     ("send", "show"): send_show,
+    ("send", "list"): send_list,
+    ("send", "logs"): send_logs,
     ("imports", "list"): imports_list,
     ("imports", "resume"): imports_resume,
     ("dlq", "list"): dlq_list,
@@ -295,6 +343,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
+    from listrak_ops.sends import QueryFailed
     from listrak_ops.stack import StackNotFound
     from listrak_ops.target import TargetUnknown
 
@@ -302,7 +351,7 @@ def main(argv: list[str] | None = None) -> int:
         stack = _resources(args)
         with _layer_logs_quiet():
             return COMMANDS[args.area, getattr(args, "command", None)](args, stack)
-    except TargetUnknown as exc:
+    except (TargetUnknown, QueryFailed) as exc:
         print(exc, file=sys.stderr)
     except StackNotFound as exc:
         print(f"{exc} (name it with --stack, or use --local)", file=sys.stderr)

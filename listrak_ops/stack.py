@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from botocore.config import Config
@@ -36,6 +37,8 @@ class StackResources:
     client: Callable[[str], Any]
     # The queues whose RedrivePolicy names a dead-letter queue (by URL): SQS's own answer, unless given.
     sources_of: Callable[[str], list[str]] | None = None
+    log_groups: list[str] = field(default_factory=list)  # each function's CloudWatch log group
+    log_dir: Path | None = None  # the local stack's function logs (one file per function)
 
     def dead_letter_sources(self, url: str) -> list[str]:
         if self.sources_of is not None:
@@ -84,6 +87,7 @@ def aws_stack(stack_name: str, session: Any) -> StackResources:
         function_env=function_env,
         invoke_async=invoke_async,
         client=client,
+        log_groups=sorted(of_type("AWS::Logs::LogGroup").values()),
     )
 
 
@@ -123,4 +127,5 @@ def local_stack() -> StackResources:
         invoke_async=invoke_async,
         client=lambda service: stack.client(service),
         sources_of=lambda url: sources.get(url, []),
+        log_dir=stack.log_dir,
     )
