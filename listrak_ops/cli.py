@@ -3,6 +3,7 @@
   listrak-sam send show REFERENCE      a send's state and history (its resends)
   listrak-sam send list --status S     sends in one state (pending, failed...), newest first
   listrak-sam send logs REFERENCE      every function's log lines about one send (--print: the query)
+  listrak-sam send redirect REF --to A a resend to a corrected address, signed with your AWS credentials
   listrak-sam imports list             recent imports: manifests and their first rejects
   listrak-sam imports resume KEY       a failed or abandoned import file imported again
   listrak-sam dlq list                 dead-letter queues: counts and why the first messages failed
@@ -54,6 +55,9 @@ def _parser() -> argparse.ArgumentParser:
     listing_sends = send.add_parser("list", help="sends in one state, newest first")
     listing_sends.add_argument("--status", required=True, choices=SEND_STATES, help="the state")
     listing_sends.add_argument("--limit", type=int, default=50, help="at most this many (default 50)")
+    redirect = send.add_parser("redirect", help="resend to another address (support route, SigV4)")
+    redirect.add_argument("reference")
+    redirect.add_argument("--to", required=True, dest="email_address", help="the corrected address")
     logs = send.add_parser("logs", help="every function's log lines about one reference")
     logs.add_argument("reference")
     logs.add_argument("--since", type=float, default=24.0, help="hours back (default 24)")
@@ -181,6 +185,24 @@ def send_list(args: argparse.Namespace, stack: Any) -> int:
     ]
     _print(args, found, "\n".join(lines) or f"no {args.status} sends in {stack.where}")
     return 0
+
+
+def send_redirect(args: argparse.Namespace, stack: Any) -> int:
+    from listrak_kit.masking import mask_email
+    from listrak_ops.api import ApiUnreachable, redirect_path
+
+    if stack.api is None:
+        print(f"{stack.where} has no API to call", file=sys.stderr)
+        return 2
+    try:
+        status, body = stack.api.post(redirect_path(args.reference), {"emailAddress": args.email_address})
+    except ApiUnreachable as exc:
+        print(f"{exc} (with --local: LOCAL_API_URL and the LOCAL_SUPPORT_SECRET make api printed)", file=sys.stderr)
+        return 2
+    to = mask_email(args.email_address)
+    said = body.get("message") or body.get("status") or ""
+    _print(args, {"status": status, **body}, f"{args.reference}: {status} {said} (to {to})".rstrip())
+    return 0 if status in (200, 201) else 1
 
 
 def send_logs(args: argparse.Namespace, stack: Any) -> int:
@@ -317,6 +339,7 @@ COMMANDS = {
     ("send", "show"): send_show,
     ("send", "list"): send_list,
     ("send", "logs"): send_logs,
+    ("send", "redirect"): send_redirect,
     ("imports", "list"): imports_list,
     ("imports", "resume"): imports_resume,
     ("dlq", "list"): dlq_list,

@@ -9,6 +9,7 @@ import pytest
 
 from listrak_ops.cli import main
 from local_stack.stack import LocalStack
+from tests.local.conftest import api  # noqa: F401  (the local API server over HTTP, for the signed routes)
 
 
 @pytest.fixture

@@ -105,3 +105,29 @@ def test_the_insights_query_runs_over_every_log_group_and_waits_within_a_bound()
     with pytest.raises(QueryFailed, match="did not finish"):
         run_logs_query(_stack(stuck), "r-1", since_seconds=60, clock=lambda: now[0], sleep=slow_sleep)
     assert stuck.stopped
+
+
+def test_send_redirect_is_signed_with_the_operator_s_key_and_reaches_the_new_address(
+    stack, sandbox, cli, api, monkeypatch
+) -> None:
+    sandbox.resend_key_in_send_response = True
+    body = {"emailAddress": "jane.doe@example.com", "message": "order-confirmation", "fields": {"firstName": "Jane"}}
+    assert post_message(stack, {**body, "reference": "order-77"})[0] == 201
+    url, _key = api
+    monkeypatch.setenv("LOCAL_API_URL", url)
+
+    monkeypatch.delenv("LOCAL_SUPPORT_SECRET", raising=False)
+    code, _, err = cli("send", "redirect", "order-77", "--to", "jane@example.org")
+    assert code == 2 and len(err.strip().splitlines()) == 1 and "LOCAL_SUPPORT_SECRET" in err
+
+    monkeypatch.setenv("LOCAL_SUPPORT_SECRET", "not-the-secret")
+    code, out, _ = cli("send", "redirect", "order-77", "--to", "jane@example.org")
+    assert code == 1 and out.startswith("order-77: 403"), out
+    assert sandbox.stats["resends"] == 0
+
+    monkeypatch.setenv("LOCAL_SUPPORT_SECRET", stack.support.secret_access_key)
+    code, out, _ = cli("send", "redirect", "order-77", "--to", "jane@example.org")
+    assert code == 0 and out.startswith("order-77: 201"), out
+    assert "(to j***@example.org)" in out and "jane@example.org" not in out
+    assert sandbox.stats["resends"] == 1
+    assert [r["emailAddress"] for r in sandbox.resends] == ["jane@example.org"]
