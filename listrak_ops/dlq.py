@@ -5,6 +5,10 @@ A message is one of three kinds, told apart by its shape:
 - an event EventBridge or its Scheduler could not deliver (ERROR_CODE / TARGET_ARN attributes): back to the target;
 - a message an SQS queue gave up on (the queue names this one in its RedrivePolicy): back to that queue, by
   StartMessageMoveTask where SQS offers it, else received, sent and deleted one by one.
+
+A failure record whose condition is PermanentError was parked by the function itself, at once: the event is wrong in
+itself (malformed, a required field missing, a message the catalog lacks) and would fail again as it is. It is not
+redriven unless --force says the catalog or the sender has been fixed since.
 """
 
 from __future__ import annotations
@@ -15,10 +19,12 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from listrak_ops.about import about
 from listrak_ops.stack import StackResources
 
 PEEK = 10
 VISIBILITY_SECONDS = 60  # long enough to act on a received batch before SQS shows it again
+PERMANENT = "PermanentError"  # listrak_kit.aws.dead_letters' condition for an event wrong in itself
 
 
 @dataclass(frozen=True)
@@ -27,6 +33,18 @@ class Parked:
     target: str | None  # function ARN, or None for a queue's message
     payload: Any
     reason: str
+    permanent: bool = False
+    about: str = ""  # what it concerns, for people: the send's reference and order, or the import's file
+
+    def view(self, message_id: str) -> dict[str, Any]:
+        return {
+            "id": message_id,
+            "kind": self.kind,
+            "target": self.target,
+            "permanent": self.permanent,
+            "about": self.about,
+            "reason": self.reason,
+        }
 
 
 def classify(message: dict[str, Any]) -> Parked:
@@ -34,18 +52,24 @@ def classify(message: dict[str, Any]) -> Parked:
     body = message.get("Body") or ""
     if "TARGET_ARN" in attributes or "ERROR_CODE" in attributes:
         reason = f"{attributes.get('ERROR_CODE', '?')}: {attributes.get('ERROR_MESSAGE', '')}".strip()
-        return Parked("target", attributes.get("TARGET_ARN"), _json(body), reason[:300])
+        payload = _json(body)
+        return Parked("target", attributes.get("TARGET_ARN"), payload, reason[:300], about=about(payload))
     record = _json(body)
     if isinstance(record, dict) and "requestContext" in record and "requestPayload" in record:
         failure = record.get("responsePayload") or {}
         context = record["requestContext"]
-        reason = (
-            f"{context.get('condition', 'failed')} after {context.get('approximateInvokeCount', '?')} attempt(s): "
-            f"{failure.get('errorType', '?')}: {failure.get('errorMessage', '')}"
+        permanent = context.get("condition") == PERMANENT
+        how = (
+            "parked at once (it cannot succeed as it is)"
+            if permanent
+            else (f"{context.get('condition', 'failed')} after {context.get('approximateInvokeCount', '?')} attempt(s)")
         )
-        return Parked("function", context.get("functionArn"), record["requestPayload"], reason[:300])
+        reason = f"{how}: {failure.get('errorType', '?')}: {failure.get('errorMessage', '')}"
+        payload = record["requestPayload"]
+        return Parked("function", context.get("functionArn"), payload, reason[:300], permanent, about(payload))
     receives = (message.get("Attributes") or {}).get("ApproximateReceiveCount", "?")
-    return Parked("queue", None, body, f"given up by its queue (received {receives} time(s) here)")
+    reason = f"given up by its queue (received {receives} time(s) here)"
+    return Parked("queue", None, body, reason, about=about(_json(body)))
 
 
 def _json(text: str) -> Any:
@@ -79,51 +103,115 @@ def list_queues(stack: StackResources, peek: int = 3) -> list[dict[str, Any]]:
     sqs = stack.client("sqs")
     found = []
     for logical_id, url in stack.dead_letter_queues().items():
-        first = [classify(m) for m in _receive(sqs, url, visibility=0, limit=peek)] if peek else []
+        first = [(m["MessageId"], classify(m)) for m in _receive(sqs, url, visibility=0, limit=peek)] if peek else []
         found.append(
             {
                 "queue": logical_id,
                 "url": url,
                 "messages": _count(sqs, url),
                 "sources": stack.dead_letter_sources(url),
-                "first": [{"kind": p.kind, "target": p.target, "reason": p.reason} for p in first[:peek]],
+                "first": [parked.view(message_id) for message_id, parked in first[:peek]],
             }
         )
     return found
 
 
-def redrive(stack: StackResources, logical_id: str, *, limit: int | None = None) -> dict[str, Any]:
-    """Moves a dead-letter queue's messages back to their sources; returns what moved and what stayed, and why."""
+def _queue(stack: StackResources, logical_id: str) -> str:
     queues = stack.dead_letter_queues()
     if logical_id not in queues:
         raise KeyError(f"no dead-letter queue {logical_id}; {stack.where} has {', '.join(queues) or 'none'}")
+    return queues[logical_id]
+
+
+def redrive(
+    stack: StackResources,
+    logical_id: str,
+    *,
+    limit: int | None = None,
+    message_id: str | None = None,
+    force: bool = False,
+    dry_run: bool = False,
+) -> dict[str, Any]:
+    """Moves a dead-letter queue's messages back to their sources; returns what moved and what stayed, and why.
+
+    message_id: that message only. force: permanent failures too. dry_run: says what it would do, moves nothing.
+    """
+    url = _queue(stack, logical_id)
     sqs = stack.client("sqs")
-    url = queues[logical_id]
     sources = stack.dead_letter_sources(url)
     moved: list[str] = []
     kept: list[str] = []
     peeked = [classify(m) for m in _receive(sqs, url, visibility=0)]
-    if peeked and all(p.kind == "queue" for p in peeked) and len(sources) == 1 and limit is None:
+    whole_queue = limit is None and message_id is None and not dry_run
+    if whole_queue and peeked and all(p.kind == "queue" for p in peeked) and len(sources) == 1:
         task = _move_task(sqs, url, sources[0])
         if task is not None:
-            return {"queue": logical_id, "moveTask": task, "moved": [], "kept": []}
+            return {"queue": logical_id, "moveTask": task, "moved": [], "kept": [], "dryRun": False}
     # What is there now, no more: an event that fails again is parked anew, and is not taken round again.
     budget = _count(sqs, url) if limit is None else min(limit, _count(sqs, url))
     seen: set[str] = set()
+    held: list[str] = []  # receipt handles to show again at once when done
     while len(moved) + len(kept) < budget:
         messages = [m for m in _receive(sqs, url, visibility=VISIBILITY_SECONDS) if m["MessageId"] not in seen]
         if not messages:
             break
-        for message in messages[: budget - len(moved) - len(kept)]:
+        for message in messages:
             seen.add(message["MessageId"])
+            if (message_id is not None and message["MessageId"] != message_id) or len(moved) + len(kept) >= budget:
+                held.append(message["ReceiptHandle"])
+                continue
             parked = classify(message)
-            ok, note = _send_back(stack, sqs, parked, message, sources)
-            (moved if ok else kept).append(f"{message['MessageId']}: {note}")
-            if ok:
-                sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
-            else:  # shown again at once, for the next redrive or for a look
-                sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0)
-    return {"queue": logical_id, "moveTask": None, "moved": moved, "kept": kept}
+            label = f"{message['MessageId']}" + (f" ({parked.about})" if parked.about else "")
+            if parked.permanent and not force:
+                kept.append(f"{label}: permanent ({parked.reason}); fix the catalog or the sender, then --force")
+                held.append(message["ReceiptHandle"])
+            elif dry_run:
+                moved.append(f"{label}: would go back to {parked.target or 'its queue'}")
+                held.append(message["ReceiptHandle"])
+            else:
+                ok, note = _send_back(stack, sqs, parked, message, sources)
+                (moved if ok else kept).append(f"{label}: {note}")
+                if ok:
+                    sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+                else:
+                    held.append(message["ReceiptHandle"])
+        if message_id is not None and message_id in seen:
+            break
+    for receipt in held:  # shown again at once, for the next redrive or for a look
+        sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=receipt, VisibilityTimeout=0)
+    if message_id is not None and message_id not in seen:
+        raise KeyError(f"no message {message_id} in {logical_id} (listrak-sam dlq list shows their ids)")
+    return {"queue": logical_id, "moveTask": None, "moved": moved, "kept": kept, "dryRun": dry_run}
+
+
+def delete(stack: StackResources, logical_id: str, message_id: str, *, dry_run: bool = False) -> dict[str, Any]:
+    """Deletes one message by its id (after a look with `dlq list`): for what will never be sent, by decision."""
+    url = _queue(stack, logical_id)
+    sqs = stack.client("sqs")
+    held: list[str] = []
+    found: Parked | None = None
+    seen: set[str] = set()
+    try:
+        while found is None:
+            messages = [m for m in _receive(sqs, url, visibility=VISIBILITY_SECONDS) if m["MessageId"] not in seen]
+            if not messages:
+                break
+            for message in messages:
+                seen.add(message["MessageId"])
+                if message["MessageId"] == message_id and found is None:
+                    found = classify(message)
+                    if dry_run:
+                        held.append(message["ReceiptHandle"])
+                    else:
+                        sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+                else:
+                    held.append(message["ReceiptHandle"])
+    finally:
+        for receipt in held:
+            sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=receipt, VisibilityTimeout=0)
+    if found is None:
+        raise KeyError(f"no message {message_id} in {logical_id} (listrak-sam dlq list shows their ids)")
+    return {"queue": logical_id, "deleted": not dry_run, "message": found.view(message_id)}
 
 
 def _move_task(sqs: Any, url: str, source_url: str) -> str | None:

@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from botocore.config import Config
+
+from listrak_ops.api import SignedApi
 
 # Every AWS call the tool makes has a timeout; a stuck call fails the command instead of hanging it.
 CLIENT_CONFIG = Config(connect_timeout=5, read_timeout=30, retries={"mode": "standard", "max_attempts": 3})
@@ -36,6 +39,9 @@ class StackResources:
     client: Callable[[str], Any]
     # The queues whose RedrivePolicy names a dead-letter queue (by URL): SQS's own answer, unless given.
     sources_of: Callable[[str], list[str]] | None = None
+    log_groups: list[str] = field(default_factory=list)  # each function's CloudWatch log group
+    log_dir: Path | None = None  # the local stack's function logs (one file per function)
+    api: SignedApi | None = None  # the stack's API, signed with the operator's credentials
 
     def dead_letter_sources(self, url: str) -> list[str]:
         if self.sources_of is not None:
@@ -84,7 +90,14 @@ def aws_stack(stack_name: str, session: Any) -> StackResources:
         function_env=function_env,
         invoke_async=invoke_async,
         client=client,
+        log_groups=sorted(of_type("AWS::Logs::LogGroup").values()),
+        api=SignedApi(_output(cfn, stack_name, "ApiUrl"), session.get_credentials(), session.region_name),
     )
+
+
+def _output(cfn: Any, stack_name: str, key: str) -> str:
+    stacks = cfn.describe_stacks(StackName=stack_name).get("Stacks") or [{}]
+    return next((o["OutputValue"] for o in stacks[0].get("Outputs") or [] if o.get("OutputKey") == key), "")
 
 
 def local_stack() -> StackResources:
@@ -123,4 +136,17 @@ def local_stack() -> StackResources:
         invoke_async=invoke_async,
         client=lambda service: stack.client(service),
         sources_of=lambda url: sources.get(url, []),
+        log_dir=stack.log_dir,
+        api=_local_api(stack.support.access_key_id, stack.refs["AWS::Region"]),
     )
+
+
+def _local_api(access_key_id: str, region: str) -> SignedApi:
+    """`make api`'s server, signed with the support key it printed (LOCAL_SUPPORT_SECRET)."""
+    import os
+
+    from botocore.credentials import Credentials
+
+    secret = os.environ.get("LOCAL_SUPPORT_SECRET")
+    url = os.environ.get("LOCAL_API_URL") or f"http://127.0.0.1:{os.environ.get('PORT', '3000')}"
+    return SignedApi(url, Credentials(access_key_id, secret) if secret else None, region)

@@ -129,6 +129,15 @@ def _async_outcome(stack: LocalStack, name: str, function: str, outcome: Any) ->
         result = outcome.result
         if result["status"] == "ignored":
             return Outcome(name, function, "ignored", result["reason"])
+        if result["status"] == "parked":  # wrong in itself: the function parked it at once, without retries
+            queue = "SendDeadLetterQueue"
+            return Outcome(
+                name,
+                function,
+                "rejected",
+                f"parked in {queue} at once, not retried: {result['reason']}",
+                parked_in=queue,
+            )
         return Outcome(name, function, result["status"], f"reference={result['reference']} resendKey={_short(result)}")
     kind = type(outcome.error).__name__
     queue = stack.logical_id_of(outcome.parked_in) if outcome.parked_in else None

@@ -11,14 +11,16 @@ from pathlib import Path
 from typing import Any
 
 from aws_lambda_powertools.logging import correlation_paths
-from aws_lambda_powertools.utilities.parser import event_parser, parse
+from aws_lambda_powertools.utilities.parser import parse
 from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
+from pydantic import ValidationError
 
 from listrak_kit import snapstart
-from listrak_kit.errors import NotTriggered
+from listrak_kit.aws.dead_letters import failure_record
+from listrak_kit.errors import InvalidRequest, NotTriggered, UnknownMessage
 from listrak_kit.observability import logger, masks_escaping_errors, metrics, tracer
 from listrak_kit.send.event_mapping import request_from_event
-from listrak_kit.services import send_path
+from listrak_kit.services import count, send_path
 from listrak_kit.settings import SendSettings, load_settings
 
 CATALOG = Path(__file__).with_name("catalog.toml")
@@ -47,19 +49,37 @@ snapstart.install(_prime, modules=("email_validator",))
 @masks_escaping_errors
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.EVENT_BRIDGE)
 @metrics.log_metrics(capture_cold_start_metric=True)
-@event_parser(model=StorefrontEvent)
-def lambda_handler(event: StorefrontEvent, context) -> dict:
-    # Any exception fails the invocation: Lambda retries it, then parks it in the dead-letter queue. A send whose
-    # outcome is pending returns normally: the reconciler settles it, and a redelivery would only wait for it.
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    # A transient failure fails the invocation: Lambda retries it, then parks it in the dead-letter queue. An event
+    # that is wrong in itself is parked at once (retries would fail alike). A send whose outcome is pending returns
+    # normally: the reconciler settles it, and a redelivery would only wait for it.
     path().begin(context)
-    sender = path().service
     try:
-        request = request_from_event(
-            sender.catalog, detail_type=event.detail_type, detail=event.detail, event_id=event.id
-        )
+        return _send(parse(event=event, model=StorefrontEvent))
     except NotTriggered as ignored:
         logger.info("event ignored", extra={"reason": str(ignored)})
+        count("EventIgnored")
         return {"status": "ignored", "reason": str(ignored)}
+    except (ValidationError, InvalidRequest, UnknownMessage) as permanent:
+        park = path().dead_letters
+        if park is None:
+            raise
+        record = failure_record(
+            event, function_arn=context.invoked_function_arn, request_id=context.aws_request_id, error=permanent
+        )
+        try:
+            park.park(record)
+        except Exception:  # too large for SQS, or SQS down: fail it, and Lambda's own retries and destination act
+            logger.exception("event could not be parked")
+            raise permanent from None
+        count("EventParkedPermanent")
+        logger.warning("event parked: it cannot be sent as it is", extra={"reason": str(permanent)})
+        return {"status": "parked", "reason": str(permanent)}
+
+
+def _send(event: StorefrontEvent) -> dict[str, Any]:
+    sender = path().service
+    request = request_from_event(sender.catalog, detail_type=event.detail_type, detail=event.detail, event_id=event.id)
     outcome = sender.send(request)
     return {
         "reference": outcome.result.reference,

@@ -11,6 +11,7 @@ from local_stack.sandbox.wire import (
     ACTIVITY_DEFAULT_COUNT,
     ACTIVITY_MAX_COUNT,
     DIGITS,
+    LIST_NOT_FOUND_MESSAGE,
     RESEND_NOT_FOUND_MESSAGE,
     SEND_NOT_FOUND_MESSAGE,
     ApiError,
@@ -35,6 +36,23 @@ class EmailRoutes:
         if list_id is None or message_id is None or not known:
             raise ApiError(404, "ERROR_UNABLE_TO_LOCATE_RESOURCE", not_found_message)
         return list_id, message_id
+
+    # GET /email/v1/List/{listId}/TransactionalMessage
+    def _handle_messages(self, request: Request, params: tuple[str, ...]) -> Reply:
+        self._authorize(request, "Email")
+        list_id = route_int(params[0])
+        with self._lock:
+            ids = sorted(m for (lid, m) in self._messages if lid == list_id)
+            known = list_id is not None and (bool(ids) or list_id in self._lists)
+        if not known:
+            raise ApiError(404, "ERROR_UNABLE_TO_LOCATE_RESOURCE", LIST_NOT_FOUND_MESSAGE)
+        return Reply(200, {"status": 200, "data": [_message_view(m) for m in ids]})
+
+    # GET /email/v1/List/{listId}/TransactionalMessage/{transactionalMessageId}
+    def _handle_message(self, request: Request, params: tuple[str, ...]) -> Reply:
+        self._authorize(request, "Email")
+        _, message_id = self._locate(params, SEND_NOT_FOUND_MESSAGE)
+        return Reply(200, {"status": 200, "data": _message_view(message_id)})
 
     # POST /email/v1/List/{listId}/TransactionalMessage/{transactionalMessageId}/Message
     def _handle_send(self, request: Request, params: tuple[str, ...]) -> Reply:
@@ -181,3 +199,14 @@ class EmailRoutes:
             for send in page
         ]
         return Reply(200, {"status": 200, "nextPageCursor": next_cursor, "data": data})
+
+
+def _message_view(message_id: int) -> dict[str, object]:
+    """The TransactionalMessage schema's properties (the sandbox keeps no names or subjects of its own)."""
+    return {
+        "transactionalMessageId": message_id,
+        "transactionalMessageName": f"Transactional message {message_id}",
+        "campaignId": 0,
+        "externalCampaignId": None,
+        "subject": None,
+    }

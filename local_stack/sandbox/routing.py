@@ -19,6 +19,8 @@ ROUTES: tuple[tuple[str, re.Pattern[str], dict[str, str]], ...] = (
     ("send", re.compile(_EMAIL_PREFIX + r"/Message/?$"), {"POST": "_handle_send"}),
     ("resend", re.compile(_EMAIL_PREFIX + r"/Resend/([^/]+)/?$"), {"POST": "_handle_resend"}),
     ("activity", re.compile(_EMAIL_PREFIX + r"/Activity/?$"), {"GET": "_handle_activity"}),
+    ("lists", re.compile(_LIST_PREFIX + r"/TransactionalMessage/?$"), {"GET": "_handle_messages"}),
+    ("lists", re.compile(_EMAIL_PREFIX + r"/?$"), {"GET": "_handle_message"}),
     ("data", re.compile(r"^/data/v1/([^/]+)/?$"), {"POST": "_handle_data"}),
     ("lists", re.compile(r"^/email/v1/List/?$"), {"GET": "_handle_lists"}),
     (

@@ -68,16 +68,20 @@ def test_without_unique_id_the_event_id_deduplicates(stack, sandbox):
         (storefront_event("Birthday", {"profile": {"email": "a@example.com"}}), "Birthday"),
     ],
 )
-def test_an_event_that_cannot_be_sent_is_retried_then_parked_in_the_dead_letter_queue(stack, sandbox, event, reason):
+def test_an_event_that_cannot_be_sent_is_parked_at_once_not_retried(stack, sandbox, event, reason):
     outcome = stack.invoke_async("SendEventFunction", event)
 
-    assert outcome.error is not None and reason in str(outcome.error)
-    assert outcome.attempts == 3  # the first try and Lambda's two retries (EventInvokeConfig)
+    # Wrong in itself: Lambda's two retries would fail alike, so it is parked by the function, marked permanent.
+    assert outcome.error is None and outcome.result["status"] == "parked", outcome
+    assert reason in outcome.result["reason"]
+    assert outcome.attempts == 1 and outcome.parked_in is None
     assert sandbox.stats["sends"] == 0
-    messages = stack.client("sqs").receive_message(QueueUrl=outcome.parked_in, MaxNumberOfMessages=10)["Messages"]
+    queue = stack.refs["SendDeadLetterQueue"]
+    messages = stack.client("sqs").receive_message(QueueUrl=queue, MaxNumberOfMessages=10)["Messages"]
     [record] = [json.loads(m["Body"]) for m in messages]
     assert record["requestPayload"] == event
-    assert record["requestContext"]["condition"] == "RetriesExhausted"
+    assert record["requestContext"]["condition"] == "PermanentError"
+    assert record["requestContext"]["functionArn"].split(":")[6] == "SendEventFunction"
     assert reason in record["responsePayload"]["errorMessage"]
 
 

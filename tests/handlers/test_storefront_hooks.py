@@ -160,9 +160,10 @@ def test_a_shopify_event_that_cannot_be_sent_is_parked_with_its_reason(stack, sa
 
     [(_, outcome)] = stack.publish(event, "ShopifyEventBus")
 
-    assert outcome.error is not None and reason in str(outcome.error), outcome.error
-    assert outcome.parked_in == stack.refs["SendDeadLetterQueue"]
+    assert outcome.result["status"] == "parked" and reason in outcome.result["reason"], outcome
+    assert outcome.attempts == 1  # wrong in itself: parked at once, not retried
     [record] = parked(stack)
+    assert record["requestContext"]["condition"] == "PermanentError"
     assert record["requestPayload"] == event  # nothing lost: the event as it came, with why it failed
     assert reason in record["responsePayload"]["errorMessage"]
     assert sandbox.stats["sends"] == 0

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 import tomllib
 
@@ -11,32 +9,7 @@ import pytest
 
 from listrak_ops.cli import main
 from local_stack import ROOT
-from local_stack.stack import LocalStack
 from tests.conftest import placed_order, post_message
-
-
-@pytest.fixture
-def cli(stack, monkeypatch):
-    """Runs `listrak-sam --local ...` in-process against the test's local stack; returns (exit code, out, err)."""
-    for name, url in stack.listrak_urls.items():
-        monkeypatch.setenv(name, url)
-    attach = LocalStack.attach
-
-    def attach_with_the_test_s_settings(self: LocalStack) -> LocalStack:
-        self.env_overrides.update(stack.env_overrides)  # short Listrak retries, as the test's own stack has
-        return attach(self)
-
-    monkeypatch.setattr(LocalStack, "attach", attach_with_the_test_s_settings)
-
-    def run(*argv: str) -> tuple[int, str, str]:
-        # Not capsys: a handler imported during the command keeps the stdout it saw, which capsys closes after
-        # the test, and the next test's invocations would write to a closed file.
-        out, err = io.StringIO(), io.StringIO()
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            code = main(["--local", *argv])
-        return code, out.getvalue(), err.getvalue()
-
-    return run
 
 
 def test_version_is_the_installed_project_s(capsys) -> None:
@@ -184,4 +157,91 @@ def _resend_event(reference: str) -> dict:
         "/messages/{reference}/resend",
         {"reference": reference},
         "v1",
+    )
+
+
+def test_send_show_prints_text_for_people_and_never_the_unsettled_payload(stack, sandbox, cli) -> None:
+    sandbox.inject("send", "502", times=1)  # Listrak may have acted: the send is pending, its payload kept
+    body = {"emailAddress": "jane.doe@example.com", "message": "password-reset", "fields": {"firstName": "Jane"}}
+    status, answer = post_message(stack, {**body, "reference": "reset-pending"})
+    assert status == 202, answer
+
+    code, text, _ = cli("send", "show", "reset-pending")
+    assert code == 0
+    assert text.splitlines()[0].split() == ["reference", "reset-pending"]
+    assert "status            pending" in text and "attempts (1):" in text
+    with pytest.raises(json.JSONDecodeError):
+        json.loads(text)
+
+    code, raw, _ = cli("--json", "send", "show", "reset-pending")
+    view = json.loads(raw)
+    assert view["status"] == "pending" and "payload" not in view and "attemptToken" not in view
+    assert "jane.doe@example.com" not in raw + text and "jane.doe" not in raw + text
+
+
+def _ids(cli, queue: str) -> list[dict]:
+    [found] = [q for q in json.loads(cli("--json", "dlq", "list", "--peek", "10")[1]) if q["queue"] == queue]
+    return found["first"]
+
+
+def test_a_permanent_failure_is_listed_with_its_reference_and_order_and_not_redriven_without_force(
+    stack, sandbox, cli
+) -> None:
+    outcome = stack.invoke_async("SendEventFunction", placed_order(profile={"first_name": "Nobody"}))
+    assert outcome.result["status"] == "parked"
+
+    code, out, _ = cli("dlq", "list")
+    assert code == 0
+    assert "reference order-confirmation/1003, event evt-1003 (Placed Order), order 1003" in out
+    assert "PERMANENT parked at once" in out and "detail.profile.email" in out
+
+    code, out, _ = cli("dlq", "redrive", "SendDeadLetterQueue")
+    assert code == 1, out
+    assert out.startswith("SendDeadLetterQueue: 0 moved back, 1 kept") and "then --force" in out
+    assert "SendDeadLetterQueue: 1 message(s)" in cli("dlq", "list")[1]
+
+    code, out, _ = cli("dlq", "redrive", "SendDeadLetterQueue", "--force")
+    assert code == 0 and "1 moved back" in out  # sent back; still wrong, so the function parks it again
+    assert sandbox.stats["sends"] == 0
+
+
+def test_dry_run_moves_nothing_and_one_message_can_be_redriven_by_its_id(stack, sandbox, cli) -> None:
+    sandbox.inject("send", "503", times=1000)
+    stack.invoke_async("SendEventFunction", placed_order(unique_id="A-1"))
+    stack.invoke_async("SendEventFunction", placed_order(unique_id="B-2"))
+    sandbox.reset()
+    parked = _ids(cli, "SendDeadLetterQueue")
+    assert len(parked) == 2 and not any(p["permanent"] for p in parked)
+
+    code, out, _ = cli("dlq", "redrive", "SendDeadLetterQueue", "--dry-run")
+    assert code == 0 and out.startswith("SendDeadLetterQueue: 2 would move back, 0 kept"), out
+    assert sandbox.stats["sends"] == 0 and len(_ids(cli, "SendDeadLetterQueue")) == 2
+
+    [first] = [p for p in parked if "order-confirmation/A-1" in p["about"]]
+    code, out, _ = cli("dlq", "redrive", "SendDeadLetterQueue", "--message-id", first["id"])
+    assert code == 0 and out.startswith("SendDeadLetterQueue: 1 moved back, 0 kept"), out
+    assert sandbox.stats["sends"] == 1
+    [left] = _ids(cli, "SendDeadLetterQueue")
+    assert "order-confirmation/B-2" in left["about"]
+
+
+def test_delete_removes_one_message_by_its_id_and_an_unknown_id_is_one_line(stack, cli) -> None:
+    sqs = stack.client("sqs")
+    dlq = stack.refs["ImportDeadLetterQueue"]
+    sqs.send_message(QueueUrl=dlq, MessageBody='{"key": "orders/keep.csv", "part": 2}')
+    sqs.send_message(QueueUrl=dlq, MessageBody='{"key": "orders/drop.csv", "part": 1}')
+    parked = _ids(cli, "ImportDeadLetterQueue")
+    assert {p["about"] for p in parked} == {"file orders/keep.csv part 2", "file orders/drop.csv part 1"}
+    [drop] = [p for p in parked if "drop" in p["about"]]
+
+    code, out, _ = cli("dlq", "delete", "ImportDeadLetterQueue", drop["id"], "--dry-run")
+    assert code == 0 and "would delete" in out and len(_ids(cli, "ImportDeadLetterQueue")) == 2
+    code, out, _ = cli("dlq", "delete", "ImportDeadLetterQueue", drop["id"])
+    assert code == 0 and out.startswith(f"ImportDeadLetterQueue: deleted {drop['id']} (file orders/drop.csv part 1)")
+    assert [p["about"] for p in _ids(cli, "ImportDeadLetterQueue")] == ["file orders/keep.csv part 2"]
+
+    code, _, err = cli("dlq", "delete", "ImportDeadLetterQueue", "no-such-id")
+    assert (
+        code == 2
+        and err.strip() == "no message no-such-id in ImportDeadLetterQueue (listrak-sam dlq list shows their ids)"
     )

@@ -465,3 +465,19 @@ def test_snapstart_is_on_every_function_that_allows_it_and_each_primes_itself(te
             assert p["AutoPublishAlias"] == "live"
             handler = ROOT / p["CodeUri"] / (p["Handler"].split(".")[0] + ".py")
             assert "snapstart.install(" in handler.read_text(encoding="utf-8"), name
+
+
+def test_the_dashboard_shows_every_alarm_every_function_and_every_queue(template):
+    body = template.resources["Dashboard"]["Properties"]["DashboardBody"]["Fn::Sub"]
+    names = set(re.findall(r"\$\{([A-Za-z0-9:]+)(?:\.[A-Za-z]+)?\}", body))
+    dashboard = json.loads(re.sub(r"\$\{[^}]+\}", "x", body))  # valid JSON once CloudFormation substitutes
+    assert {w["type"] for w in dashboard["widgets"]} == {"alarm", "metric"}
+    alarms = set(template.of_type("AWS::CloudWatch::Alarm"))
+    assert alarms and alarms <= names, f"alarms missing from the dashboard: {sorted(alarms - names)}"
+    functions = set(template.of_type("AWS::Serverless::Function"))
+    assert functions <= names, f"functions missing from the dashboard: {sorted(functions - names)}"
+    queues = set(template.of_type("AWS::SQS::Queue"))
+    assert queues <= names, f"queues missing from the dashboard: {sorted(queues - names)}"
+    unknown = {n for n in names if not n.startswith("AWS::")} - set(template.resources)
+    assert not unknown, f"the dashboard names resources the template lacks: {sorted(unknown)}"
+    assert "${Dashboard}" in template.body["Outputs"]["DashboardUrl"]["Value"]["Fn::Sub"]

@@ -31,6 +31,7 @@ from listrak_kit.settings import (
 )
 
 if TYPE_CHECKING:
+    from listrak_kit.aws.dead_letters import DeadLetterQueue
     from listrak_kit.idempotency import Once
     from listrak_kit.imports.contacts import ContactSync
     from listrak_kit.imports.direct import DirectImporter
@@ -152,12 +153,14 @@ class SendPath:
     """The send service; its state machine needs to know how long each invocation may run."""
 
     service: SendService
+    dead_letters: DeadLetterQueue | None = None  # where an event that can never be sent is parked at once
 
     def begin(self, context: Any) -> None:
         self.service.begin(context)
 
 
 def send_path(settings: SendSettings, *, default_catalog: Path) -> SendPath:
+    from listrak_kit.aws.dead_letters import DeadLetterQueue
     from listrak_kit.aws.send_records import DynamoSendRecords
     from listrak_kit.catalog.model import load_catalog
     from listrak_kit.send.service import SendPolicy, SendService
@@ -175,7 +178,8 @@ def send_path(settings: SendSettings, *, default_catalog: Path) -> SendPath:
             activity_page_size=settings.LISTRAK_ACTIVITY_PAGE_SIZE,
         ),
     )
-    return SendPath(service)
+    dead_letters = settings.SEND_DEAD_LETTER_QUEUE_URL
+    return SendPath(service, DeadLetterQueue(dead_letters) if dead_letters else None)
 
 
 def hooks_path(settings: HooksSettings, *, default_catalog: Path) -> HookService:

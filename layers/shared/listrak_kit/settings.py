@@ -52,6 +52,8 @@ class SendSettings(EmailSettings):
     SEND_MAX_ATTEMPTS: int = Field(3, ge=1, le=10)
     SEND_RECONCILE_BATCH: int = Field(100, ge=1, le=1000)
     LISTRAK_ACTIVITY_PAGE_SIZE: int = Field(1000, ge=1, le=5000)
+    # Where an event that can never be sent is parked at once (unset: it fails, and Lambda's retries park it).
+    SEND_DEAD_LETTER_QUEUE_URL: str | None = None
 
 
 class ResendSettings(EmailSettings):

@@ -111,6 +111,17 @@ class Trigger(BaseModel):
         return next(iter(self.when.items()), None)
 
 
+class FieldSpec(BaseModel):
+    """A profile field written as a table: `resetLink = { id = 5109, required = true }`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: Id
+    # A send without it (or with it blank) is refused before Listrak is called: a reset email without its link
+    # is worse than none.
+    required: bool = False
+
+
 class MessageSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -118,12 +129,49 @@ class MessageSpec(BaseModel):
     listId: Id
     transactionalMessageId: Id
     fields: dict[Name, Id] = {}
+    # Filled from the fields written `{ id = N, required = true }`; not a key of its own in the file.
+    requiredFields: Annotated[list[Name], Field(exclude=True)] = []
     items: ItemBlock | None = None
     event: EventMapping | None = None
     triggers: list[Trigger] = []
     # May support resend this message to another address? false for anything whose content acts on the account
     # (a password-reset or sign-in link, an address verification): sent elsewhere, it hands the account over.
     redirect: bool = True
+
+    @model_validator(mode="before")
+    @classmethod
+    def _field_tables(cls, data: object) -> object:
+        if not isinstance(data, dict):
+            return data
+        if "requiredFields" in data:
+            raise ValueError("requiredFields is not a catalog key: write the field as { id = N, required = true }")
+        fields = data.get("fields")
+        if not isinstance(fields, dict):
+            return data
+        ids: dict[object, object] = {}
+        required: list[object] = []
+        for name, value in fields.items():
+            if isinstance(value, dict):
+                try:
+                    spec = FieldSpec.model_validate(value)
+                except ValidationError as exc:
+                    problems = ", ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+                    raise ValueError(f"fields.{name}: {problems}") from None
+                ids[name] = spec.id
+                if spec.required:
+                    required.append(name)
+            else:
+                ids[name] = value
+        return {**data, "fields": ids, "requiredFields": required}
+
+    def missing_required(self, given: dict[str, str], *, has_items: bool) -> list[str]:
+        """The required fields a send lacks or leaves blank (the item block's field counts as given with items)."""
+        block = self.items.field if self.items is not None else None
+        return [
+            name
+            for name in self.requiredFields
+            if not (has_items if name == block else bool(given.get(name, "").strip()))
+        ]
 
     @model_validator(mode="after")
     def _consistent(self) -> MessageSpec:
@@ -173,6 +221,14 @@ class Catalog(BaseModel):
     def triggers(self) -> dict[str, TriggerIndex]:
         """detail-type -> which message each event of that type triggers."""
         return self._index()
+
+    def unknown_message(self, name: str) -> str:
+        """Why a message name is refused, with the catalog's nearest names (a typo is the usual cause)."""
+        import difflib
+
+        near = difflib.get_close_matches(name, list(self.messages), n=3, cutoff=0.6)
+        hint = f"; did you mean {' or '.join(repr(n) for n in near)}?" if near else ""
+        return f"message {name!r} is not in the catalog{hint}"
 
     def redirect_allowed(self, *, message: str | None, list_id: int, transactional_message_id: int) -> bool:
         """A message's `redirect` flag; for raw IDs, that of every catalog message with the same IDs (default on)."""

@@ -65,6 +65,11 @@ def reference_key(trigger: Trigger, detail: Any) -> str | None:
     return None
 
 
+def reference_for(name: str, trigger: Trigger, detail: Any, event_id: str) -> str:
+    """The event's own key, scoped by message: one order may trigger several different emails."""
+    return f"{name}/{reference_key(trigger, detail) or event_id}"
+
+
 def request_for(name: str, trigger: Trigger, *, detail: dict[str, Any], event_id: str) -> SendRequest:
     problems: list[FieldProblem] = []
     email = first(detail, trigger.emailAddress)
@@ -88,8 +93,7 @@ def request_for(name: str, trigger: Trigger, *, detail: dict[str, Any], event_id
         elif trigger.itemFields or trigger.itemDefaults:
             items = [_item(item, trigger) for item in items]
 
-    # The event's own key, scoped by message: one order may trigger several different emails.
-    reference = f"{name}/{reference_key(trigger, detail) or event_id}"
+    reference = reference_for(name, trigger, detail, event_id)
 
     if problems:
         raise InvalidRequest(problems)

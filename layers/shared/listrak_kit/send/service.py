@@ -178,7 +178,7 @@ class SendService:
         if request.message is not None:
             spec = self._catalog.messages.get(request.message)
             if spec is None:
-                raise UnknownMessage(f"message {request.message!r} is not in the catalog")
+                raise UnknownMessage(self._catalog.unknown_message(request.message))
             list_id, message_id = spec.listId, spec.transactionalMessageId
             for name, value in request.fields.items():
                 if name not in spec.fields:
@@ -189,6 +189,10 @@ class SendService:
                     problems.append(FieldProblem(f"fields.{name}", problem))
                 else:
                     values.append({"segmentationFieldId": spec.fields[name], "value": text})
+            given = {name: as_text(value) for name, value in request.fields.items()}
+            for name in spec.missing_required(given, has_items=bool(request.items)):
+                where = "items" if spec.items is not None and name == spec.items.field else f"fields.{name}"
+                problems.append(FieldProblem(where, f"is required by message {request.message}"))
             if request.items:
                 if spec.items is None:
                     problems.append(FieldProblem("items", f"message {request.message} has no item block"))

@@ -1,0 +1,95 @@
+"""Sends as on-call looks for them: by state (what is pending, failed), and the log lines of one reference."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from listrak_ops.stack import StackResources
+
+QUERY_TIMEOUT_SECONDS = 60.0
+
+
+class QueryFailed(Exception):
+    """The Logs Insights query did not finish in time, or ended other than Complete."""
+
+
+def by_status(stack: StackResources, status: str, *, limit: int) -> list[Any]:
+    """Send records in one state, newest first. A filtered scan: an operator's look, never a request path."""
+    from listrak_kit.aws.send_records import DynamoSendRecords
+
+    dynamodb = stack.client("dynamodb")
+    keys: list[tuple[str, str]] = []
+    pages = dynamodb.get_paginator("scan").paginate(
+        TableName=stack.table,
+        ProjectionExpression="#id, sentAt",
+        FilterExpression="begins_with(#id, :send) AND #status = :status",
+        ExpressionAttributeNames={"#id": "id", "#status": "status"},
+        ExpressionAttributeValues={":send": {"S": "send#"}, ":status": {"S": status}},
+    )
+    for page in pages:
+        for item in page.get("Items", []):
+            keys.append((item.get("sentAt", {}).get("S", ""), item["id"]["S"].removeprefix("send#")))
+    keys.sort(reverse=True)
+    records = DynamoSendRecords(stack.table)
+    found = [records.get(reference) for _, reference in keys[:limit]]
+    return [record for record in found if record is not None and record.status == status]
+
+
+def logs_query(reference: str) -> str:
+    """The CloudWatch Logs Insights query for one reference's lines, in every function's log group."""
+    quoted = json.dumps(reference)
+    return (
+        "fields @timestamp, @log, level, message, reference, attempt, detail\n"
+        f"| filter reference = {quoted} or @message like {quoted}\n"
+        "| sort @timestamp asc\n"
+        "| limit 500"
+    )
+
+
+def run_logs_query(
+    stack: StackResources,
+    reference: str,
+    *,
+    since_seconds: float,
+    clock: Callable[[], float] = time.time,
+    sleep: Callable[[float], None] = time.sleep,
+) -> list[dict[str, str]]:
+    """Runs the query over the stack's log groups; each row as {field: value}. Bounded: QUERY_TIMEOUT_SECONDS."""
+    logs = stack.client("logs")
+    end = clock()
+    query = logs.start_query(
+        logGroupNames=stack.log_groups,
+        startTime=int(end - since_seconds),
+        endTime=int(end),
+        queryString=logs_query(reference),
+    )["queryId"]
+    deadline = clock() + QUERY_TIMEOUT_SECONDS
+    while True:
+        answer = logs.get_query_results(queryId=query)
+        if answer["status"] in ("Complete", "Failed", "Cancelled", "Timeout"):
+            break
+        if clock() > deadline:
+            logs.stop_query(queryId=query)
+            raise QueryFailed(f"the Logs Insights query did not finish in {QUERY_TIMEOUT_SECONDS:.0f} s")
+        sleep(1.0)
+    if answer["status"] != "Complete":
+        raise QueryFailed(f"the Logs Insights query ended {answer['status']}")
+    return [{f["field"]: f["value"] for f in row if not f["field"].startswith("@ptr")} for row in answer["results"]]
+
+
+def local_log_lines(log_dir: Path, reference: str) -> list[str]:
+    """The local stack's function logs (one file per function) hold the same JSON lines: those that name it."""
+    found: list[str] = []
+    for path in sorted(log_dir.glob("*.log")):
+        for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+            try:
+                record = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(record, dict) and (record.get("reference") == reference or reference in line):
+                found.append(f"{path.stem}: {line}")
+    return found
