@@ -19,10 +19,10 @@ from typing import Any
 
 from tqdm import tqdm
 
+from listrak_kit.imports.entities import IMPORT_ENTITIES
 from local_stack.cli import one_line_errors
 from local_stack.stack import ROOT, LocalStack
 
-ENTITIES = ("customers", "orders", "products", "reviews", "rating-summaries", "contacts")
 SHOWN_REJECTS = 20
 RESULTS_DIR = Path(os.environ.get("LOCAL_STACK_RESULTS") or ROOT / ".local-stack" / "results")
 
@@ -30,7 +30,7 @@ RESULTS_DIR = Path(os.environ.get("LOCAL_STACK_RESULTS") or ROOT / ".local-stack
 @one_line_errors("make import")
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--entity", required=True, choices=ENTITIES)
+    parser.add_argument("--entity", required=True, choices=IMPORT_ENTITIES)
     parser.add_argument(
         "--resume",
         action="store_true",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from functools import cache
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body
@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from listrak_kit import snapstart
 from listrak_kit.api import json_response, rest_api
+from listrak_kit.imports.entities import DataEntity
 from listrak_kit.observability import logger, masks_escaping_errors, metrics, tracer
 from listrak_kit.services import direct_importer
 from listrak_kit.settings import DataSettings, load_settings
@@ -22,7 +23,7 @@ app = rest_api()
 class DirectImport(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    entity: Literal["customers", "orders", "products", "reviews", "rating-summaries"]
+    entity: DataEntity
     records: Annotated[list[Any], Field(min_length=1, max_length=1000)]
 
 
