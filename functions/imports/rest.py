@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from functools import cache
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body
@@ -17,6 +17,11 @@ from listrak_kit.observability import logger, masks_escaping_errors, metrics, tr
 from listrak_kit.services import direct_importer
 from listrak_kit.settings import DataSettings, load_settings
 
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+    from listrak_kit.imports.direct import DirectImporter
+
 app = rest_api()
 
 
@@ -28,7 +33,7 @@ class DirectImport(BaseModel):
 
 
 @cache
-def importer():
+def importer() -> DirectImporter:
     return direct_importer(load_settings(DataSettings))
 
 
@@ -53,5 +58,5 @@ snapstart.install(_prime)
 @masks_escaping_errors
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
 @metrics.log_metrics(capture_cold_start_metric=True)
-def lambda_handler(event: dict, context) -> dict:
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)

@@ -33,7 +33,6 @@ RANKS: dict[str, int] = {
     "resend": 5,
     "imports": 5,
     "services": 6,
-    "operations": 7,
 }
 KERNEL_RANK = 0  # the kernel's modules are one group: they may import each other
 

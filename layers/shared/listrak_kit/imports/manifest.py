@@ -20,7 +20,7 @@ def manifest_key_for(key: str) -> str:
 
 def resume_command(key: str, version: str) -> str:
     """What an operator runs to import a failed or abandoned file version again."""
-    return f"python -m listrak_kit.operations resume {key} --version {version}"
+    return f"listrak-sam imports resume {key} --version-id {version}"
 
 
 def write_manifest(

@@ -16,7 +16,7 @@ from listrak_kit.imports.chunks import ChunkLimits, DataImports
 from listrak_kit.imports.manifest import manifest_key_for
 from listrak_kit.imports.part import PartOutcome, PartTask
 from listrak_kit.imports.planning import Planner
-from listrak_kit.imports.ports import ImportLedger, ObjectStore, Tasks
+from listrak_kit.imports.ports import ImportLedger, ObjectInfo, ObjectStore, Tasks
 from listrak_kit.imports.records import ENTITIES
 from listrak_kit.imports.running import PartRunner
 from listrak_kit.imports.sinks import ContactsSink, DataApiSink, Sink
@@ -85,6 +85,9 @@ class ImportPipeline:
 
     def resume(self, key: str, *, version: str | None = None, owner: str) -> str:
         return self.planner.resume(key, version=version, owner=owner)
+
+    def parts_of(self, info: ObjectInfo) -> list[PartTask]:
+        return self.planner.parts_of(info)
 
     def run_part(
         self,

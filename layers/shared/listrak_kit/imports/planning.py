@@ -125,10 +125,7 @@ class Planner:
             found = self._ledger.file_status(key, info.version)
             state = found.get("status") if found else "never imported"
             return f"not resumed: version {info.version} of {key} is {state}, not failed or abandoned"
-        items = self._objects.head(items_key_for(key)) if kind.entity == "orders" and kind.format == "csv" else None
-        if items is not None and "items" in self._header(info, kind.gzipped):
-            items = None
-        parts = self._split(info, kind.entity, kind.format, kind.gzipped, items)
+        parts = self.parts_of(info)
         write_manifest(self._objects, self._ledger, parts[0], IMPORTING)
         queued = 0
         for part in parts:
@@ -152,6 +149,18 @@ class Planner:
             outcome = self.plan(task.key, owner=f"after-{task.version}")
             logger.info("import of the newer version", extra={"key": task.key, "outcome": outcome})
         return manifest_key
+
+    def parts_of(self, info: ObjectInfo) -> list[PartTask]:
+        """The parts an import file's version is cut into, as a resume cuts them (its items file found again)."""
+        kind = classify(info.key)
+        if kind is None:
+            raise ValueError(f"{info.key} is not an import file")
+        items = None
+        if kind.entity == "orders" and kind.format == "csv":
+            items = self._objects.head(items_key_for(info.key))
+            if items is not None and "items" in self._header(info, kind.gzipped):
+                items = None
+        return self._split(info, kind.entity, kind.format, kind.gzipped, items)
 
     def _header(self, info: ObjectInfo, gzipped: bool) -> list[str]:
         with text_stream(self._objects.open(info), gzipped=gzipped) as text:
