@@ -133,3 +133,20 @@ def test_a_csv_order_gets_its_items_from_the_items_file(world):
     assert (outcome.status, outcome.accepted) == ("done", 2)
     orders = [r for _, body in data.calls for r in body]
     assert [[i["sku"] for i in o["items"]] for o in orders] == [["A", "C"], ["B"]]
+
+
+def test_contacts_are_an_entity_like_the_others_through_their_own_sink(world):
+    from tests.layer.test_contacts import MemoryContacts, sync
+
+    objects, ledger, tasks, data = world
+    api = MemoryContacts(unsubscribed=("gone@example.com",))
+    body = b"emailAddress,Account.FirstName\nann@example.com,Ann\nnot-an-address,Bob\ngone@example.com,Gone\n"
+    objects.put("contacts/c.csv", body)
+    assert pipeline(*world, contacts=sync(api)).plan("contacts/c.csv", owner="t") == "queued in 1 part(s)"
+    outcome = pipeline(*world, contacts=sync(api)).run_part(PartTask.model_validate(tasks[0]))
+    assert (outcome.status, outcome.records, outcome.accepted, outcome.rejected) == ("done", 3, 1, 2)
+    assert [b["emailAddress"] for b, _ in api.upserts] == ["ann@example.com"] and not data.calls
+    listed = rejects(objects, "contacts/c.csv")
+    assert [(r["line"], r["field"]) for r in listed] == [(3, "emailAddress"), (4, "(record)")]
+    assert "gone@example.com" not in json.dumps(listed) and "ERROR_UNSUBSCRIBED" in listed[1]["reason"]
+    assert ledger.part_state("contacts/c.csv", "v1", 0).chunks[0]["mode"] == "contact"

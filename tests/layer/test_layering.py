@@ -81,6 +81,18 @@ def test_no_module_imports_a_sibling_feature_or_anything_above_it():
     assert upward_arrows(kit_modules()) == []
 
 
+def test_the_import_feature_reaches_aws_only_through_its_ports():
+    # imports/ports.py declares the object store, the ledger and the queue; services.py plugs the aws/ adapters in.
+    wrong = [
+        f"{module} imports {target}"
+        for module, path in sorted(kit_modules().items())
+        if group_of(module) == "imports"
+        for target in sorted(imported(path))
+        if group_of(target) == "aws"
+    ]
+    assert wrong == []
+
+
 def test_the_check_sees_an_upward_arrow(tmp_path):
     # catalog -> send is the kind of loop the check exists for.
     module = tmp_path / "model.py"
