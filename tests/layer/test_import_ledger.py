@@ -5,6 +5,8 @@ from __future__ import annotations
 import contextlib
 import threading
 
+import pytest
+
 from listrak_kit.aws.clients import aws_client
 from listrak_kit.aws.import_ledger import DynamoImportLedger
 from tests.layer.aws_fakes import TABLE, aws  # noqa: F401
@@ -103,3 +105,10 @@ def test_a_finished_version_gives_the_key_to_the_next_and_an_importing_one_keeps
     assert ledger.take_key(KEY, "v2") == "v1"
     ledger.close_file(KEY, "v1", "imported", manifest_key="results/m")
     assert ledger.take_key(KEY, "v2") is None
+
+
+def test_a_taker_that_keeps_losing_the_race_fails_for_its_trigger_to_retry(aws, monkeypatch):  # noqa: F811
+    ledger = DynamoImportLedger(TABLE)
+    monkeypatch.setattr(ledger, "_put", lambda *_args: False)  # another version's write lands first, every time
+    with pytest.raises(RuntimeError, match="kept taking its import key"):
+        ledger.take_key(KEY, "v1")

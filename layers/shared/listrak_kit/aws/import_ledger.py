@@ -26,7 +26,7 @@ LEDGER_DAYS = 400  # long enough that a file re-dropped months later is recognis
 # A version that took the key but has no file record yet is still planning (the claim comes after the parts are
 # cut) for at most one invocation; after Lambda's longest, it will never claim, and a newer version takes over.
 TAKE_GRACE_SECONDS = 900
-TAKE_ROUNDS = 5  # a taker that keeps losing the race to other versions gives up with the last one's version
+TAKE_ROUNDS = 5  # reads and conditional writes a taker tries while other versions keep taking the key
 
 
 class DynamoImportLedger:
@@ -87,7 +87,6 @@ class DynamoImportLedger:
         The takeover is one conditional write on what was read (nothing, or the version found): of two versions
         taking the key at once, one wins and the other reads the winner and waits for it."""
         active_id = f"import#{key}#@active"
-        holder: str | None = None
         for _ in range(TAKE_ROUNDS):
             answer = aws_client("dynamodb").get_item(
                 TableName=self._table, Key={KEY: {"S": active_id}}, ConsistentRead=True
@@ -105,7 +104,8 @@ class DynamoImportLedger:
             )
             if taken:
                 return None
-        return holder
+        # Other versions took the key between each read and write: the trigger fails, and is retried.
+        raise RuntimeError(f"versions of {key} kept taking its import key; planning {version} is retried")
 
     def _still_importing(self, key: str, version: str, taken_at: Any) -> bool:
         status = self.file_status(key, version)
