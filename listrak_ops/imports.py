@@ -1,5 +1,6 @@
 """Imports as their results show them: each file's manifest and rejects under results/ in the import bucket; and a
-failed or abandoned file resumed (by the layer's resume, with the import function's own settings)."""
+failed or abandoned file resumed, by the import pipeline built as the import function builds it (from its
+environment). `listrak-sam imports resume` and `make import RESUME=1` both resume through `resume_import`."""
 
 from __future__ import annotations
 
@@ -36,11 +37,19 @@ def recent(stack: StackResources, *, limit: int = 10, rejects: int = 5) -> list[
 
 
 def resume(stack: StackResources, key: str, *, version: str | None = None) -> str:
-    """One line: what the layer's resume did with the file version (resumed, or why not)."""
+    """One line: what resuming the file version did (resumed, or why not), in the stack's import function's
+    environment."""
     from listrak_kit.aws.clients import aws_client
-    from listrak_kit.operations import resume_import
 
-    # The layer builds the pipeline from the import function's own environment, as the function does.
     with mock.patch.dict(os.environ, stack.function_env(IMPORT_FUNCTION)):
         aws_client.cache_clear()  # clients made for another endpoint or region
         return resume_import(key, version=version, owner="listrak-sam")
+
+
+def resume_import(key: str, *, version: str | None = None, owner: str) -> str:
+    """Queues the failed or abandoned parts of one file version again, from their last accepted chunks; returns
+    what happened in one line. The pipeline is built from this process's environment (the import function's)."""
+    from listrak_kit.services import import_pipeline
+    from listrak_kit.settings import ImportSettings, load_settings
+
+    return import_pipeline(load_settings(ImportSettings)).resume(key, version=version, owner=owner)

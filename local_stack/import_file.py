@@ -19,10 +19,10 @@ from typing import Any
 
 from tqdm import tqdm
 
+from listrak_kit.imports.entities import IMPORT_ENTITIES
 from local_stack.cli import one_line_errors
 from local_stack.stack import ROOT, LocalStack
 
-ENTITIES = ("customers", "orders", "products", "reviews", "rating-summaries", "contacts")
 SHOWN_REJECTS = 20
 RESULTS_DIR = Path(os.environ.get("LOCAL_STACK_RESULTS") or ROOT / ".local-stack" / "results")
 
@@ -30,7 +30,7 @@ RESULTS_DIR = Path(os.environ.get("LOCAL_STACK_RESULTS") or ROOT / ".local-stack
 @one_line_errors("make import")
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--entity", required=True, choices=ENTITIES)
+    parser.add_argument("--entity", required=True, choices=IMPORT_ENTITIES)
     parser.add_argument(
         "--resume",
         action="store_true",
@@ -58,6 +58,7 @@ def _import(stack: LocalStack, key: str, path: Path, *, resume: bool) -> int:
     from listrak_kit.imports.sources import items_key_for
     from listrak_kit.services import import_pipeline
     from listrak_kit.settings import ImportSettings, load_settings
+    from listrak_ops.imports import resume_import
 
     bucket, s3, sqs = stack.refs["ImportBucket"], stack.client("s3"), stack.client("sqs")
     queue = stack.refs["ImportQueue"]
@@ -71,11 +72,16 @@ def _import(stack: LocalStack, key: str, path: Path, *, resume: bool) -> int:
     with stack.function_env("ImportFunction"):
         settings = load_settings(ImportSettings)
         pipeline = import_pipeline(settings)
-        outcome = pipeline.plan(key, owner="make-import")
+        if resume:
+            # This stack's ledger starts empty: the earlier run's, as its manifest tells it, goes in first, and
+            # the file is resumed as `listrak-sam imports resume` resumes one.
+            if not _seed_from_manifest(pipeline, settings, key):
+                return 1
+            outcome = resume_import(key, owner="make-import")
+        else:
+            outcome = pipeline.plan(key, owner="make-import")
         print(f"{key}: {outcome}")
-        if outcome.startswith(("ignored", "waiting")):
-            return 1
-        if resume and not _seed_from_manifest(pipeline, key):
+        if outcome.startswith(("ignored", "waiting", "not resumed")):
             return 1
         deliveries: dict[str, int] = {}
         with tqdm(unit=" records", unit_scale=True, dynamic_ncols=True) as bar:
@@ -106,26 +112,43 @@ def _import(stack: LocalStack, key: str, path: Path, *, resume: bool) -> int:
     return _report(s3, bucket, key, manifest, time.monotonic() - started)
 
 
-def _seed_from_manifest(pipeline: Any, key: str) -> bool:
-    """The chunks an earlier run's manifest says Listrak accepted go into this run's ledger, so they are skipped."""
+def _seed_from_manifest(pipeline: Any, settings: Any, key: str) -> bool:
+    """The earlier run's file version, as its manifest left it, into this stack's ledger: failed, with the chunks
+    Listrak accepted (which the resume then skips)."""
+    from listrak_kit.aws.import_ledger import DynamoImportLedger
+    from listrak_kit.aws.objects import S3Objects
+    from listrak_kit.imports.manifest import manifest_key_for
+    from listrak_kit.imports.ports import FAILED
+
     saved_path = RESULTS_DIR / f"{key}.manifest.json"
     if not saved_path.is_file():
         print(f"{key}: no earlier manifest in {saved_path} to resume from", file=sys.stderr)
         return False
     saved = json.loads(saved_path.read_text(encoding="utf-8"))
-    info = pipeline._objects.head(key)
+    info = S3Objects(settings.IMPORT_BUCKET).head(key)
     if saved.get("etag") != info.etag:
         print(
             f"{key}: the file changed since that manifest (ETag {saved.get('etag')}): import it afresh", file=sys.stderr
         )
         return False
+    ledger = DynamoImportLedger(settings.TABLE_NAME)
+    parts = pipeline.parts_of(info)
+    ledger.claim_file(
+        key,
+        info.version,
+        owner="make-import",
+        entity=saved["entity"],
+        parts=len(parts),
+        part_lines=[p.firstLine for p in parts],
+    )
     seeded = 0
     for part in saved["parts"]:
         for chunk in part["chunks"]:
             if not chunk.get("pending"):
                 fields = {k: v for k, v in chunk.items() if k != "chunk"}
-                pipeline._ledger.chunk_sent(key, info.version, part["part"], chunk["chunk"], fields)
+                ledger.chunk_sent(key, info.version, part["part"], chunk["chunk"], fields)
                 seeded += 1
+    ledger.close_file(key, info.version, FAILED, manifest_key=manifest_key_for(key), reason=saved.get("reason"))
     print(f"{key}: resuming; {seeded} chunk(s) Listrak accepted before are skipped")
     return True
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
@@ -14,11 +14,16 @@ from listrak_kit.observability import logger, masks_escaping_errors, metrics, tr
 from listrak_kit.services import import_pipeline
 from listrak_kit.settings import ImportSettings, load_settings
 
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+    from listrak_kit.imports.pipeline import ImportPipeline
+
 processor = BatchProcessor(event_type=EventType.SQS)
 
 
 @cache
-def pipeline():
+def pipeline() -> ImportPipeline:
     return import_pipeline(load_settings(ImportSettings))
 
 
@@ -44,7 +49,7 @@ def trigger(event: dict[str, Any], context: Any) -> Mapping[str, Any]:
     raise ValueError("not an SQS batch, an S3 Object Created event or a scheduled scan")
 
 
-def _part(record: SQSRecord, seconds_left) -> dict[str, Any]:
+def _part(record: SQSRecord, seconds_left: Callable[[], float]) -> dict[str, Any]:
     task = PartTask.model_validate_json(record.body)
     delivery = int(record.attributes.approximate_receive_count or 1)
     try:
@@ -71,5 +76,5 @@ def _part(record: SQSRecord, seconds_left) -> dict[str, Any]:
 @masks_escaping_errors
 @logger.inject_lambda_context
 @metrics.log_metrics(capture_cold_start_metric=True)
-def lambda_handler(event: dict[str, Any], context: Any) -> Mapping[str, Any]:
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> Mapping[str, Any]:
     return trigger(event, context)

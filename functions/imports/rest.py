@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from functools import cache
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body
@@ -12,9 +12,15 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from listrak_kit import snapstart
 from listrak_kit.api import json_response, rest_api
+from listrak_kit.imports.entities import DataEntity
 from listrak_kit.observability import logger, masks_escaping_errors, metrics, tracer
 from listrak_kit.services import direct_importer
 from listrak_kit.settings import DataSettings, load_settings
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+    from listrak_kit.imports.direct import DirectImporter
 
 app = rest_api()
 
@@ -22,12 +28,12 @@ app = rest_api()
 class DirectImport(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    entity: Literal["customers", "orders", "products", "reviews", "rating-summaries"]
+    entity: DataEntity
     records: Annotated[list[Any], Field(min_length=1, max_length=1000)]
 
 
 @cache
-def importer():
+def importer() -> DirectImporter:
     return direct_importer(load_settings(DataSettings))
 
 
@@ -52,5 +58,5 @@ snapstart.install(_prime)
 @masks_escaping_errors
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
 @metrics.log_metrics(capture_cold_start_metric=True)
-def lambda_handler(event: dict, context) -> dict:
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)

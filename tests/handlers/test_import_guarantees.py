@@ -11,9 +11,9 @@ from botocore.exceptions import ResponseStreamingError
 
 from listrak_kit.imports.pipeline import PartTask
 from listrak_kit.listrak.errors import ListrakRejected, ListrakUnavailable
-from listrak_kit.operations import main as operations_main
 from listrak_kit.services import import_pipeline
 from listrak_kit.settings import ImportSettings, load_settings
+from listrak_ops.imports import resume_import
 from tests.handlers.test_imports import drop, imported, jsonl, manifest, rejects
 
 
@@ -149,7 +149,7 @@ class FailAfter:
         return self.real.import_records(route, body, **kwargs)
 
 
-def test_a_part_dies_only_without_progress_and_its_file_is_resumed_from_the_manifest(stack, sandbox, capsys):
+def test_a_part_dies_only_without_progress_and_its_file_is_resumed_from_the_manifest(stack, sandbox):
     stack.env_overrides.update({"IMPORT_CHUNK_MAX_RECORDS": "10", "IMPORT_MAX_RECEIVES": "2"})
     key = "products/outage.jsonl"
     records = [{"sku": f"S-{n:02d}"} for n in range(45)]
@@ -167,9 +167,9 @@ def test_a_part_dies_only_without_progress_and_its_file_is_resumed_from_the_mani
         assert failed["state"] == "failed" and "Listrak unavailable" in failed["reason"]
         assert failed["notImported"] == [{"part": 0, "fromLine": 21, "toLine": None}]
         assert failed["accepted"] == 20
+        assert failed["resume"] == f"listrak-sam imports resume {key} --version-id {task.version}"
 
-        assert operations_main(["resume", key]) == 0
-        assert "resumed: 1 part(s)" in capsys.readouterr().out
+        assert resume_import(key, owner="test").startswith("resumed: 1 part(s)")
         [again] = sqs.receive_message(QueueUrl=queue)["Messages"]
         done = import_pipeline(load_settings(ImportSettings)).run_part(PartTask.model_validate_json(again["Body"]))
 

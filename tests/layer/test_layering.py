@@ -33,7 +33,6 @@ RANKS: dict[str, int] = {
     "resend": 5,
     "imports": 5,
     "services": 6,
-    "operations": 7,
 }
 KERNEL_RANK = 0  # the kernel's modules are one group: they may import each other
 
@@ -80,6 +79,18 @@ def test_every_module_of_the_layer_has_a_rank():
 
 def test_no_module_imports_a_sibling_feature_or_anything_above_it():
     assert upward_arrows(kit_modules()) == []
+
+
+def test_the_import_feature_reaches_aws_only_through_its_ports():
+    # imports/ports.py declares the object store, the ledger and the queue; services.py plugs the aws/ adapters in.
+    wrong = [
+        f"{module} imports {target}"
+        for module, path in sorted(kit_modules().items())
+        if group_of(module) == "imports"
+        for target in sorted(imported(path))
+        if group_of(target) == "aws"
+    ]
+    assert wrong == []
 
 
 def test_the_check_sees_an_upward_arrow(tmp_path):

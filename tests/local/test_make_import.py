@@ -83,7 +83,9 @@ def test_a_failed_import_resumes_from_the_saved_manifest(stack, tmp_path, result
 
     stack.sandbox.reset()
     assert run(stack, tmp_path, "products", "p.jsonl", body, resume=True) == 0
-    assert "1 chunk(s) Listrak accepted before are skipped" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "1 chunk(s) Listrak accepted before are skipped" in out
+    assert "products/p.jsonl: resumed: 1 part(s)" in out  # as `listrak-sam imports resume` says it
     sent = [r["sku"] for batch in stack.sandbox.data_imports["Product"] for r in batch]
     assert sent == [f"S-{n:02d}" for n in range(10, 30)]
 

@@ -1,8 +1,8 @@
 """Mutation check: the suite, against the strict sandbox, fails when one rule of the project is broken.
 
 Each case copies the project (its files, not what git ignores), breaks one thing in the copy, and runs there the
-one test that must catch it. Turning an import rule off in imports/records.py or mis-casing a path in the client
-has to make that test fail, or the sandbox is too kind to guard it.
+one test that must catch it. Turning an import rule off in imports/record_models.py or record_types.py, or
+mis-casing a path in the client, has to make that test fail, or the sandbox is too kind to guard it.
 """
 
 from __future__ import annotations
@@ -16,20 +16,21 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-RECORDS = "layers/shared/listrak_kit/imports/records.py"
+RECORD_MODELS = "layers/shared/listrak_kit/imports/record_models.py"
+RECORD_TYPES = "layers/shared/listrak_kit/imports/record_types.py"
 EMAIL_API = "layers/shared/listrak_kit/listrak/email_api.py"
 
 MUTATIONS = {
     # The order status enum (of orders and their items) no longer checked: a "placed" order goes to Listrak.
     "order-status-enum-off": (
-        RECORDS,
+        RECORD_MODELS,
         "    status: OrderStatus | None = None",
         "    status: str | None = None",
         "tests/handlers/test_imports.py::test_each_entity_imports_its_valid_records_and_rejects_the_invalid[orders]",
     ),
     # maxLength 100 no longer checked (a customer's 101-character email goes to Listrak).
     "max-length-100-off": (
-        RECORDS,
+        RECORD_TYPES,
         "Str100 = Annotated[str, Field(max_length=100)]",
         "Str100 = Annotated[str, Field(max_length=1000)]",
         "tests/handlers/test_imports.py::test_each_entity_imports_its_valid_records_and_rejects_the_invalid[customers]",

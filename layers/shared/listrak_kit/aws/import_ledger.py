@@ -6,48 +6,31 @@ Items (all in the project's table):
 - `import#<key>#<version>#part#<n>`: one part, with a map of the chunks Listrak accepted (`chunks.<index>`);
 - `import#<key>#@active`: the version of the key being imported, so a newer version waits for it to finish.
 
-A file version's state is `importing`, then `imported`, `imported with rejects`, `failed` or `abandoned`.
+A file version's state is `importing`, then `imported`, `imported with rejects`, `failed` or `abandoned`
+(core/import_files.py); this is the ledger port of imports/ports.py.
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from typing import Any
 
 from botocore.exceptions import ClientError
 
 from listrak_kit.aws.clients import aws_client
 from listrak_kit.aws.table import KEY, TTL_ATTRIBUTE, from_attribute, to_attribute
+from listrak_kit.core.import_files import ABANDONED, FAILED, FINAL_STATES, IMPORTING, FileTotals, PartState
 
 LEDGER_DAYS = 400  # long enough that a file re-dropped months later is recognised as already imported
-IMPORTING, IMPORTED, IMPORTED_WITH_REJECTS, FAILED, ABANDONED = (
-    "importing",
-    "imported",
-    "imported with rejects",
-    "failed",
-    "abandoned",
-)
-FINAL_STATES = (IMPORTED, IMPORTED_WITH_REJECTS, FAILED, ABANDONED)
-
-
-@dataclass
-class PartState:
-    done: bool = False
-    chunks: dict[int, dict[str, Any]] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class FileTotals:
-    parts_done: int
-    parts: int
-    records: int
-    accepted: int
-    rejected: int
+# A version that took the key but has no file record yet is still planning (the claim comes after the parts are
+# cut) for at most one invocation; after Lambda's longest, it will never claim, and a newer version takes over.
+TAKE_GRACE_SECONDS = 900
+TAKE_ROUNDS = 5  # reads and conditional writes a taker tries while other versions keep taking the key
 
 
 class DynamoImportLedger:
-    def __init__(self, table_name: str, now=time.time):
+    def __init__(self, table_name: str, now: Callable[[], float] = time.time) -> None:
         self._table = table_name
         self._now = now
 
@@ -99,24 +82,36 @@ class DynamoImportLedger:
         )
 
     def take_key(self, key: str, version: str) -> str | None:
-        """Makes this version the key's active one; returns the older version still importing, if one is."""
+        """Makes this version the key's active one; returns the other version still importing, if one is.
+
+        The takeover is one conditional write on what was read (nothing, or the version found): of two versions
+        taking the key at once, one wins and the other reads the winner and waits for it."""
         active_id = f"import#{key}#@active"
-        table = aws_client("dynamodb")
-        answer = table.get_item(TableName=self._table, Key={KEY: {"S": active_id}}, ConsistentRead=True)
-        current = from_attribute(answer["Item"]["version"]) if "Item" in answer else None
-        if current not in (None, version):
-            status = self.file_status(key, current)
-            if status is not None and status.get("status") == IMPORTING:
-                return str(current)
-        table.put_item(
-            TableName=self._table,
-            Item={
-                KEY: {"S": active_id},
-                "version": {"S": version},
-                TTL_ATTRIBUTE: {"N": str(int(self._now()) + LEDGER_DAYS * 86400)},
-            },
-        )
-        return None
+        for _ in range(TAKE_ROUNDS):
+            answer = aws_client("dynamodb").get_item(
+                TableName=self._table, Key={KEY: {"S": active_id}}, ConsistentRead=True
+            )
+            item = {k: from_attribute(v) for k, v in answer.get("Item", {}).items()}
+            holder = str(item["version"]) if item else None
+            if holder not in (None, version) and self._still_importing(key, str(holder), item.get("takenAt")):
+                return holder
+            now = int(self._now())
+            taken = self._put(
+                {KEY: active_id, "version": version, "takenAt": now, TTL_ATTRIBUTE: now + LEDGER_DAYS * 86400},
+                "attribute_not_exists(#id)" if holder is None else "#version = :holder",
+                {"#id": KEY} if holder is None else {"#version": "version"},
+                {} if holder is None else {":holder": holder},
+            )
+            if taken:
+                return None
+        # Other versions took the key between each read and write: the trigger fails, and is retried.
+        raise RuntimeError(f"versions of {key} kept taking its import key; planning {version} is retried")
+
+    def _still_importing(self, key: str, version: str, taken_at: Any) -> bool:
+        status = self.file_status(key, version)
+        if status is not None:
+            return status.get("status") == IMPORTING
+        return taken_at is not None and self._now() - int(taken_at) < TAKE_GRACE_SECONDS
 
     def reopen_file(self, key: str, version: str, *, owner: str) -> dict[str, Any] | None:
         """A failed or abandoned file version back to `importing`, for a resume; None when it was not failed."""

@@ -10,7 +10,6 @@ from __future__ import annotations
 import io
 import json
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from typing import Any, BinaryIO
 
 from botocore.exceptions import ConnectionError as BotocoreConnectionError
@@ -18,32 +17,20 @@ from botocore.exceptions import IncompleteReadError, ReadTimeoutError, ResponseS
 from urllib3.exceptions import ProtocolError
 
 from listrak_kit.aws.clients import aws_client
+from listrak_kit.core.import_files import ObjectInfo, SourceGone
+
+__all__ = ["ObjectInfo", "ResumingStream", "S3Objects", "SourceGone"]
 
 STREAM_ERRORS = (ResponseStreamingError, IncompleteReadError, ReadTimeoutError, BotocoreConnectionError, ProtocolError)
 STREAM_RESUMES = 8  # ranged re-reads one stream may take before its part fails (and SQS delivers it again)
 
 
-class SourceGone(Exception):
-    """The object version being imported was deleted mid-import."""
-
-
-@dataclass(frozen=True)
-class ObjectInfo:
-    key: str
-    etag: str
-    size: int
-    version_id: str | None = None  # None in a bucket that never had versioning
-
-    @property
-    def version(self) -> str:
-        """What pins this file: its VersionId, or its ETag where the bucket is not versioned."""
-        return self.version_id or self.etag
-
-
 class ResumingStream(io.RawIOBase):
     """The bytes [start, end) of one object version; a dropped connection re-opens at the current offset."""
 
-    def __init__(self, opener: Callable[[int], Any], start: int, end: int | None, resumes: int = STREAM_RESUMES):
+    def __init__(
+        self, opener: Callable[[int], Any], start: int, end: int | None, resumes: int = STREAM_RESUMES
+    ) -> None:
         self._body: Any = None
         self._open = opener
         self._offset = start
@@ -80,7 +67,9 @@ class ResumingStream(io.RawIOBase):
 
 
 class S3Objects:
-    def __init__(self, bucket: str):
+    """The object store (imports/ports.py) on S3."""
+
+    def __init__(self, bucket: str) -> None:
         self.bucket = bucket
 
     def head(self, key: str, *, version_id: str | None = None) -> ObjectInfo | None:

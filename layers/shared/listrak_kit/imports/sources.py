@@ -19,8 +19,10 @@ from typing import Any, BinaryIO, Literal, TextIO
 
 import msgspec
 
+from listrak_kit.imports.entities import IMPORT_ENTITIES
+
 Format = Literal["jsonl", "csv"]
-ENTITY_PREFIXES = ("customers/", "orders/", "products/", "reviews/", "rating-summaries/", "contacts/")
+ENTITY_PREFIXES = tuple(f"{entity}/" for entity in IMPORT_ENTITIES)  # a folder of the drop bucket per entity
 ITEMS_SUFFIXES = (".items.csv", ".items.csv.gz")
 RESULTS_PREFIX = "results/"
 
@@ -285,3 +287,10 @@ class OrderItemsIndex:
     def close(self) -> None:
         self._db.close()
         self._file.close()
+
+
+def unreadable_reason(exc: BaseException, gzipped: bool) -> str:
+    """One of UNREADABLE, said in one line."""
+    if isinstance(exc, UnicodeDecodeError):
+        return f"not UTF-8 text (byte {exc.start} of a block: {exc.reason})"
+    return f"{'not a valid gzip file' if gzipped else 'unreadable'} ({exc})"
