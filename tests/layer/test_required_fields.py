@@ -9,7 +9,6 @@ from listrak_kit.errors import ConfigurationError, InvalidRequest
 from listrak_kit.send.event_mapping import request_from_event
 from listrak_kit.send.models import SendRequest
 from listrak_kit.send.service import SendPolicy, SendService
-from local_stack import ROOT
 from tests.layer.test_send_service import Clock, FakeEmailApi, Records
 
 CATALOG = """
@@ -105,11 +104,6 @@ def test_a_bad_field_table_names_the_field(tmp_path, text, names):
     with pytest.raises(ConfigurationError) as caught:
         load_catalog(path)
     assert names in str(caught.value)
-
-
-def test_the_sample_catalog_requires_the_password_reset_link():
-    sample = load_catalog(ROOT / "functions" / "send" / "catalog.toml")
-    assert "passwordResetLink" in sample.messages["password-reset"].requiredFields
 
 
 def test_a_misspelled_message_name_is_refused_with_the_nearest_names(catalog):
