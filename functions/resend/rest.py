@@ -6,7 +6,7 @@ The storefront's API key resends to the original address; the IAM-authorised sup
 from __future__ import annotations
 
 from functools import cache
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path
@@ -15,17 +15,22 @@ from aws_lambda_powertools.logging import correlation_paths
 from listrak_kit import snapstart
 from listrak_kit.api import json_response, rest_api, write_status
 from listrak_kit.errors import Forbidden
-from listrak_kit.observability import logger, masks_escaping_errors, metrics, tracer
+from listrak_kit.observability import observed
 from listrak_kit.resend.models import RedirectBody, Reference, ResendBody, ResendByKeyBody
 from listrak_kit.resend.redirect import Caller
-from listrak_kit.services import resend_path
+from listrak_kit.services import OncePath, resend_path
 from listrak_kit.settings import ResendSettings, load_settings
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+    from listrak_kit.resend.service import ResendService
 
 app = rest_api()
 
 
 @cache
-def path():
+def path() -> OncePath[ResendService]:
     return resend_path(load_settings(ResendSettings))
 
 
@@ -80,10 +85,7 @@ def get_message(reference: Annotated[Reference, Path()]) -> Response[dict]:
 snapstart.install(lambda: (path(), snapstart.rehearse(app, "POST", "/resends")), modules=("email_validator",))
 
 
-@tracer.capture_lambda_handler(capture_response=False)
-@masks_escaping_errors
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
-@metrics.log_metrics(capture_cold_start_metric=True)
-def lambda_handler(event: dict, context) -> dict:
+@observed(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     path().begin(context)
     return app.resolve(event, context)

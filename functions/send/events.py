@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.parser import event_parser, parse
@@ -16,10 +16,13 @@ from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
 
 from listrak_kit import snapstart
 from listrak_kit.errors import NotTriggered
-from listrak_kit.observability import logger, masks_escaping_errors, metrics, tracer
+from listrak_kit.observability import logger, observed
 from listrak_kit.send.event_mapping import request_from_event
-from listrak_kit.services import send_path
+from listrak_kit.services import SendPath, send_path
 from listrak_kit.settings import SendSettings, load_settings
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
 
 CATALOG = Path(__file__).with_name("catalog.toml")
 
@@ -29,7 +32,7 @@ class StorefrontEvent(EventBridgeModel):
 
 
 @cache
-def path():
+def path() -> SendPath:
     return send_path(load_settings(SendSettings), default_catalog=CATALOG)
 
 
@@ -43,12 +46,9 @@ def _prime() -> None:
 snapstart.install(_prime, modules=("email_validator",))
 
 
-@tracer.capture_lambda_handler(capture_response=False)
-@masks_escaping_errors
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.EVENT_BRIDGE)
-@metrics.log_metrics(capture_cold_start_metric=True)
+@observed(correlation_id_path=correlation_paths.EVENT_BRIDGE)
 @event_parser(model=StorefrontEvent)
-def lambda_handler(event: StorefrontEvent, context) -> dict:
+def lambda_handler(event: StorefrontEvent, context: LambdaContext) -> dict[str, Any]:
     # Any exception fails the invocation: Lambda retries it, then parks it in the dead-letter queue. A send whose
     # outcome is pending returns normally: the reconciler settles it, and a redelivery would only wait for it.
     path().begin(context)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import cache
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body
@@ -12,17 +12,22 @@ from aws_lambda_powertools.logging import correlation_paths
 
 from listrak_kit import snapstart
 from listrak_kit.api import json_response, raw_body, rest_api
-from listrak_kit.observability import logger, masks_escaping_errors, metrics, tracer
+from listrak_kit.observability import observed
 from listrak_kit.send.hook_models import KlaviyoEvent
 from listrak_kit.services import hooks_path
 from listrak_kit.settings import HooksSettings, load_settings
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+    from listrak_kit.send.hooks import HookService
 
 CATALOG = Path(__file__).with_name("catalog.toml")
 app = rest_api()
 
 
 @cache
-def doors():
+def doors() -> HookService:
     return hooks_path(load_settings(HooksSettings), default_catalog=CATALOG)
 
 
@@ -42,9 +47,6 @@ def post_event(event: Annotated[KlaviyoEvent, Body()]) -> Response[dict]:
 snapstart.install(lambda: (doors(), snapstart.rehearse(app, "POST", "/events")))
 
 
-@tracer.capture_lambda_handler(capture_response=False)
-@masks_escaping_errors
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
-@metrics.log_metrics(capture_cold_start_metric=True)
-def lambda_handler(event: dict, context) -> dict:
+@observed(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import cache
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 from urllib.parse import quote
 
 from aws_lambda_powertools.event_handler import Response
@@ -13,17 +13,20 @@ from aws_lambda_powertools.logging import correlation_paths
 
 from listrak_kit import snapstart
 from listrak_kit.api import json_response, rest_api, write_status
-from listrak_kit.observability import logger, masks_escaping_errors, metrics, tracer
+from listrak_kit.observability import observed
 from listrak_kit.send.models import SendRequest
-from listrak_kit.services import send_path
+from listrak_kit.services import SendPath, send_path
 from listrak_kit.settings import SendSettings, load_settings
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
 
 CATALOG = Path(__file__).with_name("catalog.toml")
 app = rest_api()
 
 
 @cache
-def path():
+def path() -> SendPath:
     return send_path(load_settings(SendSettings), default_catalog=CATALOG)
 
 
@@ -47,10 +50,7 @@ def post_message(request: Annotated[SendRequest, Body()]) -> Response[dict]:
 snapstart.install(lambda: (path(), snapstart.rehearse(app, "POST", "/messages")), modules=("email_validator",))
 
 
-@tracer.capture_lambda_handler(capture_response=False)
-@masks_escaping_errors
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
-@metrics.log_metrics(capture_cold_start_metric=True)
-def lambda_handler(event: dict, context) -> dict:
+@observed(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     path().begin(context)
     return app.resolve(event, context)
