@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Callable
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -21,7 +22,7 @@ _INTEGER = re.compile(r"[+-]?\d+")
 class DynamoRefreshLock:
     """A lease: a conditional put that succeeds only when nobody holds an unexpired lock."""
 
-    def __init__(self, table_name: str, name: str, now=time.time):
+    def __init__(self, table_name: str, name: str, now: Callable[[], float] = time.time):
         self._table = table_name
         self._id = f"lock#{name}"
         self._now = now
