@@ -38,7 +38,6 @@ IMPORT_ENV = {
     "AWS_DEFAULT_REGION": "us-east-1",
 }
 
-RETRY_AFTER = {"Retry-After": {"description": "Seconds to wait before retrying.", "schema": {"type": "integer"}}}
 
 # The tags the routes declare, described once.
 TAGS = [
