@@ -130,9 +130,14 @@ build: $(SAM_VENV)/.installed ## sam build (needs python3.13 on PATH, which the 
 	test "$$(od -An -tu4 -j4 -N4 $$sample | tr -d ' ')" = 1 || { echo "layer bytecode is not unchecked-hash"; exit 1; }
 	@echo "layer: $$(find $(LAYER_SITE) -name '*.py' | wc -l) modules, $$(find $(LAYER_SITE) -name '*.cpython-313.pyc' | wc -l) compiled"
 
+.PHONY: quick
+quick: $(VENV)/.installed ## The layer's and the template's tests (under a minute): the inner loop
+	$(PY) -m pytest -q -p no:cacheprovider tests/layer tests/template
+
 .PHONY: unit
-unit: $(VENV)/.installed $(SAM_VENV)/.installed ## Every test (tests/template translates with the SAM CLI's transform)
-	$(PY) -m pytest
+unit: $(VENV)/.installed $(SAM_VENV)/.installed ## Every test (tests/template translates with the SAM CLI's transform), and coverage
+	$(PY) -m pytest --cov --cov-report=
+	@echo "coverage: $$($(PY) -m coverage report --format=total)% of the lines in layers/shared, functions/ and listrak_ops/"
 
 .PHONY: test
 test: lint check validate build unit ## Lint, your catalog, template checks, sam build, and every test (the built layer's too)

@@ -92,9 +92,22 @@ def proxy_event(
     }
 
 
+def gateway_answers(stack: LocalStack) -> dict[str, tuple[int, str]]:
+    """The API's GatewayResponses (template.yaml): API Gateway's own refusals, as status and JSON body."""
+    answers = {"INVALID_API_KEY": (403, '{"message": "Forbidden"}')}
+    answers["MISSING_AUTHENTICATION_TOKEN"] = (403, '{"message": "Missing Authentication Token"}')
+    for api in stack.template.of_type("AWS::Serverless::Api").values():
+        for kind, answer in (api.get("Properties", {}).get("GatewayResponses") or {}).items():
+            template = (answer.get("ResponseTemplates") or {}).get("application/json")
+            if kind in answers and template:
+                answers[kind] = (int(answer.get("StatusCode") or answers[kind][0]), template)
+    return answers
+
+
 def make_server(stack: LocalStack, host: str = "127.0.0.1", port: int = 3000) -> ThreadingHTTPServer:
     routes = stack.api_routes()
     stage = str(stack.template.parameters.get("StageName") or "v1")
+    refusals = gateway_answers(stack)
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -135,7 +148,7 @@ def make_server(stack: LocalStack, host: str = "127.0.0.1", port: int = 3000) ->
                 if params is None:
                     continue
                 if route.api_key_required and self.headers.get("x-api-key") != stack.api_key:
-                    return self._answer(403, json.dumps({"message": "Forbidden"}))
+                    return self._answer(*refusals["INVALID_API_KEY"])
                 headers = dict(self.headers.items())
                 identity = None
                 if route.iam_auth:
@@ -169,7 +182,7 @@ def make_server(stack: LocalStack, host: str = "127.0.0.1", port: int = 3000) ->
                     sys.stderr.write(f"  event -> {function}: {what}\n")
                 return None
             # API Gateway's answer for a path or method the API does not have.
-            return self._answer(403, json.dumps({"message": "Missing Authentication Token"}))
+            return self._answer(*refusals["MISSING_AUTHENTICATION_TOKEN"])
 
         do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _handle  # noqa: N815
 

@@ -1,10 +1,11 @@
 """`make openapi`: the API's OpenAPI document, generated from the code and committed as openapi.json.
 
 Each API function of template.yaml is loaded the way the local stack loads it (by file path, from its CodeUri
-and Handler, with the shared layer importable), and its Powertools resolver describes its own routes and
-request models. Those documents are merged into one, then completed with what the resolvers cannot know:
-the API key API Gateway requires (or the SigV4 signature of an IAM route), the stage URL, the bodies the
-handlers return, and the error answers the shared exception handlers (listrak_kit/api.py) give.
+and Handler, with the shared layer importable), and its Powertools resolver describes its own routes: their
+request models, and the answers, summaries, tags and security each route declares where it is defined. Those
+documents are merged with Powertools' OpenAPIMerge, then completed with what API Gateway adds in front of
+them: the API key it requires (or the SigV4 signature of an IAM route, x-amazon-apigateway-authtype), its own
+403 and 429, the webhook it lets through without a key, and the stage URL.
 
     python -m local_stack.openapi            # writes openapi.json
     python -m local_stack.openapi --check    # exits 1 when openapi.json is not what the code describes
@@ -26,17 +27,7 @@ from local_stack.template import FunctionSpec, Template, patched_environ
 
 OUTPUT = ROOT / "openapi.json"
 TITLE = "listrak-sam"
-API_KEY_SCHEME = "apiKey"
-API_KEY_HEADER = "x-api-key"
 SIGV4_SCHEME = "sigv4"
-# An IAM route is signed (SigV4, service execute-api) instead of carrying the API key.
-SIGV4 = {
-    "type": "apiKey",
-    "name": "Authorization",
-    "in": "header",
-    "description": "AWS Signature Version 4 (service execute-api); the caller needs execute-api:Invoke on the route",
-    "x-amazon-apigateway-authtype": "awsSigv4",
-}
 REF = "#/components/schemas/{model}"
 
 # Importing a function module builds Powertools' Logger and Metrics; these keep that quiet and offline.
@@ -47,124 +38,39 @@ IMPORT_ENV = {
     "AWS_DEFAULT_REGION": "us-east-1",
 }
 
-# The shared error bodies (listrak_kit/api.py): every error is {"message"}, plus the field list for a 400 and
-# Listrak's own code and message for a 502.
-ERROR_SCHEMAS: dict[str, Any] = {
-    "Error": {
-        "title": "Error",
-        "type": "object",
-        "required": ["message"],
-        "properties": {
-            "message": {"type": "string", "description": "What went wrong, for a person to read."},
-            "errors": {
-                "type": "array",
-                "items": {"$ref": REF.format(model="FieldError")},
-                "description": "400 only: one entry per problem, naming the field.",
-            },
-            "listrakStatus": {
-                "type": ["integer", "null"],
-                "description": "502 only: the HTTP status Listrak answered.",
-            },
-            "listrakError": {"type": ["string", "null"], "description": "502 only: Listrak's error code."},
-            "listrakMessage": {"type": "string", "description": "502 only: Listrak's message."},
-        },
-    },
-    "FieldError": {
-        "title": "FieldError",
-        "type": "object",
-        "required": ["field", "message"],
-        "properties": {
-            "field": {
-                "type": "string",
-                "description": "The field as the caller wrote it (`fields.firstName`, `items[0].Quantity`); "
-                "`(body)` for the body as a whole.",
-            },
-            "message": {"type": "string"},
-        },
-    },
-}
 
-RETRY_AFTER = {"Retry-After": {"description": "Seconds to wait before retrying.", "schema": {"type": "integer"}}}
-
-# What an error status means, per route; the statuses each handler can give and no others.
-_LISTRAK_502 = "Listrak refused the request, or the integration's token; nothing was sent"
-_UNAVAILABLE_503 = "Listrak or AWS storage is unavailable; nothing was sent, retry after Retry-After"
-_MISCONFIGURED_500 = "The deployment is misconfigured (credentials secret, catalog); its logs say how to fix it"
-_STOREFRONT_403 = "An emailAddress other than the original: redirecting needs the support route; nothing was resent"
-ERRORS: dict[tuple[str, str], dict[int, str]] = {
-    ("post", "/messages"): {
-        400: "Invalid request; every problem is listed by field, and nothing was sent",
-        404: "The message is not in the catalog",
-        409: "The reference was already used for a different payload, or that send is still in flight",
-        422: "Listrak knows no list or transactional message under the raw IDs given; each is named; nothing was sent",
-        500: _MISCONFIGURED_500,
-        502: _LISTRAK_502 + "; or (status failed) Listrak's Activity never showed this send after every attempt",
-        503: _UNAVAILABLE_503,
-    },
-    ("post", "/messages/{reference}/resend"): {
-        400: "Invalid reference or body; nothing was resent",
-        403: _STOREFRONT_403,
-        404: "No send with this reference is known",
-        409: "The Idempotency-Key was used for another request, or Listrak shows no activity for the send yet",
-        410: "Listrak's 30-day resend window has closed",
-        500: _MISCONFIGURED_500,
-        502: _LISTRAK_502,
-        503: _UNAVAILABLE_503,
-    },
-    ("post", "/support/messages/{reference}/redirect"): {
-        400: "Invalid reference or body; nothing was resent",
-        403: "Not IAM-signed, or the message is marked redirect = false (or was sent before the flag existed)",
-        404: "No send with this reference is known",
-        409: "The Idempotency-Key was used for another request, or Listrak shows no activity for the send yet",
-        410: "Listrak's 30-day resend window has closed",
-        429: "This send's redirect allowance (REDIRECT_MAX_PER_REFERENCE per REDIRECT_WINDOW_SECONDS) is spent",
-        500: _MISCONFIGURED_500,
-        502: _LISTRAK_502,
-        503: _UNAVAILABLE_503,
-    },
-    ("post", "/resends"): {
-        400: "Invalid body; nothing was resent",
-        403: _STOREFRONT_403 + " (a key recorded nowhere cannot be redirected)",
-        409: "The Idempotency-Key was used for another request, or that resend is still in flight",
-        410: "Listrak's 30-day resend window has closed, or Listrak does not know the resendKey",
-        500: _MISCONFIGURED_500,
-        502: _LISTRAK_502,
-        503: _UNAVAILABLE_503,
-    },
-    ("get", "/messages/{reference}"): {
-        400: "Invalid reference",
-        404: "No send with this reference is known",
-        500: _MISCONFIGURED_500,
-        503: "AWS storage is unavailable; retry after Retry-After",
-    },
+# The tags the routes declare, described once.
+TAGS = [
+    {"name": "send", "description": "Transactional emails, and what became of each"},
+    {"name": "resend", "description": "Resends within Listrak's 30-day window, with the storefront's key"},
+    {"name": "support", "description": "IAM-signed routes for support staff"},
+    {"name": "storefront", "description": "Events from the storefront (Shopify webhooks, Klaviyo events)"},
+    {"name": "imports", "description": "Data Import: small direct loads (files go to the drop bucket)"},
+]
+# POST /imports declares nothing on its route yet: its answers are kept here until it does.
+UNDECLARED: dict[tuple[str, str], dict[str, Any]] = {
     ("post", "/imports"): {
-        400: "Malformed envelope (entity, records); nothing was imported. Bad records are not 400s: see `rejected`",
-        500: _MISCONFIGURED_500,
-        502: "Listrak refused an import chunk",
-        503: "Listrak or AWS storage is unavailable; chunks sent before it are listed in `chunks`",
-    },
-    ("post", "/webhooks/shopify"): {
-        400: "Signed, but no X-Shopify-Topic, a body that is not a JSON object, or a resource the topic's message "
-        "cannot be sent from (no email, a path absent); every problem is listed, and nothing was queued",
-        401: "X-Shopify-Hmac-Sha256 is missing or is not the HMAC of this body; nothing was queued",
-        413: "The webhook is too large to queue; nothing was queued",
-        500: "The deployment is misconfigured (the webhook secret, the catalog); its logs say how to fix it",
-        503: "The storefront bus or Secrets Manager is unavailable; nothing was queued, Shopify retries",
-    },
-    ("post", "/events"): {
-        400: "Not a Klaviyo Create Event body, or one its metric's message cannot be sent from (no email, a "
-        "path absent); every problem is listed, and nothing was queued",
-        413: "The event is too large to queue; nothing was queued",
-        500: "The deployment is misconfigured (the catalog); its logs say how to fix it",
-        503: "The storefront bus is unavailable; nothing was queued, retry",
+        "summary": "Import a few records directly",
+        "description": "Up to 1,000 records of one entity, validated one by one; the valid ones go to Listrak.",
+        "tags": ["imports"],
+        "model": "DirectOutcome",
+        "success": "Valid records were sent to Listrak; each invalid one is listed in `rejected`",
+        "errors": {
+            400: "Malformed envelope (entity, records); nothing was imported. Bad records are not 400s: see `rejected`",
+            500: "The deployment is misconfigured (credentials secret, catalog); its logs say how to fix it",
+            502: "Listrak refused an import chunk",
+            503: "Listrak or AWS storage is unavailable; chunks sent before it are listed in `chunks`",
+        },
     },
 }
 # Powertools answers 415 itself when a body comes with a Content-Type other than JSON or a form.
 UNSUPPORTED_MEDIA_TYPE = {415: "The body's Content-Type is not application/json; nothing was done"}
-# API Gateway answers these itself, before any function runs.
-GATEWAY_ERRORS = {403: "Missing or invalid x-api-key", 429: "The API key's usage plan throttled the request"}
+# API Gateway answers these itself, before any function runs (template.yaml's GatewayResponses word them).
+GATEWAY_ERRORS = {
+    403: "Missing or invalid x-api-key",
+    429: "The API key's usage plan throttled the request",
+}
 IAM_GATEWAY_ERRORS = {403: "Missing or invalid SigV4 signature, or no execute-api:Invoke for the caller"}
-IAM_ROUTES = {("post", "/support/messages/{reference}/redirect")}
 
 IDEMPOTENCY_KEY = {
     "name": "Idempotency-Key",
@@ -189,102 +95,19 @@ def _request_string_rules() -> dict[str, dict[str, str]]:
 REQUEST_MODELS = ("SendRequest", "ResendBody", "ResendByKeyBody", "RedirectBody")
 
 
-def _success_models() -> dict[str, Any]:
-    """The models behind each route's `Response[dict]` body (the resolvers only see a dict)."""
+def _undeclared_models() -> dict[str, Any]:
+    """The models behind the answers of routes that do not declare them yet."""
     from listrak_kit.imports.direct import DirectOutcome
-    from listrak_kit.resend.models import MessageView, ResendResult
-    from listrak_kit.send.hook_models import HookAnswer
-    from listrak_kit.send.models import SendResult
 
-    return {
-        "SendResult": SendResult,
-        "ResendResult": ResendResult,
-        "MessageView": MessageView,
-        "DirectOutcome": DirectOutcome,
-        "HookAnswer": HookAnswer,
-    }
-
-
-def _ref(model: str) -> dict[str, str]:
-    return {"$ref": REF.format(model=model)}
+    return {"DirectOutcome": DirectOutcome}
 
 
 def _json(schema: dict[str, Any]) -> dict[str, Any]:
     return {"application/json": {"schema": schema}}
 
 
-def _answer(description: str, schema: dict[str, Any]) -> dict[str, Any]:
-    return {"description": description, "content": _json(schema)}
-
-
-SEND_PENDING = {
-    "allOf": [
-        _ref("SendResult"),
-        {
-            "type": "object",
-            "required": ["detail", "statusUrl"],
-            "properties": {
-                "detail": {"type": "string"},
-                "statusUrl": {"type": "string", "description": "GET it (or repeat the request) for the outcome"},
-            },
-        },
-    ]
-}
-PENDING_HEADERS = {
-    **RETRY_AFTER,
-    "Location": {"description": "The send's status: GET /messages/{reference}.", "schema": {"type": "string"}},
-}
-_REPLAYED = "Same Idempotency-Key: the first answer, replayed; nothing was resent"
-_RESEND_UNKNOWN = "Listrak did not answer in time: the resend may be out (status unknown)"
-SUCCESS: dict[tuple[str, str], dict[str, dict[str, Any]]] = {
-    ("post", "/messages"): {
-        "201": _answer("Sent", _ref("SendResult")),
-        "200": _answer("This reference was sent before: the first answer, replayed", _ref("SendResult")),
-        "202": {
-            **_answer(
-                "Listrak's answer did not say whether the email went (status sending or pending): it is confirmed "
-                "from Listrak's Activity, and sent once more only if Activity never shows it; never twice",
-                SEND_PENDING,
-            ),
-            "headers": PENDING_HEADERS,
-        },
-    },
-    ("post", "/messages/{reference}/resend"): {
-        "201": _answer("Resent", _ref("ResendResult")),
-        "200": _answer(_REPLAYED, _ref("ResendResult")),
-        "504": _answer(_RESEND_UNKNOWN, _ref("ResendResult")),
-    },
-    ("post", "/support/messages/{reference}/redirect"): {
-        "201": _answer("Resent to the other address; recorded with the caller's ARN", _ref("ResendResult")),
-        "200": _answer(_REPLAYED, _ref("ResendResult")),
-        "504": _answer(_RESEND_UNKNOWN, _ref("ResendResult")),
-    },
-    ("post", "/resends"): {
-        "201": _answer("Resent", _ref("ResendResult")),
-        "200": _answer(_REPLAYED, _ref("ResendResult")),
-        "504": _answer(_RESEND_UNKNOWN, _ref("ResendResult")),
-    },
-    ("get", "/messages/{reference}"): {
-        "200": _answer("The send, its masked address and its resends", _ref("MessageView")),
-    },
-    ("post", "/imports"): {
-        "200": _answer(
-            "Valid records were sent to Listrak; each invalid one is listed in `rejected`", _ref("DirectOutcome")
-        ),
-    },
-}
-SUCCESS[("post", "/webhooks/shopify")] = {
-    "200": _answer(
-        "Queued for sending (its reference is the message and X-Shopify-Event-Id; a redelivery sends nothing "
-        "more), or ignored: no catalog message is triggered by the topic",
-        _ref("HookAnswer"),
-    ),
-}
-SUCCESS[("post", "/events")] = {
-    "202": _answer("Queued for sending, once per metric and unique_id: the reference it will have", _ref("HookAnswer")),
-    "200": _answer("Ignored: no catalog message is triggered by the metric; nothing was queued", _ref("HookAnswer")),
-}
-# Shopify cannot send an API key: this route is authenticated by the signature of its raw body instead.
+# Shopify cannot send an API key: API Gateway lets this route through without one (ApiKeyRequired: false), and
+# the function checks the signature of its raw body instead.
 SIGNED_ROUTES = {
     ("post", "/webhooks/shopify"): {
         "security": [],
@@ -368,7 +191,10 @@ def project_version() -> str:
 
 def build(template_path: Path = TEMPLATE) -> dict[str, Any]:
     """The OpenAPI document of every API route in the template, as the code serves it."""
-    from aws_lambda_powertools.event_handler.openapi.models import APIKey, APIKeyIn, Server, ServerVariable
+    from aws_lambda_powertools.event_handler.openapi.merge import OpenAPIMerge
+    from aws_lambda_powertools.event_handler.openapi.models import Server, ServerVariable
+
+    from listrak_kit.api import API_KEY, SECURITY_SCHEMES
 
     template = Template.load(template_path)
     stage = str(template.parameters.get("StageName") or "v1")
@@ -381,66 +207,72 @@ def build(template_path: Path = TEMPLATE) -> dict[str, Any]:
             "region": ServerVariable(default="us-east-1", description="The stack's region"),
         },
     )
-    security_schemes = {API_KEY_SCHEME: APIKey(in_=APIKeyIn.header, name=API_KEY_HEADER)}
-    security = [{API_KEY_SCHEME: []}]
+    merge = OpenAPIMerge(title=TITLE, version=version, servers=[server], security=API_KEY, on_conflict="error")
 
-    merged: dict[str, Any] | None = None
     declared: set[tuple[str, str]] = set()
+    documents: list[tuple[str, dict[str, Any]]] = []
     for logical_id, (spec, routes) in sorted(api_functions(template).items()):
         declared |= routes
         resolver = _resolver(load_module(spec), spec)
-        document = json.loads(
-            resolver.get_openapi_json_schema(
-                title=TITLE,
-                version=version,
-                servers=[server],
-                security_schemes=security_schemes,
-                security=security,
-            )
-        )
+        # Each resolver declares its security schemes itself (listrak_kit.api.rest_api).
+        document = json.loads(resolver.get_openapi_json_schema(title=TITLE, version=version, servers=[server]))
         served = {(method, path) for path, item in document.get("paths", {}).items() for method in item}
         if served != routes:
             name = spec.module_path.name
             raise ValueError(f"{logical_id}: template.yaml routes {sorted(routes)} but {name} serves {sorted(served)}")
-        merged = document if merged is None else _merge(merged, document, logical_id)
-    if merged is None:
+        documents.append((logical_id, document))
+        merge.add_schema(document)
+    if not documents:
         raise ValueError(f"{template_path} declares no Api events")
+    _check_components_agree(documents)
+    merged = copy.deepcopy(merge.get_openapi_schema())
+    merged["components"]["securitySchemes"] = copy.deepcopy(SECURITY_SCHEMES)
+    # API Gateway's own word for a SigV4 route (its import reads it; the document stays valid OpenAPI).
+    merged["components"]["securitySchemes"][SIGV4_SCHEME]["x-amazon-apigateway-authtype"] = "awsSigv4"
+    merged["tags"] = copy.deepcopy(TAGS)
+    _check_iam_routes(template, merged)
+    _complete(merged)
+    _check_routes(merged, declared)
+    return merged
+
+
+def _check_components_agree(documents: list[tuple[str, dict[str, Any]]]) -> None:
+    """Powertools' merge keeps the last of two components of one name: two functions must not disagree."""
+    seen: dict[tuple[str, str], Any] = {}
+    for logical_id, document in documents:
+        for section, entries in document.get("components", {}).items():
+            for name, value in entries.items():
+                if seen.setdefault((section, name), value) != value:
+                    raise ValueError(f"components.{section}.{name} differs between functions (again in {logical_id})")
+
+
+def _check_iam_routes(template: Template, document: dict[str, Any]) -> None:
+    """The routes that declare the SigV4 scheme are exactly those template.yaml authorises with AWS_IAM."""
     iam = {
         (event["Properties"]["Method"].lower(), event["Properties"]["Path"])
         for spec in template.functions().values()
         for event in spec.events.values()
         if event.get("Type") == "Api" and event["Properties"].get("Auth", {}).get("Authorizer") == "AWS_IAM"
     }
-    if iam != IAM_ROUTES:
-        raise ValueError(f"template.yaml's AWS_IAM routes {sorted(iam)} differ from IAM_ROUTES {sorted(IAM_ROUTES)}")
-    merged["components"].setdefault("securitySchemes", {})[SIGV4_SCHEME] = copy.deepcopy(SIGV4)
-    _complete(merged)
-    _check_routes(merged, declared)
-    return merged
-
-
-def _merge(into: dict[str, Any], other: dict[str, Any], logical_id: str) -> dict[str, Any]:
-    for path, item in other.get("paths", {}).items():
-        target = into.setdefault("paths", {}).setdefault(path, {})
-        for method, operation in item.items():
-            if method in target:
-                raise ValueError(f"{method.upper()} {path} is served twice (again by {logical_id})")
-            target[method] = operation
-    for section, entries in other.get("components", {}).items():
-        target = into.setdefault("components", {}).setdefault(section, {})
-        for name, value in entries.items():
-            if name in target and target[name] != value:
-                raise ValueError(f"components.{section}.{name} differs between functions (again in {logical_id})")
-            target[name] = value
-    return into
+    signed = {
+        (method, path)
+        for path, item in document["paths"].items()
+        for method, operation in item.items()
+        if {SIGV4_SCHEME: []} in operation.get("security", [])
+    }
+    if iam != signed:
+        raise ValueError(f"template.yaml's AWS_IAM routes {sorted(iam)} differ from the SigV4 routes {sorted(signed)}")
 
 
 def _complete(document: dict[str, Any]) -> None:
-    """What the resolvers cannot say: the bodies, the error answers, the Idempotency-Key header."""
+    """What the routes cannot declare: the error bodies' schemas, the gateway's own answers, the signed webhook,
+    the Idempotency-Key header, and the answers of a route that declares none yet."""
     from pydantic import TypeAdapter
 
+    from listrak_kit.answers import ERROR_SCHEMAS, answers, ok
+
     schemas = document["components"]["schemas"]
-    for name, model in _success_models().items():
+    for name, model in _undeclared_models().items():
         generated = TypeAdapter(model).json_schema(mode="serialization", ref_template=REF)
         for nested, nested_schema in generated.pop("$defs", {}).items():
             _add_schema(schemas, nested, nested_schema)
@@ -456,25 +288,29 @@ def _complete(document: dict[str, Any]) -> None:
     for path, item in document["paths"].items():
         for method, operation in item.items():
             key = (method, path)
-            if key not in ERRORS or key not in SUCCESS:
-                raise LookupError(f"local_stack/openapi.py has no responses for {method.upper()} {path}; add them")
+            responses = operation.setdefault("responses", {})
+            if key in UNDECLARED:
+                route = UNDECLARED[key]
+                operation.update({name: route[name] for name in ("summary", "description", "tags")})
+                responses.pop("200", None)
+                success = ok(route["success"], schema={"$ref": REF.format(model=route["model"])})
+                responses.update({str(k): v for k, v in answers({200: success}, route["errors"]).items()})
+            elif operation.get("summary", "").upper() == f"{method} {path}".upper():
+                raise LookupError(f"{method.upper()} {path} declares no summary or answers on its route; add them")
             for name, value in copy.deepcopy(SIGNED_ROUTES.get(key, {})).items():
                 if name == "parameters":
                     operation.setdefault("parameters", []).extend(value)
                 else:
                     operation[name] = value
-            responses = operation.setdefault("responses", {})
-            # Powertools documents its own 422 and a generic 200; this API answers 400 (listrak_kit/api.py).
-            responses.pop("422", None)
-            responses.pop("200", None)
-            responses.update(copy.deepcopy(SUCCESS[key]))
+            # Powertools documents its own 422 for validation; this API answers 400 (listrak_kit/api.py).
+            if responses.get("422", {}).get("description") == "Validation Error":
+                del responses["422"]
             media = UNSUPPORTED_MEDIA_TYPE if "requestBody" in operation else {}
             gateway = {429: GATEWAY_ERRORS[429]} if key in SIGNED_ROUTES else GATEWAY_ERRORS
-            if key in IAM_ROUTES:
-                operation["security"] = [{SIGV4_SCHEME: []}]
+            if {SIGV4_SCHEME: []} in operation.get("security", []):
                 gateway = IAM_GATEWAY_ERRORS
-            for status, description in sorted({**ERRORS[key], **media, **gateway}.items()):
-                responses[str(status)] = _error_response(status, description)
+            for status, answer in answers({}, {**media, **gateway}).items():
+                responses[str(status)] = answer
             for parameter in operation.get("parameters", []):
                 if parameter["in"] == "path" and parameter["name"] in rules:
                     _annotate_string(parameter["schema"], rules[parameter["name"]])
@@ -488,21 +324,6 @@ def _annotate_string(schema: dict[str, Any], rule: dict[str, str]) -> None:
     if len(strings) != 1:
         raise ValueError(f"expected one string schema to annotate with {rule}, found {schema}")
     strings[0].update(rule)
-
-
-def _error_response(status: int, description: str) -> dict[str, Any]:
-    schema: dict[str, Any] = _ref("Error")
-    if status == 400:
-        schema = {
-            "allOf": [
-                _ref("Error"),
-                {"type": "object", "required": ["errors"], "properties": {"errors": {"type": "array", "minItems": 1}}},
-            ]
-        }
-    response = _answer(description, schema)
-    if status in (409, 429, 503):
-        response["headers"] = copy.deepcopy(RETRY_AFTER)
-    return response
 
 
 def _add_schema(schemas: dict[str, Any], name: str, schema: dict[str, Any]) -> None:

@@ -10,7 +10,7 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from listrak_kit.imports.pipeline import PartTask
-from listrak_kit.observability import logger, masks_escaping_errors, metrics, tracer
+from listrak_kit.observability import logger, observed
 from listrak_kit.services import import_pipeline
 from listrak_kit.settings import ImportSettings, load_settings
 
@@ -72,9 +72,6 @@ def _part(record: SQSRecord, seconds_left: Callable[[], float]) -> dict[str, Any
     return outcome.__dict__
 
 
-@tracer.capture_lambda_handler(capture_response=False)
-@masks_escaping_errors
-@logger.inject_lambda_context
-@metrics.log_metrics(capture_cold_start_metric=True)
+@observed()
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> Mapping[str, Any]:
     return trigger(event, context)

@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from listrak_kit import snapstart
 from listrak_kit.api import json_response, rest_api
 from listrak_kit.imports.entities import DataEntity
-from listrak_kit.observability import logger, masks_escaping_errors, metrics, tracer
+from listrak_kit.observability import observed
 from listrak_kit.services import direct_importer
 from listrak_kit.settings import DataSettings, load_settings
 
@@ -54,9 +54,6 @@ def _prime() -> None:
 snapstart.install(_prime)
 
 
-@tracer.capture_lambda_handler(capture_response=False)
-@masks_escaping_errors
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
-@metrics.log_metrics(capture_cold_start_metric=True)
+@observed(correlation_id_path=correlation_paths.API_GATEWAY_REST)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.parser import parse
@@ -18,10 +18,13 @@ from pydantic import ValidationError
 from listrak_kit import snapstart
 from listrak_kit.aws.dead_letters import failure_record
 from listrak_kit.errors import InvalidRequest, NotTriggered, UnknownMessage
-from listrak_kit.observability import logger, masks_escaping_errors, metrics, tracer
+from listrak_kit.observability import logger, observed
 from listrak_kit.send.event_mapping import request_from_event
-from listrak_kit.services import count, send_path
+from listrak_kit.services import SendPath, count, send_path
 from listrak_kit.settings import SendSettings, load_settings
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
 
 CATALOG = Path(__file__).with_name("catalog.toml")
 
@@ -31,7 +34,7 @@ class StorefrontEvent(EventBridgeModel):
 
 
 @cache
-def path():
+def path() -> SendPath:
     return send_path(load_settings(SendSettings), default_catalog=CATALOG)
 
 
@@ -45,11 +48,8 @@ def _prime() -> None:
 snapstart.install(_prime, modules=("email_validator",))
 
 
-@tracer.capture_lambda_handler(capture_response=False)
-@masks_escaping_errors
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.EVENT_BRIDGE)
-@metrics.log_metrics(capture_cold_start_metric=True)
-def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+@observed(correlation_id_path=correlation_paths.EVENT_BRIDGE)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     # A transient failure fails the invocation: Lambda retries it, then parks it in the dead-letter queue. An event
     # that is wrong in itself is parked at once (retries would fail alike). A send whose outcome is pending returns
     # normally: the reconciler settles it, and a redelivery would only wait for it.

@@ -4,17 +4,21 @@ from __future__ import annotations
 
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from listrak_kit import snapstart
-from listrak_kit.observability import logger, masks_escaping_errors, metrics, tracer
-from listrak_kit.services import send_path
+from listrak_kit.observability import observed
+from listrak_kit.services import SendPath, send_path
 from listrak_kit.settings import SendSettings, load_settings
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
 
 CATALOG = Path(__file__).with_name("catalog.toml")
 
 
 @cache
-def path():
+def path() -> tuple[SendPath, int]:
     settings = load_settings(SendSettings)
     return send_path(settings, default_catalog=CATALOG), settings.SEND_RECONCILE_BATCH
 
@@ -26,11 +30,8 @@ def _prime() -> None:
 snapstart.install(_prime)
 
 
-@tracer.capture_lambda_handler(capture_response=False)
-@masks_escaping_errors
-@logger.inject_lambda_context
-@metrics.log_metrics(capture_cold_start_metric=True)
-def lambda_handler(event: dict, context) -> dict:
+@observed()
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     send, batch = path()
     send.begin(context)
     report = send.service.sweep(limit=batch)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import cache
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 from urllib.parse import quote
 
 from aws_lambda_powertools.event_handler import Response
@@ -12,23 +12,122 @@ from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.logging import correlation_paths
 
 from listrak_kit import snapstart
+from listrak_kit.answers import LISTRAK_REFUSED, MISCONFIGURED, RETRY_AFTER, UNAVAILABLE, answers, ok
 from listrak_kit.api import json_response, rest_api, write_status
-from listrak_kit.observability import logger, masks_escaping_errors, metrics, tracer
-from listrak_kit.send.models import SendRequest
-from listrak_kit.services import send_path
+from listrak_kit.observability import observed
+from listrak_kit.send.models import SendRequest, SendResult
+from listrak_kit.services import SendPath, send_path
 from listrak_kit.settings import SendSettings, load_settings
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponseHeader
+    from aws_lambda_powertools.utilities.typing import LambdaContext
 
 CATALOG = Path(__file__).with_name("catalog.toml")
 app = rest_api()
 
 
 @cache
-def path():
+def path() -> SendPath:
     return send_path(load_settings(SendSettings), default_catalog=CATALOG)
 
 
-@app.post("/messages")
-def post_message(request: Annotated[SendRequest, Body()]) -> Response[dict]:
+PENDING_BODY = {
+    "allOf": [
+        {"$ref": "#/components/schemas/SendResult"},
+        {
+            "type": "object",
+            "required": ["detail", "statusUrl"],
+            "properties": {
+                "detail": {"type": "string"},
+                "statusUrl": {"type": "string", "description": "GET it (or repeat the request) for the outcome"},
+            },
+        },
+    ]
+}
+PENDING_HEADERS: dict[str, OpenAPIResponseHeader] = {
+    **RETRY_AFTER,
+    "Location": {"description": "The send's status: GET /messages/{reference}.", "schema": {"type": "string"}},
+}
+SENT = {
+    "reference": "order-1001",
+    "status": "sent",
+    "message": "order-confirmation",
+    "listId": 300001,
+    "transactionalMessageId": 7001,
+    "resendKey": "0f8fad5b-d9cb-469f-a165-70867728950e",
+    "sentAt": "2026-11-22T15:00:00Z",
+    "resendableUntil": "2026-12-22T15:00:00Z",
+    "attempts": 1,
+    "failure": None,
+}
+# The samples in events/ (api-01, api-03): valid against the sample catalog and the local stack's Listrak.
+BY_NAME = {
+    "emailAddress": "jane.doe@example.com",
+    "message": "order-confirmation",
+    "reference": "order-1001",
+    "fields": {"firstName": "Jane", "orderNumber": "1001", "orderTotal": "52.95"},
+    "items": [
+        {
+            "ProductName": "Linen shirt",
+            "Quantity": 1,
+            "ItemPrice": "$39.00",
+            "ImageURL": "https://shop.example.com/img/linen-shirt.jpg",
+        }
+    ],
+}
+BY_IDS = {
+    "emailAddress": "sam.lee@example.com",
+    "listId": 300001,
+    "transactionalMessageId": 7003,
+    "segmentationFieldValues": [
+        {"segmentationFieldId": 5101, "value": "Sam"},
+        {"segmentationFieldId": 5109, "value": "https://shop.example.com/reset/8f3a"},
+    ],
+}
+
+
+@app.post(
+    "/messages",
+    summary="Send a transactional email",
+    description="By catalog message name (`message`, with named `fields` and `items`) or by Listrak's raw IDs "
+    "(`listId` and `transactionalMessageId`, with `segmentationFieldValues`). One email per reference: a repeat "
+    "replays the first answer.",
+    tags=["send"],
+    responses=answers(
+        {
+            201: ok("Sent", SendResult, example=SENT),
+            200: ok("This reference was sent before: the first answer, replayed", SendResult, example=SENT),
+            202: ok(
+                "Listrak's answer did not say whether the email went (status sending or pending): it is confirmed "
+                "from Listrak's Activity, and sent once more only if Activity never shows it; never twice",
+                schema=PENDING_BODY,
+                headers=PENDING_HEADERS,
+            ),
+        },
+        {
+            400: "Invalid request; every problem is listed by field, and nothing was sent",
+            404: "The message is not in the catalog",
+            409: "The reference was already used for a different payload, or that send is still in flight",
+            422: "Listrak knows no list or transactional message under the raw IDs given; each is named; "
+            "nothing was sent",
+            500: MISCONFIGURED,
+            502: LISTRAK_REFUSED + "; or (status failed) Listrak's Activity never showed this send after every attempt",
+            503: UNAVAILABLE,
+        },
+    ),
+)
+def post_message(
+    request: Annotated[
+        SendRequest,
+        Body(
+            openapi_examples={
+                "by catalog name": {"summary": "A catalog message, its fields and items", "value": BY_NAME},
+                "by raw IDs": {"summary": "Listrak's list and message IDs", "value": BY_IDS},
+            }
+        ),
+    ],
+) -> Response[dict]:
     outcome = path().service.send(request, idempotency_key=app.current_event.headers.get("idempotency-key"))
     result = outcome.result
     body = result.model_dump()
@@ -47,10 +146,7 @@ def post_message(request: Annotated[SendRequest, Body()]) -> Response[dict]:
 snapstart.install(lambda: (path(), snapstart.rehearse(app, "POST", "/messages")), modules=("email_validator",))
 
 
-@tracer.capture_lambda_handler(capture_response=False)
-@masks_escaping_errors
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
-@metrics.log_metrics(capture_cold_start_metric=True)
-def lambda_handler(event: dict, context) -> dict:
+@observed(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     path().begin(context)
     return app.resolve(event, context)

@@ -28,6 +28,7 @@ RANKS: dict[str, int] = {
     "aws": 2,
     "idempotency": 3,
     "api": 3,
+    "answers": 3,
     "catalog": 4,
     "send": 5,
     "resend": 5,

@@ -22,20 +22,7 @@ from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterEr
 from botocore.exceptions import BotoCoreError, ClientError
 
 from listrak_kit.core.problems import field_name, problem_message
-from listrak_kit.errors import (
-    BusUnavailable,
-    ConfigurationError,
-    Conflict,
-    Forbidden,
-    Gone,
-    InvalidRequest,
-    NotFound,
-    PayloadTooLarge,
-    TooManyRequests,
-    Unauthenticated,
-    UnknownListrakIds,
-    UnknownMessage,
-)
+from listrak_kit.errors import BusUnavailable, ConfigurationError, DomainError
 from listrak_kit.listrak.errors import (
     ListrakInvalidCredentials,
     ListrakNotFound,
@@ -102,8 +89,25 @@ class JsonRestResolver(APIGatewayRestResolver):
         return super().resolve(event, context)
 
 
+# How a caller proves who it is, for the OpenAPI document: API Gateway requires the API key on every route but
+# those that declare otherwise (`security=[{"sigv4": []}]` on an IAM route). Plain dicts: Powertools' OpenAPI
+# models load only when a document is made, never in a request.
+SECURITY_SCHEMES: dict[str, Any] = {
+    "apiKey": {"type": "apiKey", "in": "header", "name": "x-api-key"},
+    "sigv4": {
+        "type": "apiKey",
+        "in": "header",
+        "name": "Authorization",
+        "description": "AWS Signature Version 4 (service execute-api); "
+        "the caller needs execute-api:Invoke on the route",
+    },
+}
+API_KEY: list[dict[str, list[str]]] = [{"apiKey": []}]
+
+
 def rest_api() -> APIGatewayRestResolver:
     app = JsonRestResolver(enable_validation=True, json_body_deserializer=_json_object)
+    app.configure_openapi(security_schemes=SECURITY_SCHEMES, security=API_KEY)
 
     @app.not_found
     def _no_route(_exc: Exception) -> Response:
@@ -128,57 +132,14 @@ def rest_api() -> APIGatewayRestResolver:
                 errors.append({"field": field_name(loc), "message": problem_message(error)})
         return json_response(400, {"message": "invalid request; nothing was sent", "errors": errors})
 
-    @app.exception_handler(InvalidRequest)
-    def _invalid(exc: InvalidRequest) -> Response:
-        return json_response(
-            400,
-            {"message": "invalid request; nothing was sent", "errors": [p.as_dict() for p in exc.problems]},
-        )
-
-    @app.exception_handler(Unauthenticated)
-    def _unauthenticated(exc: Unauthenticated) -> Response:
-        return json_response(401, {"message": f"{exc}; nothing was sent"})
-
-    @app.exception_handler(PayloadTooLarge)
-    def _too_large(exc: PayloadTooLarge) -> Response:
-        return json_response(413, {"message": str(exc)})
+    @app.exception_handler(DomainError)
+    def _domain_error(exc: DomainError) -> Response:
+        return json_response(exc.status, exc.body(), exc.headers())
 
     @app.exception_handler(BusUnavailable)
     def _bus_unavailable(exc: BusUnavailable) -> Response:
         logger.error("bus unavailable", extra={"detail": str(exc)[:300]})
-        return json_response(503, {"message": "the event could not be queued; nothing was sent, retry later"})
-
-    @app.exception_handler(UnknownMessage)
-    def _unknown(exc: UnknownMessage) -> Response:
-        return json_response(404, {"message": str(exc)})
-
-    @app.exception_handler(NotFound)
-    def _not_found(exc: NotFound) -> Response:
-        return json_response(404, {"message": str(exc)})
-
-    @app.exception_handler(Forbidden)
-    def _forbidden(exc: Forbidden) -> Response:
-        return json_response(403, {"message": str(exc)})
-
-    @app.exception_handler(TooManyRequests)
-    def _too_many(exc: TooManyRequests) -> Response:
-        return json_response(429, {"message": str(exc)}, {"Retry-After": str(exc.retry_after)})
-
-    @app.exception_handler(UnknownListrakIds)
-    def _unknown_ids(exc: UnknownListrakIds) -> Response:
-        errors = [
-            {"field": name, "message": f"Listrak has no {name} {value} here"} for name, value in exc.fields.items()
-        ]
-        return json_response(422, {"message": str(exc), "errors": errors})
-
-    @app.exception_handler(Gone)
-    def _gone(exc: Gone) -> Response:
-        return json_response(410, {"message": str(exc)})
-
-    @app.exception_handler(Conflict)
-    def _conflict(exc: Conflict) -> Response:
-        retry = {"Retry-After": str(exc.retry_after)} if exc.retry_after else None
-        return json_response(409, {"message": str(exc)}, retry)
+        return _domain_error(exc)
 
     @app.exception_handler(ListrakUnavailable)
     def _unavailable(exc: ListrakUnavailable) -> Response:
@@ -224,6 +185,6 @@ def rest_api() -> APIGatewayRestResolver:
     @app.exception_handler(ConfigurationError)
     def _misconfigured(exc: Exception) -> Response:
         logger.error("misconfigured", extra={"problem": str(exc)})
-        return json_response(500, {"message": "the service is misconfigured; its logs say how to fix it"})
+        return _domain_error(exc if isinstance(exc, ConfigurationError) else ConfigurationError(str(exc)))
 
     return app

@@ -17,7 +17,7 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
@@ -25,6 +25,7 @@ from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
 from listrak_kit.masking import mask_addresses, mask_record, masked_error
 
 TRACED_LIBRARIES = ("botocore", "requests")
+Handler = TypeVar("Handler", bound=Callable[..., Any])
 
 
 class MaskingFormatter(LambdaPowertoolsFormatter):
@@ -61,6 +62,21 @@ def masks_escaping_errors(handler: Callable[..., Any]) -> Callable[..., Any]:
             raise masked from None
 
     return wrapper
+
+
+def observed(*, correlation_id_path: str | None = None) -> Callable[[Handler], Handler]:
+    """Every function's handler stack, in its one order (outermost first): the Tracer, the mask on escaping
+    errors, the Logger's Lambda context (and correlation id, read from the event at `correlation_id_path`),
+    and the metrics flush with the cold-start metric. The Tracer sits outside the mask, so the exception it
+    records in the trace is the masked one."""
+
+    def apply(handler: Handler) -> Handler:
+        flushed = metrics.log_metrics(handler, capture_cold_start_metric=True)
+        logged = logger.inject_lambda_context(flushed, correlation_id_path=correlation_id_path)
+        traced = tracer.capture_lambda_handler(masks_escaping_errors(logged), capture_response=False)
+        return cast(Handler, traced)
+
+    return apply
 
 
 logger = Logger(logger_formatter=MaskingFormatter())

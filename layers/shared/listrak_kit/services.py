@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 from aws_lambda_powertools.metrics import MetricUnit
 
 from listrak_kit.aws.secrets import SecretsManagerCredentials, SecretsManagerTokenCache
 from listrak_kit.aws.table import DynamoRefreshLock
+from listrak_kit.clock import seconds_left
 from listrak_kit.listrak.authorized import AuthorizedListrak
 from listrak_kit.listrak.http import ListrakHttp, RetryPolicy, Timeouts
 from listrak_kit.listrak.tokens import TokenMinter, TokenPolicy, TokenProvider
@@ -31,6 +32,8 @@ from listrak_kit.settings import (
 )
 
 if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
     from listrak_kit.aws.dead_letters import DeadLetterQueue
     from listrak_kit.idempotency import Once
     from listrak_kit.imports.contacts import ContactSync
@@ -143,7 +146,7 @@ class OncePath(Generic[S]):
     service: S
     once: Once
 
-    def begin(self, context: Any) -> None:
+    def begin(self, context: LambdaContext) -> None:
         """Once per invocation: an in-progress send or resend is given up when this invocation's time runs out."""
         self.once.register_lambda_context(context)
 
@@ -155,8 +158,8 @@ class SendPath:
     service: SendService
     dead_letters: DeadLetterQueue | None = None  # where an event that can never be sent is parked at once
 
-    def begin(self, context: Any) -> None:
-        self.service.begin(context)
+    def begin(self, context: LambdaContext) -> None:
+        self.service.begin(seconds_left(context))
 
 
 def send_path(settings: SendSettings, *, default_catalog: Path) -> SendPath:

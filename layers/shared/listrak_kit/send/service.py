@@ -12,7 +12,7 @@ import json
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, ParamSpec, Protocol
 
 from listrak_kit.catalog.item_block import render_items
 from listrak_kit.catalog.model import Catalog
@@ -62,6 +62,7 @@ class SendRecords(Protocol):
 # _attempt_seconds), allowing this much clock difference between AWS and Listrak.
 ACTIVITY_SLACK_SECONDS = 5
 DEFAULT_INVOCATION_SECONDS = 60.0
+P = ParamSpec("P")
 
 
 @dataclass(frozen=True)
@@ -109,10 +110,9 @@ class SendService:
         self._policy = policy or SendPolicy()
         self._invocation_seconds = DEFAULT_INVOCATION_SECONDS
 
-    def begin(self, context: Any) -> None:
+    def begin(self, seconds_left: Callable[[], float]) -> None:
         """Once per invocation: how long this invocation may still run bounds when a send left `sending` is due."""
-        remaining = getattr(context, "get_remaining_time_in_millis", None)
-        self._invocation_seconds = remaining() / 1000 if remaining else DEFAULT_INVOCATION_SECONDS
+        self._invocation_seconds = seconds_left()
 
     @property
     def catalog(self) -> Catalog:
@@ -252,13 +252,14 @@ class SendService:
             logger.warning("send outcome unknown", extra={"reference": reference, "attempt": n, "detail": str(exc)})
             due = self._due_at(self._clock.now(), invocation=0)
             detail = f"Listrak answered {exc.status}" if exc.status else "no answer from Listrak"
-            self._write("mark_pending", reference, token, n, outcome="ambiguous", detail=detail, reconcile_at=due)
+            pending = self._records.mark_pending
+            self._write(pending, reference, token, n, outcome="ambiguous", detail=detail, reconcile_at=due)
             return record.model_copy(update={"status": "pending", "reconcileAt": due})
         except Exception as exc:
             if n == 1:
                 # Proven unsent (a refusal, 429/503 after retries, or nothing reached Listrak): free the reference,
                 # so the caller can fix the request or retry, and answer the error.
-                self._write("release", reference, token)
+                self._write(self._records.release, reference, token)
                 unknown_ids = isinstance(exc, ListrakNotFound) and exc.code == "ERROR_UNABLE_TO_LOCATE_RESOURCE"
                 if unknown_ids and record.message is None:
                     # The caller's own raw IDs: its mistake to fix (a catalog's IDs stay Listrak's refusal).
@@ -291,12 +292,13 @@ class SendService:
         reference, token = record.reference, record.attemptToken or ""
         if isinstance(exc, ListrakRejected) or n >= self._policy.max_attempts:
             failure = f"Listrak refused attempt {n}: {exc}" if isinstance(exc, ListrakRejected) else str(exc)
-            self._write("settle_failed", reference, token, failure=failure, n=n, outcome="refused")
+            self._write(self._records.settle_failed, reference, token, failure=failure, n=n, outcome="refused")
             self._count("SendFailed")
             return record.model_copy(update={"status": "failed", "failure": failure})
         due = self._due_at(self._clock.now(), invocation=0)
         detail = "Listrak unavailable" if isinstance(exc, ListrakUnavailable) else type(exc).__name__
-        self._write("mark_pending", reference, token, n, outcome="refused", detail=detail, reconcile_at=due)
+        pending = self._records.mark_pending
+        self._write(pending, reference, token, n, outcome="refused", detail=detail, reconcile_at=due)
         return record.model_copy(update={"status": "pending", "reconcileAt": due})
 
     # -- reconciliation ------------------------------------------------------------------------------
@@ -406,13 +408,13 @@ class SendService:
         running = self._invocation_seconds if invocation is None else invocation
         return int(now + running + self._policy.reconcile_after_seconds) + 1
 
-    def _write(self, operation: str, *args: Any, **kwargs: Any) -> None:
+    def _write(self, write: Callable[P, None], *args: P.args, **kwargs: P.kwargs) -> None:
         """A state write after the Listrak call: its failure is logged and counted, never turned into a resend."""
         try:
-            getattr(self._records, operation)(*args, **kwargs)
+            write(*args, **kwargs)
         except Exception:
             self._count("SendRecordWriteFailed")
-            logger.exception("send record not updated", extra={"operation": operation})
+            logger.exception("send record not updated", extra={"operation": getattr(write, "__name__", "write")})
 
     def _outcome(self, record: SendRecord, *, replayed: bool) -> SendOutcome:
         retry_after = None
