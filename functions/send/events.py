@@ -73,8 +73,9 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
             logger.exception("event could not be parked")
             raise permanent from None
         count("EventParkedPermanent")
-        logger.warning("event parked: it cannot be sent as it is", extra={"reason": str(permanent)})
-        return {"status": "parked", "reason": str(permanent)}
+        reason = record["responsePayload"]["errorMessage"]  # masked: it may quote the event's own values
+        logger.warning("event parked: it cannot be sent as it is", extra={"reason": reason})
+        return {"status": "parked", "reason": reason}
 
 
 def _send(event: StorefrontEvent) -> dict[str, Any]:
