@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from local_stack.provision import Resources
+from local_stack.recursion import HOP_LIMIT
 from local_stack.runtime import AsyncOutcome, FunctionRunner
 
 
@@ -25,7 +26,9 @@ class Pollers:
         """Feeds a queue to the function that polls it (SQS event source), until it is empty.
 
         Failed records (batchItemFailures, or a function error) are received again, and moved to the queue's
-        dead-letter queue after its maxReceiveCount, as SQS does. Returns the number of batches delivered.
+        dead-letter queue after its maxReceiveCount, as SQS does. A batch that would invoke the function more than
+        Lambda's hop limit in one chain is not delivered (local_stack.recursion) unless the function allows the
+        loop: its messages go to the dead-letter queue. Returns the number of batches delivered.
         """
         logical_id, batch_size = self.poller(queue_logical_id)
         url = self.resources.refs[queue_logical_id]
@@ -40,15 +43,28 @@ class Pollers:
             if not messages:
                 return batch_number
             event = {"Records": [self._sqs_record(queue_logical_id, m, receives) for m in messages]}
-            try:
-                result = self.runner.invoke(logical_id, event) or {}
-                failed = {f["itemIdentifier"] for f in result.get("batchItemFailures", [])}
-            except Exception:
+            loops = self.runner.loops
+            lineage = loops.next_hop(loops.lineage_of([m["MessageId"] for m in messages]), logical_id)
+            stopped = loops.stops(lineage, logical_id) and self.runner.functions[logical_id].recursive_loop != "Allow"
+            if stopped:
+                self.runner.log(
+                    logical_id,
+                    f"Lambda stopped a recursive loop: this chain of events invoked {logical_id} more than "
+                    f"{HOP_LIMIT} times (set RecursiveLoop: Allow on the function if the loop is by design)",
+                )
                 failed = {m["MessageId"] for m in messages}
+            else:
+                try:
+                    result = self.runner.invoke(logical_id, event, lineage=lineage) or {}
+                    failed = {f["itemIdentifier"] for f in result.get("batchItemFailures", [])}
+                except Exception:
+                    failed = {m["MessageId"] for m in messages}
             for message in messages:
                 if message["MessageId"] not in failed:
                     sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
-                elif redrive and receives[message["MessageId"]] >= int(redrive["maxReceiveCount"]):
+                elif stopped and not redrive:
+                    sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])  # dropped
+                elif redrive and (stopped or receives[message["MessageId"]] >= int(redrive["maxReceiveCount"])):
                     dlq = self.resources.queue_url(redrive["deadLetterTargetArn"])
                     sqs.send_message(QueueUrl=dlq, MessageBody=message["Body"])
                     sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])

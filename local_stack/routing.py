@@ -7,11 +7,12 @@ template's AWS::Events::Rule resources, matched with moto's own EventBridge patt
 from __future__ import annotations
 
 import json
+import re
 import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import unquote
 
 from moto.events.models import EventPattern
@@ -21,8 +22,12 @@ from local_stack.provision import Resources
 from local_stack.runtime import AsyncOutcome
 from local_stack.template import FunctionSpec
 
-# (function, bus logical id or None for the default bus, pattern)
-Rule = tuple[str, str | None, dict[str, Any]]
+
+class Rule(NamedTuple):
+    function: str
+    bus: str | None  # the bus's logical id; None for the default bus
+    pattern: dict[str, Any]
+    qualifier: str | None  # what the rule invokes: an alias, $LATEST, or None for the function's own events
 
 
 @dataclass(frozen=True)
@@ -60,7 +65,7 @@ class EventRouter:
         self,
         functions: dict[str, FunctionSpec],
         resources: Resources,
-        invoke_async: Callable[[str, dict[str, Any]], AsyncOutcome],
+        invoke_async: Callable[..., AsyncOutcome],
     ) -> None:
         self.functions = functions
         self.resources = resources
@@ -93,9 +98,9 @@ class EventRouter:
                     return route.logical_id
             raise LookupError(f"no function serves {event['httpMethod']} {event.get('path')}")
         if "detail-type" in event:
-            for logical_id, _bus, pattern in self.event_rules():
-                if matches(pattern, event):
-                    return logical_id
+            for rule in self.event_rules():
+                if matches(rule.pattern, event):
+                    return rule.function
             raise LookupError(self._no_rule(event["detail-type"]))
         raise LookupError("neither an API Gateway event nor an EventBridge event")
 
@@ -111,31 +116,50 @@ class EventRouter:
         return missing_from_rule(detail_type, self.template, messages=messages, catalog=str(path))
 
     def event_rules(self) -> list[Rule]:
-        """(function, bus logical id or None for the default bus, pattern) for every rule that targets a function:
-        the functions' EventBridgeRule events, and AWS::Events::Rule resources (when their condition holds)."""
+        """Every rule that targets a function: the functions' EventBridgeRule events (which invoke what the
+        function's own events invoke), and AWS::Events::Rule resources (when their condition holds), which invoke
+        what their target's ARN names."""
         rules = []
         for logical_id, spec in self.functions.items():
             for ev in spec.events.values():
                 if ev.get("Type") == "EventBridgeRule":
-                    rules.append((logical_id, _ref(ev["Properties"].get("EventBusName")), ev["Properties"]))
+                    props = ev["Properties"]
+                    rules.append(Rule(logical_id, _ref(props.get("EventBusName")), props.get("Pattern", {}), None))
         for rule_id, resource in self.template.of_type("AWS::Events::Rule").items():
             if not self.template.present(rule_id):
                 continue
             props = resource["Properties"]
             for target in props.get("Targets", []):
-                arn = target.get("Arn")
-                if isinstance(arn, dict) and "Fn::GetAtt" in arn and arn["Fn::GetAtt"][0] in self.functions:
-                    rules.append(
-                        (arn["Fn::GetAtt"][0], _ref(props.get("EventBusName")), {"Pattern": props["EventPattern"]})
-                    )
-        return [(logical_id, bus, self.resources.resolve(props.get("Pattern", {}))) for logical_id, bus, props in rules]
+                invoked = self.target_function(target.get("Arn"))
+                if invoked is not None:
+                    rules.append(Rule(invoked[0], _ref(props.get("EventBusName")), props["EventPattern"], invoked[1]))
+        return [rule._replace(pattern=self.resources.resolve(rule.pattern)) for rule in rules]
+
+    def target_function(self, arn: Any) -> tuple[str, str] | None:
+        """(function, qualifier) a rule target's ARN names: `!GetAtt F.Arn` is the bare function ($LATEST),
+        `!Ref FAlias<name>` (the alias SAM makes for AutoPublishAlias) and `!Sub "${F.Arn}:<name>"` a qualifier."""
+        if not isinstance(arn, dict) or len(arn) != 1:
+            return None
+        ((key, value),) = arn.items()
+        if key == "Fn::GetAtt":
+            function = value[0] if isinstance(value, list) else str(value).split(".")[0]
+            return (function, "$LATEST") if function in self.functions else None
+        if key == "Ref":
+            for function, spec in self.functions.items():
+                if spec.alias and value == f"{function}Alias{spec.alias}":
+                    return function, spec.alias
+        if key == "Fn::Sub" and isinstance(value, str):
+            sub = re.fullmatch(r"\$\{(\w+)\.Arn\}:([\w$-]+)", value)
+            if sub and sub[1] in self.functions:
+                return sub[1], sub[2]
+        return None
 
     def publish(self, event: dict[str, Any], bus_logical_id: str | None = None) -> list[tuple[str, AsyncOutcome]]:
         """Delivers an event as EventBridge would: to every function whose rule on that bus matches."""
         return [
-            (logical_id, self.invoke_async(logical_id, event))
-            for logical_id, bus, pattern in self.event_rules()
-            if bus == bus_logical_id and matches(pattern, event)
+            (rule.function, self.invoke_async(rule.function, event, qualifier=rule.qualifier))
+            for rule in self.event_rules()
+            if rule.bus == bus_logical_id and matches(rule.pattern, event)
         ]
 
     def deliver_events(self) -> list[tuple[str, AsyncOutcome]]:

@@ -27,7 +27,11 @@ from botocore.exceptions import ClientError
 
 from local_stack.config import ACCOUNT, REGION, catalog_path
 from local_stack.provision import Resources
+from local_stack.recursion import Lineage, LoopTracker
 from local_stack.template import FunctionSpec, patched_environ
+
+# What Lambda does with a failed asynchronous invocation of a qualifier without an EventInvokeConfig.
+DEFAULT_ASYNC_RETRIES = 2
 
 
 class FakeLambdaContext:
@@ -63,6 +67,7 @@ class FunctionRunner:
         self.listrak_urls: dict[str, str] = {}
         self.env_overrides: dict[str, str] = {}  # applied to every function (tests tune timeouts with it)
         self.lock = threading.RLock()
+        self.loops = LoopTracker()
         self._modules: dict[str, ModuleType] = {}
 
     def cold_start(self, logical_id: str | None = None) -> None:
@@ -94,19 +99,32 @@ class FunctionRunner:
             module = self._modules[logical_id] = spec.import_module(f"lambda_{logical_id}")
         return getattr(module, spec.function_name)
 
-    def invoke(self, logical_id: str, event: dict[str, Any]) -> Any:
-        """A synchronous invocation (what API Gateway does); exceptions propagate like a function error."""
+    def invoke(self, logical_id: str, event: dict[str, Any], *, lineage: Lineage | None = None) -> Any:
+        """A synchronous invocation (what API Gateway does); exceptions propagate like a function error.
+
+        `lineage` is the event chain the invocation continues (see local_stack.recursion); none starts one.
+        """
         if logical_id not in self.functions:
             raise KeyError(f"template.yaml has no function {logical_id}; it has {', '.join(self.functions)}")
-        with self.lock, self.function_env(logical_id), self._capture_logs(logical_id):
+        self.loops.install()
+        chain = lineage or self.loops.next_hop({}, logical_id)
+        with self.lock, self.function_env(logical_id), self._capture_logs(logical_id), self.loops.invocation(chain):
             handler = self.handler(logical_id)
             return handler(copy.deepcopy(event), FakeLambdaContext(self.functions[logical_id]))
 
-    def invoke_async(self, logical_id: str, event: dict[str, Any]) -> AsyncOutcome:
-        """An asynchronous invocation (what EventBridge does): retried, then sent to the on-failure queue."""
+    def invoke_async(self, logical_id: str, event: dict[str, Any], *, qualifier: str | None = None) -> AsyncOutcome:
+        """An asynchronous invocation (what EventBridge does): retried, then sent to the on-failure queue.
+
+        The function's EventInvokeConfig applies to what SAM attached it to (the alias, when the function has
+        one); an invocation of another qualifier (a rule that targets the bare function: $LATEST) gets
+        Lambda's defaults, two retries and no destination. No qualifier: as the function's own events invoke it.
+        """
         spec = self.functions[logical_id]
+        qualifier = qualifier or spec.config_qualifier
+        configured = qualifier == spec.config_qualifier
+        retries = spec.max_async_retries if configured else DEFAULT_ASYNC_RETRIES
         outcome = AsyncOutcome()
-        for attempt in range(1, spec.max_async_retries + 2):
+        for attempt in range(1, retries + 2):
             outcome.attempts = attempt
             try:
                 outcome.result = self.invoke(logical_id, event)
@@ -114,17 +132,23 @@ class FunctionRunner:
                 return outcome
             except Exception as exc:  # a function error, as Lambda sees it
                 outcome.error = exc
-        if spec.on_failure_destination is not None:
+        if configured and spec.on_failure_destination is not None:
             url = self.resources.queue_url(self.resources.resolve(spec.on_failure_destination))
             try:
                 self.resources.client("sqs").send_message(
-                    QueueUrl=url, MessageBody=json.dumps(_failure_record(spec, event, outcome))
+                    QueueUrl=url, MessageBody=json.dumps(_failure_record(spec, qualifier, event, outcome))
                 )
                 outcome.parked_in = url
             except ClientError:
                 # Larger than SQS takes; in AWS, Lambda would not have accepted such an event in the first place.
                 outcome.parked_in = None
         return outcome
+
+    def log(self, logical_id: str, line: str) -> None:
+        """A line in the function's log from Lambda itself (as the platform's own lines appear in CloudWatch)."""
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        with (self.log_dir / f"{logical_id}.log").open("a", encoding="utf-8") as log:
+            log.write(line + "\n")
 
     @contextlib.contextmanager
     def _capture_logs(self, logical_id: str) -> Iterator[None]:
@@ -152,14 +176,14 @@ class FunctionRunner:
                     log.write(buffer.getvalue())
 
 
-def _failure_record(spec: FunctionSpec, event: dict[str, Any], outcome: AsyncOutcome) -> dict[str, Any]:
+def _failure_record(spec: FunctionSpec, qualifier: str, event: dict[str, Any], outcome: AsyncOutcome) -> dict[str, Any]:
     """The record Lambda puts on an on-failure destination, so the local queue holds what AWS would."""
     return {
         "version": "1.0",
         "timestamp": time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime()),
         "requestContext": {
             "requestId": str(uuid.uuid4()),
-            "functionArn": f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{spec.logical_id}:$LATEST",
+            "functionArn": f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{spec.logical_id}:{qualifier}",
             "condition": "RetriesExhausted",
             "approximateInvokeCount": outcome.attempts,
         },

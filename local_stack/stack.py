@@ -39,7 +39,7 @@ from local_stack.iam_auth import Principal
 from local_stack.listrak_account import add_audience, register_catalog
 from local_stack.pollers import Pollers
 from local_stack.provision import Resources
-from local_stack.routing import ApiRoute, EventRouter
+from local_stack.routing import ApiRoute, EventRouter, Rule
 from local_stack.runtime import AsyncOutcome, FakeLambdaContext, FunctionRunner
 from local_stack.sandbox import ListrakSandbox
 from local_stack.sandbox.wire import ACTIVITY_LAG_SECONDS
@@ -193,6 +193,7 @@ class LocalStack:
         if self.sandbox is not None:
             self.sandbox.reset()
         self.env_overrides.clear()
+        self.runner.loops.clear()
         if self.sandbox is not None:
             self.sandbox.resend_key_in_send_response = False
             self.sandbox.activity_delay_seconds = ACTIVITY_LAG_SECONDS
@@ -342,7 +343,7 @@ class LocalStack:
     def is_async(self, logical_id: str, event: dict[str, Any]) -> bool:
         return "detail-type" in event
 
-    def event_rules(self) -> list[tuple[str, str | None, dict[str, Any]]]:
+    def event_rules(self) -> list[Rule]:
         return self.router.event_rules()
 
     def publish(self, event: dict[str, Any], bus_logical_id: str | None = None) -> list[tuple[str, AsyncOutcome]]:

@@ -109,7 +109,7 @@ def test_shopify_s_partner_source_has_its_own_rule_to_the_send_function_with_the
         "detail-type": ["shopifyWebhook"],
     }
     [target] = rule["Properties"]["Targets"]
-    assert target["Arn"] == {"Fn::GetAtt": ["SendEventFunction", "Arn"]}
+    assert target["Arn"] == {"Ref": "SendEventFunctionAliaslive"}
     assert target["DeadLetterConfig"]["Arn"] == {"Fn::GetAtt": ["SendDeadLetterQueue", "Arn"]}
     bus = template.resources["ShopifyEventBus"]["Properties"]
     assert bus["EventSourceName"] == bus["Name"] == {"Ref": "ShopifyEventSourceName"}
