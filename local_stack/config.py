@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import os
+import socket
 from pathlib import Path
 from typing import Any
 
 import requests
 
 from local_stack import ROOT
+from local_stack.cli import UsageError
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
@@ -27,6 +30,29 @@ PARAMETERS_FROM_ENV = {
     "SEND_RECONCILE_AFTER_SECONDS": "SendReconcileAfterSeconds",
     "SEND_MAX_ATTEMPTS": "SendMaxAttempts",
 }
+
+
+def log_dir_for(command: str) -> Path:
+    """Each command's stack keeps its function logs in a folder of its own: starting one never deletes the logs
+    of another that is still running (`make api` in .local-stack/logs/api/, `make run` in .local-stack/logs/run/)."""
+    return ROOT / ".local-stack" / "logs" / command
+
+
+def require_free_port(port: int, variable: str) -> None:
+    """Refuses, in one line naming the variable to set, a fixed port something else already listens on."""
+    if not port:
+        return  # an ephemeral port: always free
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the servers bind: TIME_WAIT is no obstacle
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError as exc:
+            if exc.errno != errno.EADDRINUSE:
+                raise
+            raise UsageError(
+                f"port {port} ({variable}) is in use by another process: stop it, or choose another port "
+                f"with {variable}=<port>"
+            ) from None
 
 
 def catalog_path() -> Path:

@@ -31,7 +31,9 @@ from local_stack.config import (
     LOCAL_SHOPIFY_WEBHOOK_SECRET,
     REGION,
     catalog_path,
+    log_dir_for,
     parameters_from_env,
+    require_free_port,
     running_stack,
     state_file,
 )
@@ -48,6 +50,7 @@ from local_stack.template import Template
 __all__ = [
     "ACCOUNT",
     "REGION",
+    "ROOT",
     "ApiRoute",
     "AsyncOutcome",
     "FakeLambdaContext",
@@ -83,7 +86,10 @@ class LocalStack:
         self.sandbox: ListrakSandbox | None = None
         self.resources = Resources(self.template, prefix)
         self.resources.shopify_webhook_secret = os.environ.get("SHOPIFY_WEBHOOK_SECRET") or LOCAL_SHOPIFY_WEBHOOK_SECRET
-        self.runner = FunctionRunner(self.functions, self.resources, log_dir or ROOT / ".local-stack" / "logs")
+        if log_dir is None:  # a stack attached to `make api` writes beside its logs
+            shared = (attach_to or {}).get("log_dir")
+            log_dir = Path(shared) if shared else log_dir_for("stack")
+        self.runner = FunctionRunner(self.functions, self.resources, log_dir)
         self.router = EventRouter(self.functions, self.resources, self.runner.invoke_async)
         self.pollers = Pollers(self.runner, self.resources)
         self._moto: Any = None
@@ -220,7 +226,12 @@ class LocalStack:
     def advertised(self) -> Iterator[Path]:
         """While it lasts, `make invoke` finds this stack and shares its state (see running_stack)."""
         path = state_file()
-        state = {"pid": os.getpid(), "aws_endpoint": self.aws_endpoint, "listrak_urls": self.listrak_urls}
+        state = {
+            "pid": os.getpid(),
+            "aws_endpoint": self.aws_endpoint,
+            "listrak_urls": self.listrak_urls,
+            "log_dir": str(self.log_dir),
+        }
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(state | {"catalog": str(self.catalog_path)}), encoding="utf-8")
         try:
@@ -253,6 +264,7 @@ class LocalStack:
             logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's per-request access log
 
             port = int(os.environ.get("LOCAL_AWS_PORT", "0"))  # fixed, for sam local invoke (see env.json)
+            require_free_port(port, "LOCAL_AWS_PORT")  # moto's server would wait for ever on a taken one
             self._moto = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
             self._moto.start()
             host, port = self._moto.get_host_and_port()
@@ -276,7 +288,9 @@ class LocalStack:
                 if client_id and client_secret:
                     self.credentials[integration.title()] = (client_id, client_secret)
             return
-        self.sandbox = ListrakSandbox(port=int(os.environ.get("LOCAL_LISTRAK_PORT", "0"))).start()
+        port = int(os.environ.get("LOCAL_LISTRAK_PORT", "0"))
+        require_free_port(port, "LOCAL_LISTRAK_PORT")
+        self.sandbox = ListrakSandbox(port=port).start()
         self.resources.own_listrak = True
         for integration in ("Email", "Data"):
             client = (f"local-{integration.lower()}-client", secrets.token_urlsafe(18))
