@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import threading
 from typing import Any
 
 import boto3
@@ -32,13 +33,17 @@ class Resources:
         self.shopify_webhook_secret = ""
         # Whether every secret must match what the stack decides (a Listrak sandbox of its own).
         self.own_listrak = False
+        # Held while a function runs and while a client is made: boto3's default session is not safe to make
+        # clients from in two threads at once (make api's requests and its background work).
+        self.lock = threading.RLock()
 
     @property
     def region(self) -> str:
         return self.refs["AWS::Region"]
 
     def client(self, service: str) -> Any:
-        return boto3.client(service, endpoint_url=self.aws_endpoint, region_name=self.region)
+        with self.lock:
+            return boto3.client(service, endpoint_url=self.aws_endpoint, region_name=self.region)
 
     def resolve(self, value: Any) -> Any:
         return self.template.resolve(value, self.refs, self.attributes)

@@ -13,7 +13,6 @@ import json
 import logging
 import os
 import sys
-import threading
 import time
 import uuid
 import warnings
@@ -66,7 +65,7 @@ class FunctionRunner:
         self.log_dir = log_dir
         self.listrak_urls: dict[str, str] = {}
         self.env_overrides: dict[str, str] = {}  # applied to every function (tests tune timeouts with it)
-        self.lock = threading.RLock()
+        self.lock = resources.lock  # one function at a time, as the in-process environment is shared
         self.loops = LoopTracker()
         self._modules: dict[str, ModuleType] = {}
 
