@@ -214,7 +214,8 @@ def main(argv: list[str] | None = None) -> int:
         )
         print("`make invoke` runs on this stack while it serves; catalog edits apply from the next request.")
         background = Background(stack, every=every)
-        print(f"Function logs: {stack.log_dir}/; {background.describe()}")
+        logs = stack.log_dir.relative_to(ROOT) if stack.log_dir.is_relative_to(ROOT) else stack.log_dir
+        print(f"Function logs: {logs}/; {background.describe()}")
         print("Ctrl-C stops it.")
         signal.signal(signal.SIGTERM, _stop)
         try:
