@@ -65,8 +65,9 @@ run: $(VENV)/.installed ## Run every sample in events/ through the real handlers
 # Fixed ports so that `sam local invoke --env-vars env.json` (with Docker) can reach the same stack.
 api: export LOCAL_AWS_PORT ?= 5000
 api: export LOCAL_LISTRAK_PORT ?= 8025
-api: $(VENV)/.installed ## Serve the template's API routes on http://127.0.0.1:3000 against the local stack
-	$(PY) -m local_stack.api_server --port 3000
+PORT ?= 3000
+api: $(VENV)/.installed ## Serve the template's API routes against the local stack: make api [PORT=3000]
+	$(PY) -m local_stack.api_server --port $(PORT)
 
 .PHONY: invoke
 invoke: $(VENV)/.installed ## Invoke one function with one event: make invoke FN=SendApiFunction EVENT=events/x.json

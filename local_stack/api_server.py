@@ -13,7 +13,6 @@ import argparse
 import json
 import signal
 import sys
-import threading
 import time
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -23,7 +22,9 @@ from urllib.parse import parse_qs, urlsplit
 
 from listrak_kit.errors import ConfigurationError
 from local_stack import ROOT, iam_auth
-from local_stack.cli import one_line_errors
+from local_stack.background import Background, schedule_seconds_from_env
+from local_stack.cli import UsageError, one_line_errors
+from local_stack.config import log_dir_for, require_free_port
 from local_stack.stack import REGION, LocalStack
 
 MAX_BODY_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit
@@ -189,14 +190,6 @@ def make_server(stack: LocalStack, host: str = "127.0.0.1", port: int = 3000) ->
     return ThreadingHTTPServer((host, port), Handler)
 
 
-def _reconcile_every_minute(stack: LocalStack, stopping: threading.Event) -> None:
-    """The reconciler's schedule (rate(1 minute)), as EventBridge Scheduler would fire it."""
-    while not stopping.wait(60):
-        outcome = stack.fire_schedule("ReconcileFunction", "Sweep")
-        if outcome.error is not None:
-            sys.stderr.write(f"ReconcileFunction failed: {type(outcome.error).__name__}: {outcome.error}\n")
-
-
 def _stop(signum: int, frame: object) -> None:
     raise KeyboardInterrupt  # a `kill` stops it as Ctrl-C does: the stack and its state file go
 
@@ -205,10 +198,15 @@ def _stop(signum: int, frame: object) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=3000)
+    parser.add_argument("--port", type=int, default=3000, help="the API's port (make api PORT=N); 0: any free one")
     args = parser.parse_args(argv)
-    with LocalStack() as stack, stack.advertised():  # `make invoke` runs on this stack while it serves
-        server = make_server(stack, args.host, args.port)
+    require_free_port(args.port, "PORT")  # before the stack starts: said at once, in one line
+    every = schedule_seconds_from_env()
+    with LocalStack(log_dir=log_dir_for("api")) as stack, stack.advertised():  # `make invoke` runs on it too
+        try:
+            server = make_server(stack, args.host, args.port)
+        except OSError as exc:  # taken since the check, or a host this machine does not have
+            raise UsageError(f"cannot serve on {args.host}:{args.port} ({exc.strerror}): choose PORT=<port>") from None
         print(f"API on http://{args.host}:{server.server_address[1]} (API key: {stack.api_key})")
         for route in stack.api_routes():
             auth = "IAM (SigV4)" if route.iam_auth else "API key" if route.api_key_required else "none"
@@ -228,17 +226,17 @@ def main(argv: list[str] | None = None) -> int:
             '"passwordResetLink": "https://shop.example.com/r/1"}, "reference": "reset-1"}\''
         )
         print("`make invoke` runs on this stack while it serves; catalog edits apply from the next request.")
+        background = Background(stack, every=every)
+        logs = stack.log_dir.relative_to(ROOT) if stack.log_dir.is_relative_to(ROOT) else stack.log_dir
+        print(f"Function logs: {logs}/; {background.describe()}")
         print("Ctrl-C stops it.")
-        stopping = threading.Event()
-        sweeper = threading.Thread(target=_reconcile_every_minute, args=(stack, stopping), daemon=True)
-        sweeper.start()
         signal.signal(signal.SIGTERM, _stop)
         try:
-            server.serve_forever()
+            with background:
+                server.serve_forever()
         except KeyboardInterrupt:
             pass
         finally:
-            stopping.set()
             server.server_close()
     return 0
 

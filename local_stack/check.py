@@ -89,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--catalog", type=Path, help="default: CATALOG_PATH, else functions/send/catalog.toml")
     parser.add_argument("--template", type=Path, default=TEMPLATE)
     args = parser.parse_args(argv)
-    from local_stack.stack import catalog_path
+    from local_stack.config import catalog_path
 
     path = args.catalog or catalog_path()
     problems = catalog_problems(path, Template.load(args.template))

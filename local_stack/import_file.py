@@ -21,6 +21,7 @@ from tqdm import tqdm
 
 from listrak_kit.imports.entities import IMPORT_ENTITIES
 from local_stack.cli import one_line_errors
+from local_stack.config import log_dir_for
 from local_stack.stack import ROOT, LocalStack
 
 SHOWN_REJECTS = 20
@@ -43,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
     os.environ["POWERTOOLS_LOG_LEVEL"] = "ERROR"  # the progress bar and the summary say what happened
-    with LocalStack() as stack:
+    with LocalStack(log_dir=log_dir_for("import")) as stack:
         from listrak_kit.imports.sources import classify
 
         key = f"{args.entity}/{args.file.name}"

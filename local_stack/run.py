@@ -20,6 +20,7 @@ from typing import Any
 
 from local_stack import ROOT
 from local_stack.cli import one_line_errors
+from local_stack.config import log_dir_for
 from local_stack.invoke import read_event
 from local_stack.stack import LocalStack
 
@@ -251,7 +252,7 @@ def main(argv: list[str] | None = None) -> int:
     for path in samples:
         read_event(path)  # a missing or malformed file is a mistake in the command, said before anything starts
 
-    with LocalStack() as stack:
+    with LocalStack(log_dir=log_dir_for("run")) as stack:
         print(f"AWS (moto):      {stack.aws_endpoint}")
         print(f"Listrak sandbox: {stack.sandbox.url if stack.sandbox else stack.listrak_urls['LISTRAK_EMAIL_API_URL']}")
         seeded = seed_expired_send(stack)

@@ -26,6 +26,13 @@ class FunctionSpec:
     events: dict[str, dict[str, Any]]
     max_async_retries: int
     on_failure_destination: Any | None
+    alias: str | None = None  # AutoPublishAlias: the function's own events invoke this alias
+    recursive_loop: str = "Terminate"  # RecursiveLoop: Allow lets the function run in a loop through SQS
+
+    @property
+    def config_qualifier(self) -> str:
+        """What SAM attaches the EventInvokeConfig to, and what the function's own events invoke."""
+        return self.alias or "$LATEST"
 
     @property
     def module_path(self) -> Path:
@@ -145,6 +152,8 @@ class Template:
                 events=props.get("Events", {}),
                 max_async_retries=int(invoke.get("MaximumRetryAttempts", 2)),
                 on_failure_destination=invoke.get("DestinationConfig", {}).get("OnFailure", {}).get("Destination"),
+                alias=props.get("AutoPublishAlias", defaults.get("AutoPublishAlias")),
+                recursive_loop=str(props.get("RecursiveLoop", defaults.get("RecursiveLoop", "Terminate"))),
             )
         return specs
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import socket
 import socketserver
 import sys
+import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 from urllib.parse import parse_qs, urlsplit
 
 from local_stack.sandbox.wire import (
@@ -18,8 +20,19 @@ from local_stack.sandbox.wire import (
     error_reply,
 )
 
-if TYPE_CHECKING:
-    from local_stack.sandbox.core import ListrakSandbox
+
+class Served(Protocol):
+    """What the server needs of the sandbox it serves (local_stack.sandbox.core.ListrakSandbox)."""
+
+    max_body_bytes: int
+    _stopping: threading.Event
+
+    def _track(self, connection: socket.socket) -> None: ...
+
+    def _untrack(self, connection: socket.socket) -> None: ...
+
+    def _serve(self, request: Request) -> Outcome: ...
+
 
 _DRAIN_CHUNK = 65_536
 
@@ -36,7 +49,7 @@ class SandboxServer(ThreadingHTTPServer):
     allow_reuse_address = True
     request_queue_size = 128
 
-    def __init__(self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler], sandbox: ListrakSandbox):
+    def __init__(self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler], sandbox: Served):
         self.sandbox = sandbox
         super().__init__(address, handler)
 
