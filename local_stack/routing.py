@@ -137,7 +137,8 @@ class EventRouter:
 
     def target_function(self, arn: Any) -> tuple[str, str] | None:
         """(function, qualifier) a rule target's ARN names: `!GetAtt F.Arn` is the bare function ($LATEST),
-        `!Ref F.Alias` or `!Ref FAlias<name>` (the alias SAM makes for AutoPublishAlias) and `!Sub "${F.Arn}:<name>"` a qualifier."""
+        `!Ref F.Alias` or `!Ref FAlias<name>` (the alias SAM makes for AutoPublishAlias) and
+        `!Sub "${F.Arn}:<name>"` a qualifier."""
         if not isinstance(arn, dict) or len(arn) != 1:
             return None
         ((key, value),) = arn.items()

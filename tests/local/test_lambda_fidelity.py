@@ -14,10 +14,11 @@ from local_stack.runtime import FakeLambdaContext
 CHUNKS = 20  # more invocations in one chain than Lambda's limit of 16
 
 
-def failing_shopify_event():
+def failing_shopify_event(sandbox):
+    """A good order event while Listrak refuses every send (429: nothing done): each attempt fails, transiently."""
+    sandbox.inject("send", "429", times=10_000)
     event = json.loads((ROOT / "events" / "shopify-1-orders-create.json").read_text())
     event.pop("expected", None)
-    event["detail"].pop("payload")  # cannot be sent: the function fails on every attempt
     return event
 
 
@@ -27,12 +28,12 @@ def parked(stack, queue="SendDeadLetterQueue"):
 
 
 def test_a_rule_that_targets_the_bare_function_gets_none_of_the_alias_s_retries_or_dead_letter_queue(
-    stack, monkeypatch
+    stack, sandbox, monkeypatch
 ):
     [target] = stack.template.resources["ShopifyWebhookRule"]["Properties"]["Targets"]
     monkeypatch.setitem(target, "Arn", {"Fn::GetAtt": ["SendEventFunction", "Arn"]})  # $LATEST
 
-    [(function, outcome)] = stack.publish(failing_shopify_event(), "ShopifyEventBus")
+    [(function, outcome)] = stack.publish(failing_shopify_event(sandbox), "ShopifyEventBus")
 
     assert function == "SendEventFunction" and outcome.error is not None
     assert outcome.attempts == 3  # Lambda's own default for a function without a config: two retries
@@ -42,14 +43,20 @@ def test_a_rule_that_targets_the_bare_function_gets_none_of_the_alias_s_retries_
 
 @pytest.mark.parametrize(
     "arn",
-    [{"Ref": "SendEventFunctionAliaslive"}, {"Fn::Sub": "${SendEventFunction.Arn}:live"}],
-    ids=["alias-ref", "qualified-arn"],
+    [
+        {"Ref": "SendEventFunction.Alias"},
+        {"Ref": "SendEventFunctionAliaslive"},
+        {"Fn::Sub": "${SendEventFunction.Arn}:live"},
+    ],
+    ids=["alias-ref", "alias-logical-id", "qualified-arn"],
 )
-def test_a_rule_that_targets_the_live_alias_gets_its_retries_then_its_dead_letter_queue(stack, monkeypatch, arn):
+def test_a_rule_that_targets_the_live_alias_gets_its_retries_then_its_dead_letter_queue(
+    stack, sandbox, monkeypatch, arn
+):
     [target] = stack.template.resources["ShopifyWebhookRule"]["Properties"]["Targets"]
     monkeypatch.setitem(target, "Arn", arn)
 
-    [(function, outcome)] = stack.publish(failing_shopify_event(), "ShopifyEventBus")
+    [(function, outcome)] = stack.publish(failing_shopify_event(sandbox), "ShopifyEventBus")
 
     assert function == "SendEventFunction" and outcome.attempts == 3
     assert outcome.parked_in == stack.refs["SendDeadLetterQueue"]
