@@ -21,7 +21,7 @@ def cli(stack, monkeypatch):
 
     def attach_with_the_test_s_settings(self: LocalStack) -> LocalStack:
         self.env_overrides.update(stack.env_overrides)  # short Listrak retries, as the test's own stack has
-        self.log_dir = stack.log_dir  # the running stack's own function logs
+        self.runner.log_dir = stack.log_dir  # the running stack's own function logs
         return attach(self)
 
     monkeypatch.setattr(LocalStack, "attach", attach_with_the_test_s_settings)
