@@ -92,9 +92,14 @@ def proxy_event(
     }
 
 
+def _without_stage(path: str, stage: str) -> str:
+    prefix = f"/{stage}"
+    return path[len(prefix) :] or "/" if path == prefix or path.startswith(prefix + "/") else path
+
+
 def make_server(stack: LocalStack, host: str = "127.0.0.1", port: int = 3000) -> ThreadingHTTPServer:
     routes = stack.api_routes()
-    stage = str(stack.template.parameters.get("StageName") or "v1")
+    stage = stack.template.api_stage()
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -119,7 +124,8 @@ def make_server(stack: LocalStack, host: str = "127.0.0.1", port: int = 3000) ->
                 return self._answer(413, json.dumps({"message": "Request Too Long"}))
             body = self.rfile.read(length) if length else b""
             url = urlsplit(self.path)
-            path = url.path
+            # As on AWS the stage leads the path (/v1/messages); without it, as `sam local start-api` serves.
+            path = _without_stage(url.path, stage)
             try:
                 if stack.reload_catalog_if_changed():
                     sys.stderr.write(f"{stack.catalog_path.name} changed: the functions load it again\n")
@@ -130,6 +136,7 @@ def make_server(stack: LocalStack, host: str = "127.0.0.1", port: int = 3000) ->
                 if parse_qs(url.query).get("format") == ["json"]:
                     return self._answer(200, spec)
                 return self._answer(200, page, {"Content-Type": "text/html; charset=utf-8"})
+            path_and_query = path + (f"?{url.query}" if url.query else "")
             for route in routes:
                 params = route.match(self.command, path)
                 if params is None:
@@ -151,7 +158,7 @@ def make_server(stack: LocalStack, host: str = "127.0.0.1", port: int = 3000) ->
                     except iam_auth.SignatureRefused as exc:
                         return self._answer(403, json.dumps({"message": str(exc)}))
                     identity = {"sourceIp": "127.0.0.1", **principal.identity()}
-                event = proxy_event(self.command, self.path, headers, body, route.path, params, stage, identity)
+                event = proxy_event(self.command, path_and_query, headers, body, route.path, params, stage, identity)
                 try:
                     result = stack.invoke(route.logical_id, event)
                 except Exception as exc:  # a function error: API Gateway answers 502

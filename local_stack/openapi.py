@@ -164,6 +164,7 @@ UNSUPPORTED_MEDIA_TYPE = {415: "The body's Content-Type is not application/json;
 # API Gateway answers these itself, before any function runs.
 GATEWAY_ERRORS = {403: "Missing or invalid x-api-key", 429: "The API key's usage plan throttled the request"}
 IAM_GATEWAY_ERRORS = {403: "Missing or invalid SigV4 signature, or no execute-api:Invoke for the caller"}
+PATH_REFERENCE = "The send's reference, percent-encoded as one path segment: password-reset/42 as password-reset%2F42"
 IAM_ROUTES = {("post", "/support/messages/{reference}/redirect")}
 
 IDEMPOTENCY_KEY = {
@@ -371,7 +372,7 @@ def build(template_path: Path = TEMPLATE) -> dict[str, Any]:
     from aws_lambda_powertools.event_handler.openapi.models import APIKey, APIKeyIn, Server, ServerVariable
 
     template = Template.load(template_path)
-    stage = str(template.parameters.get("StageName") or "v1")
+    stage = template.api_stage()
     version = project_version()
     server = Server(
         url=f"https://{{apiId}}.execute-api.{{region}}.amazonaws.com/{stage}",
@@ -478,6 +479,8 @@ def _complete(document: dict[str, Any]) -> None:
             for parameter in operation.get("parameters", []):
                 if parameter["in"] == "path" and parameter["name"] in rules:
                     _annotate_string(parameter["schema"], rules[parameter["name"]])
+                if parameter["in"] == "path" and parameter["name"] == "reference":
+                    parameter["description"] = PATH_REFERENCE
             if key in TAKES_IDEMPOTENCY_KEY:
                 operation.setdefault("parameters", []).append(copy.deepcopy(IDEMPOTENCY_KEY))
 

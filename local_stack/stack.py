@@ -25,7 +25,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 from typing import Any
-from urllib.parse import unquote
 
 import boto3
 import requests
@@ -109,7 +108,7 @@ class ApiRoute:
         params = {}
         for pattern, part in zip(want, got, strict=True):
             if pattern.startswith("{") and pattern.endswith("}"):
-                params[pattern[1:-1]] = unquote(part)  # API Gateway passes path parameters decoded
+                params[pattern[1:-1]] = part  # API Gateway's REST API passes them still percent-encoded
             elif pattern != part:
                 return None
         return params

@@ -16,7 +16,7 @@ from listrak_kit import snapstart
 from listrak_kit.api import json_response, rest_api, write_status
 from listrak_kit.errors import Forbidden
 from listrak_kit.observability import logger, masks_escaping_errors, metrics, tracer
-from listrak_kit.resend.models import RedirectBody, Reference, ResendBody, ResendByKeyBody
+from listrak_kit.resend.models import RedirectBody, ResendBody, ResendByKeyBody, StoredReference
 from listrak_kit.resend.redirect import Caller
 from listrak_kit.services import resend_path
 from listrak_kit.settings import ResendSettings, load_settings
@@ -47,7 +47,7 @@ def _support() -> Caller:
 
 @app.post("/messages/<reference>/resend")
 def resend_message(
-    reference: Annotated[Reference, Path()], body: Annotated[ResendBody | None, Body()] = None
+    reference: Annotated[StoredReference, Path()], body: Annotated[ResendBody | None, Body()] = None
 ) -> Response[dict]:
     result, replayed = path().service.resend(
         reference,
@@ -59,7 +59,9 @@ def resend_message(
 
 
 @app.post("/support/messages/<reference>/redirect")
-def redirect_message(reference: Annotated[Reference, Path()], body: Annotated[RedirectBody, Body()]) -> Response[dict]:
+def redirect_message(
+    reference: Annotated[StoredReference, Path()], body: Annotated[RedirectBody, Body()]
+) -> Response[dict]:
     result, replayed = path().service.resend(
         reference, email_address=body.emailAddress, idempotency_key=_idempotency_key(), caller=_support()
     )
@@ -73,7 +75,7 @@ def resend_by_key(body: Annotated[ResendByKeyBody, Body()]) -> Response[dict]:
 
 
 @app.get("/messages/<reference>")
-def get_message(reference: Annotated[Reference, Path()]) -> Response[dict]:
+def get_message(reference: Annotated[StoredReference, Path()]) -> Response[dict]:
     return json_response(200, path().service.view(reference).model_dump())
 
 

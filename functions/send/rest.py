@@ -5,14 +5,13 @@ from __future__ import annotations
 from functools import cache
 from pathlib import Path
 from typing import Annotated
-from urllib.parse import quote
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.logging import correlation_paths
 
 from listrak_kit import snapstart
-from listrak_kit.api import json_response, rest_api, write_status
+from listrak_kit.api import json_response, public_url, rest_api, write_status
 from listrak_kit.observability import logger, masks_escaping_errors, metrics, tracer
 from listrak_kit.send.models import SendRequest
 from listrak_kit.services import send_path
@@ -35,7 +34,7 @@ def post_message(request: Annotated[SendRequest, Body()]) -> Response[dict]:
     headers = None
     if outcome.retry_after is not None:
         # Listrak's answer did not say whether the email went: Activity will, and it is never sent twice.
-        location = f"/messages/{quote(result.reference, safe='')}"
+        location = public_url(app.current_event.raw_event, "messages", result.reference)
         body["statusUrl"] = location
         body["detail"] = "the outcome is being confirmed with Listrak; repeat this request or GET statusUrl"
         headers = {"Retry-After": str(outcome.retry_after), "Location": location}
