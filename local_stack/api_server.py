@@ -22,6 +22,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from listrak_kit.errors import ConfigurationError
+from listrak_kit.masking import mask_addresses
 from local_stack import ROOT, iam_auth
 from local_stack.cli import one_line_errors
 from local_stack.stack import REGION, LocalStack
@@ -106,7 +107,8 @@ def make_server(stack: LocalStack, host: str = "127.0.0.1", port: int = 3000) ->
         disable_nagle_algorithm = True  # small JSON answers otherwise wait ~40 ms for the next packet
 
         def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
-            sys.stderr.write(f"{self.command} {self.path} -> {args[1] if len(args) > 1 else ''}\n")
+            # A path or query string may hold an address (a reference can be one): masked as the functions' logs are.
+            sys.stderr.write(mask_addresses(f"{self.command} {self.path} -> {args[1] if len(args) > 1 else ''}\n"))
 
         def _answer(self, status: int, body: str, headers: dict[str, str] | None = None) -> None:
             data = body.encode("utf-8")
@@ -173,7 +175,7 @@ def make_server(stack: LocalStack, host: str = "127.0.0.1", port: int = 3000) ->
                     what = (
                         outcome.result if outcome.error is None else f"{type(outcome.error).__name__}: {outcome.error}"
                     )
-                    sys.stderr.write(f"  event -> {function}: {what}\n")
+                    sys.stderr.write(mask_addresses(f"  event -> {function}: {what}\n"))
                 return None
             # API Gateway's answer for a path or method the API does not have.
             return self._answer(403, json.dumps({"message": "Missing Authentication Token"}))

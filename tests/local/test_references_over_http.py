@@ -97,3 +97,26 @@ def test_the_status_url_of_a_pending_send_answers_when_followed(api, stack, sand
     followed = requests.get(url + status_url, headers=headers, timeout=10)
     assert followed.status_code == 200, followed.text
     assert followed.json()["reference"] == body["reference"]
+
+
+def test_the_access_log_masks_an_address_in_a_path_or_query_string_whole(api, stack, sandbox, capsys):
+    url, key = api
+    headers = {**JSON, "x-api-key": key}
+    body = {
+        "emailAddress": "jane@example.com",
+        "message": "password-reset",
+        "fields": {"firstName": "Jane", "passwordResetLink": "https://shop.example.com/r/1"},
+        "reference": "reset/jane.doe@example.com",
+    }
+    assert requests.post(f"{url}/messages", json=body, headers=headers, timeout=10).status_code == 201
+    for path in (
+        "/messages/reset%2Fjane.doe%40example.com",
+        "/messages/reset%2Fjane.doe@example.com",
+        "/messages/o'brien@example.com?to=o'brien@example.com&cc=x%2Fy%40example.com",
+    ):
+        requests.get(url + path, headers=headers, timeout=10)
+
+    err = capsys.readouterr().err
+    assert "GET /messages/r***%40example.com -> 200" in err
+    for whole in ("jane.doe", "brien", "x%2Fy", "x/y"):
+        assert whole not in err, whole
