@@ -10,6 +10,7 @@ GET /swagger?format=json is the document itself.
 from __future__ import annotations
 
 import argparse
+import hmac
 import json
 import signal
 import sys
@@ -28,6 +29,8 @@ from local_stack.cli import one_line_errors
 from local_stack.stack import REGION, LocalStack
 
 MAX_BODY_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit
+BODY_TIMEOUT_SECONDS = 10.0  # a caller that stops sending gets a 408, and its thread is freed
+LISTEN_BACKLOG = 128  # callers connecting at once wait to be accepted, as they would at a gateway
 LOCAL_API_KEY_ID = "local-api-key"  # the id API Gateway gives the key (never its value) in requestContext
 SWAGGER_PATH = "/swagger"
 OPENAPI_DOCUMENT = ROOT / "openapi.json"
@@ -98,13 +101,21 @@ def _without_stage(path: str, stage: str) -> str:
     return path[len(prefix) :] or "/" if path == prefix or path.startswith(prefix + "/") else path
 
 
-def make_server(stack: LocalStack, host: str = "127.0.0.1", port: int = 3000) -> ThreadingHTTPServer:
+class GatewayServer(ThreadingHTTPServer):
+    request_queue_size = LISTEN_BACKLOG
+    daemon_threads = True  # a stuck caller never holds the process open
+
+
+def make_server(
+    stack: LocalStack, host: str = "127.0.0.1", port: int = 3000, *, body_timeout: float = BODY_TIMEOUT_SECONDS
+) -> ThreadingHTTPServer:
     routes = stack.api_routes()
     stage = stack.template.api_stage()
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
         disable_nagle_algorithm = True  # small JSON answers otherwise wait ~40 ms for the next packet
+        timeout = body_timeout  # every read of the socket: a stalled body or an idle connection ends
 
         def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
             # A path or query string may hold an address (a reference can be one): masked as the functions' logs are.
@@ -121,10 +132,14 @@ def make_server(stack: LocalStack, host: str = "127.0.0.1", port: int = 3000) ->
 
         def _handle(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
-            if length > MAX_BODY_BYTES:
-                self.rfile.read(length)
-                return self._answer(413, json.dumps({"message": "Request Too Long"}))
-            body = self.rfile.read(length) if length else b""
+            try:
+                if length > MAX_BODY_BYTES:
+                    self.rfile.read(length)
+                    return self._answer(413, json.dumps({"message": "Request Too Long"}))
+                body = self.rfile.read(length) if length else b""
+            except TimeoutError:
+                self.close_connection = True
+                return self._answer(408, json.dumps({"message": "Request Timeout"}), {"Connection": "close"})
             url = urlsplit(self.path)
             # As on AWS the stage leads the path (/v1/messages); without it, as `sam local start-api` serves.
             path = _without_stage(url.path, stage)
@@ -143,7 +158,8 @@ def make_server(stack: LocalStack, host: str = "127.0.0.1", port: int = 3000) ->
                 params = route.match(self.command, path)
                 if params is None:
                     continue
-                if route.api_key_required and self.headers.get("x-api-key") != stack.api_key:
+                given = (self.headers.get("x-api-key") or "").encode("utf-8", "surrogateescape")
+                if route.api_key_required and not hmac.compare_digest(given, stack.api_key.encode()):
                     return self._answer(403, json.dumps({"message": "Forbidden"}))
                 headers = dict(self.headers.items())
                 identity = None
@@ -182,7 +198,7 @@ def make_server(stack: LocalStack, host: str = "127.0.0.1", port: int = 3000) ->
 
         do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _handle  # noqa: N815
 
-    return ThreadingHTTPServer((host, port), Handler)
+    return GatewayServer((host, port), Handler)
 
 
 def _reconcile_every_minute(stack: LocalStack, stopping: threading.Event) -> None:

@@ -9,7 +9,6 @@ LISTRAK_EMAIL_CLIENT_ID/SECRET, LISTRAK_DATA_CLIENT_ID/SECRET) to use a Listrak 
 from __future__ import annotations
 
 import contextlib
-import copy
 import io
 import json
 import logging
@@ -403,7 +402,7 @@ class LocalStack:
         value = props.get("SecretString", "{}")
         managed = self.sandbox is not None  # a sandbox of ours: every secret must match it
         if logical_id == "ShopifyWebhookSecret":
-            value, managed = self.shopify_webhook_secret, True
+            value, managed = self.shopify_webhook_secret, self.attached_to is None  # never another stack's
         for integration, (client_id, client_secret) in self.credentials.items():
             if logical_id.startswith(integration) and "Credentials" in logical_id:
                 value = json.dumps({"clientId": client_id, "clientSecret": client_secret})
@@ -518,7 +517,8 @@ class LocalStack:
             raise KeyError(f"template.yaml has no function {logical_id}; it has {', '.join(self.functions)}")
         with self._invoke_lock, self.function_env(logical_id), self._capture_logs(logical_id):
             handler = self._handler(logical_id)
-            return handler(copy.deepcopy(event), FakeLambdaContext(self.functions[logical_id]))
+            # As Lambda does: the function gets the event decoded from JSON (however deep), never the caller's objects.
+            return handler(json.loads(json.dumps(event)), FakeLambdaContext(self.functions[logical_id]))
 
     def invoke_async(self, logical_id: str, event: dict[str, Any]) -> AsyncOutcome:
         """An asynchronous invocation (what EventBridge does): retried, then sent to the on-failure queue."""

@@ -50,6 +50,25 @@ def text_problem(value: str) -> str | None:
     return None
 
 
+MAX_NESTING = 64  # levels of objects and arrays in one event: far more than any Klaviyo or Shopify payload holds
+
+
+def nesting_problem(value: Any, limit: int = MAX_NESTING) -> str | None:
+    """Why a JSON document is too deep to be handled (every recursive walker would fail on it), or None."""
+    level = [value]
+    for _ in range(limit + 1):
+        level = [
+            child
+            for node in level
+            if isinstance(node, (dict, list))
+            for child in (node.values() if isinstance(node, dict) else node)
+            if isinstance(child, (dict, list))
+        ]
+        if not level:
+            return None
+    return f"nested deeper than {limit} levels"
+
+
 def as_text(value: Any) -> str:
     """A scalar as Listrak reads it in a text field: booleans as true/false."""
     if isinstance(value, bool):
