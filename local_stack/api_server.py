@@ -10,6 +10,7 @@ GET /swagger?format=json is the document itself.
 from __future__ import annotations
 
 import argparse
+import hmac
 import json
 import signal
 import sys
@@ -21,6 +22,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from listrak_kit.errors import ConfigurationError
+from listrak_kit.masking import mask_addresses
 from local_stack import ROOT, iam_auth
 from local_stack.background import Background, schedule_seconds_from_env
 from local_stack.cli import UsageError, one_line_errors
@@ -28,6 +30,8 @@ from local_stack.config import log_dir_for, require_free_port
 from local_stack.stack import REGION, LocalStack
 
 MAX_BODY_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit
+BODY_TIMEOUT_SECONDS = 10.0  # a caller that stops sending gets a 408, and its thread is freed
+LISTEN_BACKLOG = 128  # callers connecting at once wait to be accepted, as they would at a gateway
 LOCAL_API_KEY_ID = "local-api-key"  # the id API Gateway gives the key (never its value) in requestContext
 SWAGGER_PATH = "/swagger"
 OPENAPI_DOCUMENT = ROOT / "openapi.json"
@@ -105,17 +109,31 @@ def gateway_answers(stack: LocalStack) -> dict[str, tuple[int, str]]:
     return answers
 
 
-def make_server(stack: LocalStack, host: str = "127.0.0.1", port: int = 3000) -> ThreadingHTTPServer:
+def _without_stage(path: str, stage: str) -> str:
+    prefix = f"/{stage}"
+    return path[len(prefix) :] or "/" if path == prefix or path.startswith(prefix + "/") else path
+
+
+class GatewayServer(ThreadingHTTPServer):
+    request_queue_size = LISTEN_BACKLOG
+    daemon_threads = True  # a stuck caller never holds the process open
+
+
+def make_server(
+    stack: LocalStack, host: str = "127.0.0.1", port: int = 3000, *, body_timeout: float = BODY_TIMEOUT_SECONDS
+) -> ThreadingHTTPServer:
     routes = stack.api_routes()
-    stage = str(stack.template.parameters.get("StageName") or "v1")
+    stage = stack.template.api_stage()
     refusals = gateway_answers(stack)
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
         disable_nagle_algorithm = True  # small JSON answers otherwise wait ~40 ms for the next packet
+        timeout = body_timeout  # every read of the socket: a stalled body or an idle connection ends
 
         def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
-            sys.stderr.write(f"{self.command} {self.path} -> {args[1] if len(args) > 1 else ''}\n")
+            # A path or query string may hold an address (a reference can be one): masked as the functions' logs are.
+            sys.stderr.write(mask_addresses(f"{self.command} {self.path} -> {args[1] if len(args) > 1 else ''}\n"))
 
         def _answer(self, status: int, body: str, headers: dict[str, str] | None = None) -> None:
             data = body.encode("utf-8")
@@ -128,12 +146,17 @@ def make_server(stack: LocalStack, host: str = "127.0.0.1", port: int = 3000) ->
 
         def _handle(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
-            if length > MAX_BODY_BYTES:
-                self.rfile.read(length)
-                return self._answer(413, json.dumps({"message": "Request Too Long"}))
-            body = self.rfile.read(length) if length else b""
+            try:
+                if length > MAX_BODY_BYTES:
+                    self.rfile.read(length)
+                    return self._answer(413, json.dumps({"message": "Request Too Long"}))
+                body = self.rfile.read(length) if length else b""
+            except TimeoutError:
+                self.close_connection = True
+                return self._answer(408, json.dumps({"message": "Request Timeout"}), {"Connection": "close"})
             url = urlsplit(self.path)
-            path = url.path
+            # As on AWS the stage leads the path (/v1/messages); without it, as `sam local start-api` serves.
+            path = _without_stage(url.path, stage)
             try:
                 if stack.reload_catalog_if_changed():
                     sys.stderr.write(f"{stack.catalog_path.name} changed: the functions load it again\n")
@@ -144,11 +167,13 @@ def make_server(stack: LocalStack, host: str = "127.0.0.1", port: int = 3000) ->
                 if parse_qs(url.query).get("format") == ["json"]:
                     return self._answer(200, spec)
                 return self._answer(200, page, {"Content-Type": "text/html; charset=utf-8"})
+            path_and_query = path + (f"?{url.query}" if url.query else "")
             for route in routes:
                 params = route.match(self.command, path)
                 if params is None:
                     continue
-                if route.api_key_required and self.headers.get("x-api-key") != stack.api_key:
+                given = (self.headers.get("x-api-key") or "").encode("utf-8", "surrogateescape")
+                if route.api_key_required and not hmac.compare_digest(given, stack.api_key.encode()):
                     return self._answer(*refusals["INVALID_API_KEY"])
                 headers = dict(self.headers.items())
                 identity = None
@@ -165,7 +190,7 @@ def make_server(stack: LocalStack, host: str = "127.0.0.1", port: int = 3000) ->
                     except iam_auth.SignatureRefused as exc:
                         return self._answer(403, json.dumps({"message": str(exc)}))
                     identity = {"sourceIp": "127.0.0.1", **principal.identity()}
-                event = proxy_event(self.command, self.path, headers, body, route.path, params, stage, identity)
+                event = proxy_event(self.command, path_and_query, headers, body, route.path, params, stage, identity)
                 try:
                     result = stack.invoke(route.logical_id, event)
                 except Exception as exc:  # a function error: API Gateway answers 502
@@ -180,14 +205,14 @@ def make_server(stack: LocalStack, host: str = "127.0.0.1", port: int = 3000) ->
                     what = (
                         outcome.result if outcome.error is None else f"{type(outcome.error).__name__}: {outcome.error}"
                     )
-                    sys.stderr.write(f"  event -> {function}: {what}\n")
+                    sys.stderr.write(mask_addresses(f"  event -> {function}: {what}\n"))
                 return None
             # API Gateway's answer for a path or method the API does not have.
             return self._answer(*refusals["MISSING_AUTHENTICATION_TOKEN"])
 
         do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _handle  # noqa: N815
 
-    return ThreadingHTTPServer((host, port), Handler)
+    return GatewayServer((host, port), Handler)
 
 
 def _stop(signum: int, frame: object) -> None:

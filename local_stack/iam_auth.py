@@ -9,6 +9,7 @@ the function with `requestContext.identity` filled as API Gateway fills it (`use
 from __future__ import annotations
 
 import datetime
+import hashlib
 import hmac
 import re
 from dataclasses import dataclass
@@ -78,6 +79,12 @@ def authenticate(
     if "host" not in signed or any(name not in lowered for name in signed):
         raise SignatureRefused("SignedHeaders must include host, and every signed header must be sent")
 
+    # The signature must cover the body that arrived: botocore would take a sent x-amz-content-sha256 (or
+    # UNSIGNED-PAYLOAD) as the body's hash, and a signed request could then carry any other body.
+    claimed = lowered.get("x-amz-content-sha256")
+    actual = hashlib.sha256(body).hexdigest().encode()
+    if claimed is not None and not hmac.compare_digest(claimed.encode("utf-8", "surrogateescape"), actual):
+        raise SignatureRefused("The request body does not match its x-amz-content-sha256 header")
     request = AWSRequest(method=method, url=url, data=body, headers={name: lowered[name] for name in signed})
     request.context["timestamp"] = amz_date
     signer = SigV4Auth(Credentials(principal.access_key_id, principal.secret_access_key), SERVICE, region)

@@ -71,6 +71,8 @@ GATEWAY_ERRORS = {
     429: "The API key's usage plan throttled the request",
 }
 IAM_GATEWAY_ERRORS = {403: "Missing or invalid SigV4 signature, or no execute-api:Invoke for the caller"}
+PATH_REFERENCE = "The send's reference, percent-encoded as one path segment: password-reset/42 as password-reset%2F42"
+IAM_ROUTES = {("post", "/support/messages/{reference}/redirect")}
 
 IDEMPOTENCY_KEY = {
     "name": "Idempotency-Key",
@@ -197,7 +199,7 @@ def build(template_path: Path = TEMPLATE) -> dict[str, Any]:
     from listrak_kit.api import API_KEY, SECURITY_SCHEMES
 
     template = Template.load(template_path)
-    stage = str(template.parameters.get("StageName") or "v1")
+    stage = template.api_stage()
     version = project_version()
     server = Server(
         url=f"https://{{apiId}}.execute-api.{{region}}.amazonaws.com/{stage}",
@@ -314,6 +316,8 @@ def _complete(document: dict[str, Any]) -> None:
             for parameter in operation.get("parameters", []):
                 if parameter["in"] == "path" and parameter["name"] in rules:
                     _annotate_string(parameter["schema"], rules[parameter["name"]])
+                if parameter["in"] == "path" and parameter["name"] == "reference":
+                    parameter["description"] = PATH_REFERENCE
             if key in TAKES_IDEMPOTENCY_KEY:
                 operation.setdefault("parameters", []).append(copy.deepcopy(IDEMPOTENCY_KEY))
 

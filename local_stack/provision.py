@@ -33,6 +33,8 @@ class Resources:
         self.shopify_webhook_secret = ""
         # Whether every secret must match what the stack decides (a Listrak sandbox of its own).
         self.own_listrak = False
+        # Attached to a serving stack (make api): its secrets are its own, never reset from here.
+        self.attached = False
         # Held while a function runs and while a client is made: boto3's default session is not safe to make
         # clients from in two threads at once (make api's requests and its background work).
         self.lock = threading.RLock()
@@ -100,7 +102,7 @@ class Resources:
         value = props.get("SecretString", "{}")
         managed = self.own_listrak  # a sandbox of ours: every secret must match it
         if logical_id == "ShopifyWebhookSecret":
-            value, managed = self.shopify_webhook_secret, True
+            value, managed = self.shopify_webhook_secret, not self.attached  # never another stack's
         for integration, (client_id, client_secret) in self.credentials.items():
             if logical_id.startswith(integration) and "Credentials" in logical_id:
                 value = json.dumps({"clientId": client_id, "clientSecret": client_secret})

@@ -13,7 +13,6 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, NamedTuple
-from urllib.parse import unquote
 
 from moto.events.models import EventPattern
 
@@ -47,7 +46,7 @@ class ApiRoute:
         params = {}
         for pattern, part in zip(want, got, strict=True):
             if pattern.startswith("{") and pattern.endswith("}"):
-                params[pattern[1:-1]] = unquote(part)  # API Gateway passes path parameters decoded
+                params[pattern[1:-1]] = part  # API Gateway's REST API passes them still percent-encoded
             elif pattern != part:
                 return None
         return params

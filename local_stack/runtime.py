@@ -7,7 +7,6 @@ are retried and then sent to the function's on-failure destination.
 from __future__ import annotations
 
 import contextlib
-import copy
 import io
 import json
 import logging
@@ -109,7 +108,8 @@ class FunctionRunner:
         chain = lineage or self.loops.next_hop({}, logical_id)
         with self.lock, self.function_env(logical_id), self._capture_logs(logical_id), self.loops.invocation(chain):
             handler = self.handler(logical_id)
-            return handler(copy.deepcopy(event), FakeLambdaContext(self.functions[logical_id]))
+            # As Lambda does: the function gets the event decoded from JSON (however deep), never the caller's objects.
+            return handler(json.loads(json.dumps(event)), FakeLambdaContext(self.functions[logical_id]))
 
     def invoke_async(self, logical_id: str, event: dict[str, Any], *, qualifier: str | None = None) -> AsyncOutcome:
         """An asynchronous invocation (what EventBridge does): retried, then sent to the on-failure queue.

@@ -96,6 +96,7 @@ class LocalStack:
         self._saved_env: dict[str, str | None] = {}
         # Another process's stack (see running_stack): its AWS endpoint and Listrak, so both see one state.
         self.attached_to = attach_to
+        self.resources.attached = attach_to is not None
         self._catalog_seen: tuple[str, int, int] | None = None
 
     # -- what the parts hold, as attributes of the stack ------------------------------------------------

@@ -135,6 +135,14 @@ class Template:
         """Whether CloudFormation would create this resource with the current parameters."""
         return self.condition(self.resources[logical_id].get("Condition"))
 
+    def api_stage(self) -> str:
+        """The stage the REST API deploys to (its StageName, resolved): what leads every path on AWS."""
+        for resource in self.of_type("AWS::Serverless::Api").values():
+            stage = self.resolve(resource.get("Properties", {}).get("StageName"), {}, {})
+            if isinstance(stage, str) and stage:
+                return stage
+        raise LookupError(f"{self.path.name} has no AWS::Serverless::Api with a StageName")
+
     def functions(self) -> dict[str, FunctionSpec]:
         defaults = self.body.get("Globals", {}).get("Function", {})
         specs = {}

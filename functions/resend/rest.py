@@ -17,7 +17,14 @@ from listrak_kit.answers import LISTRAK_REFUSED, MISCONFIGURED, REPLAYED, RESEND
 from listrak_kit.api import json_response, rest_api, write_status
 from listrak_kit.errors import Forbidden
 from listrak_kit.observability import observed
-from listrak_kit.resend.models import MessageView, RedirectBody, Reference, ResendBody, ResendByKeyBody, ResendResult
+from listrak_kit.resend.models import (
+    MessageView,
+    RedirectBody,
+    ResendBody,
+    ResendByKeyBody,
+    ResendResult,
+    StoredReference,
+)
 from listrak_kit.resend.redirect import Caller
 from listrak_kit.services import OncePath, resend_path
 from listrak_kit.settings import ResendSettings, load_settings
@@ -84,7 +91,7 @@ WINDOW_CLOSED = "Listrak's 30-day resend window has closed"
     ),
 )
 def resend_message(
-    reference: Annotated[Reference, Path(openapi_examples={"a send": {"value": "order-1001"}})],
+    reference: Annotated[StoredReference, Path(openapi_examples={"a send": {"value": "order-1001"}})],
     body: Annotated[ResendBody | None, Body(openapi_examples={"to the original address": {"value": {}}})] = None,
 ) -> Response[dict]:
     result, replayed = path().service.resend(
@@ -123,7 +130,7 @@ def resend_message(
     ),
 )
 def redirect_message(
-    reference: Annotated[Reference, Path(openapi_examples={"a send": {"value": "order-1001"}})],
+    reference: Annotated[StoredReference, Path(openapi_examples={"a send": {"value": "order-1001"}})],
     body: Annotated[RedirectBody, Body(openapi_examples={"a corrected address": {"value": CORRECTED}})],
 ) -> Response[dict]:
     result, replayed = path().service.resend(
@@ -192,7 +199,7 @@ VIEW = {
     ),
 )
 def get_message(
-    reference: Annotated[Reference, Path(openapi_examples={"a send": {"value": "order-1001"}})],
+    reference: Annotated[StoredReference, Path(openapi_examples={"a send": {"value": "order-1001"}})],
 ) -> Response[dict]:
     return json_response(200, path().service.view(reference).model_dump())
 

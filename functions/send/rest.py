@@ -5,7 +5,6 @@ from __future__ import annotations
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
-from urllib.parse import quote
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body
@@ -13,7 +12,7 @@ from aws_lambda_powertools.logging import correlation_paths
 
 from listrak_kit import snapstart
 from listrak_kit.answers import LISTRAK_REFUSED, MISCONFIGURED, RETRY_AFTER, UNAVAILABLE, answers, ok
-from listrak_kit.api import json_response, rest_api, write_status
+from listrak_kit.api import json_response, public_url, rest_api, write_status
 from listrak_kit.observability import observed
 from listrak_kit.send.models import SendRequest, SendResult
 from listrak_kit.services import SendPath, send_path
@@ -134,7 +133,7 @@ def post_message(
     headers = None
     if outcome.retry_after is not None:
         # Listrak's answer did not say whether the email went: Activity will, and it is never sent twice.
-        location = f"/messages/{quote(result.reference, safe='')}"
+        location = public_url(app.current_event.raw_event, "messages", result.reference)
         body["statusUrl"] = location
         body["detail"] = "the outcome is being confirmed with Listrak; repeat this request or GET statusUrl"
         headers = {"Retry-After": str(outcome.retry_after), "Location": location}

@@ -115,7 +115,7 @@ def test_each_listrak_fault_ends_with_one_email_and_sent(stack, sandbox, clock, 
     assert status == first_status, answer
     assert emails(sandbox)["r-1"] == first_emails
     if status == 202:
-        assert answer["status"] == "pending" and answer["statusUrl"] == "/messages/r-1"
+        assert answer["status"] == "pending" and answer["statusUrl"] == "/v1/messages/r-1"
         again, _ = post_message(stack, order("r-1"))  # the caller's repeat before the window: nothing is sent
         assert again == 202 and emails(sandbox)["r-1"] == first_emails
 

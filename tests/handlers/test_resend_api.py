@@ -6,6 +6,7 @@ import json
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from urllib.parse import quote
 
 import pytest
 
@@ -398,3 +399,42 @@ def test_resend_by_key_rejects_bad_input(stack, sandbox, body):
     status, answer = resend_by_key(stack, body)
     assert status == 400 and answer["errors"]
     assert sandbox.stats["resends"] == 0
+
+
+def aws_path(reference: str) -> str:
+    """The reference as a caller puts it in a URL, and as API Gateway's REST API hands it over: percent-encoded."""
+    return quote(reference, safe="")
+
+
+def test_a_reference_with_a_slash_is_read_resent_and_redirected_as_api_gateway_delivers_it(stack, sandbox):
+    sandbox.resend_key_in_send_response = True
+    sent(stack, "password-reset/42")
+    encoded = aws_path("password-reset/42")  # password-reset%2F42, in `path` and in `pathParameters` alike
+
+    status, body = view(stack, encoded)
+    assert status == 200 and body["reference"] == "password-reset/42", body
+    status, body = resend(stack, encoded)
+    assert status == 201 and body["reference"] == "password-reset/42", body
+    sent(stack, **{**ORDER, "reference": "order-confirmation/1234"})
+    status, body = redirect(stack, aws_path("order-confirmation/1234"), {"emailAddress": "jane.doe@example.org"})
+    assert status == 201 and body["reference"] == "order-confirmation/1234", body
+
+
+def test_a_path_parameter_is_decoded_once(stack):
+    sent(stack, "50%2Foff", settle=False)  # a literal "%2F" in the reference: the caller encodes its "%"
+
+    status, body = view(stack, aws_path("50%2Foff"))  # 50%252Foff
+    assert status == 200 and body["reference"] == "50%2Foff", body
+    assert view(stack, "50%2Foff")[0] == 404  # that is "50/off", which was never sent
+
+
+def test_a_reference_stored_under_the_looser_rule_stays_readable(stack):
+    sent(stack, settle=False)
+    table, dynamodb = stack.refs["Table"], stack.client("dynamodb")
+    item = dynamodb.get_item(TableName=table, Key={"id": {"S": "send#reset-1"}}, ConsistentRead=True)["Item"]
+    item["id"] = {"S": "send#nlref\n"}
+    item["reference"] = {"S": "nlref\n"}  # accepted once, when the rule was checked with `match`
+    dynamodb.put_item(TableName=table, Item=item)
+
+    status, body = view(stack, aws_path("nlref\n"))
+    assert status == 200 and body["reference"] == "nlref\n", body

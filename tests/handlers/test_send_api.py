@@ -148,6 +148,15 @@ def test_a_reference_that_differs_from_the_idempotency_key_is_a_400(stack, sandb
     assert answer["errors"][0]["field"] == "reference"
 
 
+@pytest.mark.parametrize("reference", ["nlref\n", ".", "..", "a b", "x" * 201, "caf\u00e9"])
+def test_a_reference_no_url_could_reach_is_a_400_naming_the_allowed_form(stack, sandbox, reference):
+    status, answer = post_message(stack, {**ORDER, "reference": reference})
+    assert status == 400, answer
+    form = "must be 1 to 200 printable ASCII characters without spaces (not '.' or '..')"
+    assert answer["errors"] == [{"field": "reference", "message": form}]
+    assert sandbox.stats["sends"] == 0
+
+
 def test_an_unknown_message_is_a_404(stack, sandbox):
     status, answer = post_message(stack, {**ORDER, "message": "birthday-greeting"})
     assert status == 404
@@ -216,7 +225,7 @@ def test_a_timeout_after_the_send_is_pending_and_not_repeated(stack, sandbox):
 
     status, answer = post_message(stack, ORDER)
     assert status == 202 and answer["status"] == "pending"
-    assert answer["statusUrl"] == f"/messages/{ORDER['reference']}"
+    assert answer["statusUrl"] == f"/v1/messages/{ORDER['reference']}"  # behind the stage, as on AWS
     assert sandbox.stats["sends"] == 1  # Listrak did send it
 
     again, replay = post_message(stack, ORDER)

@@ -10,7 +10,9 @@ import base64
 import binascii
 import json
 from collections.abc import Mapping
+from re import Match
 from typing import Any
+from urllib.parse import quote, unquote
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import (
@@ -72,8 +74,28 @@ def _json_object(text: str) -> Any:
     return value
 
 
+def public_url(event: Any, *segments: str) -> str:
+    """The URL a caller follows to reach `segments` on this API: each segment percent-encoded whole ("/" as %2F),
+    behind whatever the request itself came through (the stage on API Gateway: /v1/messages/...)."""
+    context = event.get("requestContext") or {}
+    seen, path = str(context.get("path") or ""), str(event.get("path") or "")
+    if path and seen.endswith(path):
+        base = seen[: len(seen) - len(path)]  # the stage, or a custom domain's base path
+    else:
+        stage = str(context.get("stage") or "")
+        base = f"/{stage}" if stage and stage != "$default" else ""
+    return base + "".join("/" + quote(segment, safe="") for segment in segments)
+
+
 class JsonRestResolver(APIGatewayRestResolver):
-    """A REST resolver that takes JSON only: other content types get a 415 before any parsing is attempted."""
+    """A REST resolver that takes JSON only: other content types get a 415 before any parsing is attempted.
+
+    Path parameters are percent-decoded here, once, for every route: API Gateway's REST API hands them over as the
+    caller sent them, so a reference with "/" arrives as `password-reset%2F42`.
+    """
+
+    def _convert_matches_into_route_keys(self, match: Match) -> dict[str, str]:
+        return {name: unquote(value) for name, value in match.groupdict().items()}
 
     def resolve(self, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
         headers = {str(k).lower(): str(v) for k, v in (event.get("headers") or {}).items()}

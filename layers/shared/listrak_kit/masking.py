@@ -6,14 +6,27 @@ import hashlib
 import logging
 import re
 
-# Anything shaped like an address, wherever it sits in a line: plain, URL-encoded (`%40`, as in a query string
-# or a connection error's URL), with a quoted local part, with Unicode letters. `/ = & ? '` end the local part so
-# that a URL, a query string, an ARN or a repr keeps its readable prefix (`forwardAddress=j***%40example.com`).
-_ATEXT = r"[\w.!#$%*+^`{|}~-]"
-# An unquoted local part is matched from the start of its run only (the lookbehind), so a long run of such
-# characters costs one scan, not one per position.
-_LOCAL = rf"(?:\\?\"[^\"\r\n]{{1,64}}?\\?\"|(?<!{_ATEXT}){_ATEXT}+)"
-ADDRESS = re.compile(rf"(?P<local>{_LOCAL})(?P<at>@|%40)(?P<domain>[\w-]+(?:\.[\w-]+)+)")
+# Anything shaped like an address, wherever it sits in a line: plain, URL-encoded (`%40`, as in a query string,
+# a path or a connection error's URL), with a quoted local part, with Unicode letters. It is masked whole: "/ ' = &
+# ?" may all stand in a local part, so they do not end it before an "@" (a reference `x/y@example.com` is one
+# address). Before a `%40` the address is URL-encoded, its own "/ = & ?" with it, so there they are the URL's and
+# end the local part: `forwardAddress=j***%40example.com` keeps its name.
+_ATEXT = r"[\w.!#$%*+^`{|}~'/=&?-]"
+_ATEXT_ENCODED = r"[\w.!#$%*+^`{|}~'-]"
+_QUOTED = r"\\?\"[^\"\r\n]{1,64}?\\?\""
+_DOMAIN = r"(?P<domain>[\w-]+(?:\.[\w-]+)+)"
+_LOCAL = rf"{_QUOTED}(?=@|%40)|{_ATEXT}+(?=@)|{_ATEXT_ENCODED}+(?=%40)"
+# An unquoted local part is matched from the start of its run only (the lookbehinds), so a long run of such
+# characters costs one scan, not one per position; ...
+# An assumed role's ARN ends in its session name, often the person's address; neither the role nor the session
+# name can hold a "/", so the address is whole after the role's, and the role stays readable for the audit.
+_ROLE = r"(?P<role>:assumed-role/[\w+=,.@-]{1,128}/)"
+ADDRESS = re.compile(
+    rf"(?:{_ROLE}(?P<session>[\w+=,.*-]+(?=@))|(?P<local>{_QUOTED}(?=@|%40)|(?<!{_ATEXT}){_ATEXT}+(?=@)"
+    rf"|(?<!{_ATEXT_ENCODED}){_ATEXT_ENCODED}+(?=%40)))(?P<at>@|%40){_DOMAIN}"
+)
+# ... or right where the previous address ends, as in `?to=a@example.com&cc=b@example.com`.
+ADJACENT_ADDRESS = re.compile(rf"(?P<local>{_LOCAL})(?P<at>@|%40){_DOMAIN}")
 
 
 def mask_email(address: str) -> str:
@@ -28,12 +41,22 @@ def mask_addresses(text: str) -> str:
     """Every address in `text` masked as mask_email does; everything else unchanged."""
     if "@" not in text and "%40" not in text:
         return text
-    return ADDRESS.sub(_mask_match, text)
+    parts, pos = [], 0
+    while match := ADDRESS.search(text, pos):
+        parts += [text[pos : match.start()], _mask_match(match)]
+        pos = match.end()
+        while adjacent := ADJACENT_ADDRESS.match(text, pos):
+            parts.append(_mask_match(adjacent))
+            pos = adjacent.end()
+    parts.append(text[pos:])
+    return "".join(parts)
 
 
 def _mask_match(match: re.Match[str]) -> str:
-    local = match.group("local").lstrip('\\"') or "*"
-    return f"{local[0]}***{match.group('at')}{match.group('domain')}"
+    if match.re is ADDRESS and match["role"]:
+        return f"{match['role']}{match['session'][0]}***{match['at']}{match['domain']}"
+    local = match["local"].lstrip('\\"') or "*"
+    return f"{local[0]}***{match['at']}{match['domain']}"
 
 
 def mask_exception(exc: BaseException) -> BaseException:

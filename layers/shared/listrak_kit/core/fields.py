@@ -10,7 +10,11 @@ from pydantic import AfterValidator, BeforeValidator, Field, StrictInt, StrictSt
 INT32_MIN = -(2**31)
 INT32_MAX = 2**31 - 1
 MESSAGE_NAME = r"^[a-z0-9][a-z0-9-]{0,63}$"
-REFERENCE = re.compile(r"^[\x21-\x7e]{1,200}$")  # printable ASCII, no spaces: safe in URLs and keys
+# Printable ASCII without spaces: safe in keys, and in a URL once percent-encoded ("/" as %2F). "." and ".."
+# are refused: clients and gateways resolve them as path segments, so no URL could reach them.
+REFERENCE = re.compile(r"^(?!\.{1,2}$)[\x21-\x7e]{1,200}$")  # used with fullmatch
+STORED_REFERENCE = re.compile(r"[\x21-\x7e]{1,200}\n?")
+REFERENCE_FORM = "must be 1 to 200 printable ASCII characters without spaces (not '.' or '..')"
 MAX_VALUE_CHARS = 100_000  # one profile field value; far above any Listrak field's maxLength
 # The everyday address, which email-validator accepts and leaves exactly as it is: a dot-atom of letters, digits
 # and _+- before the @; lower-case labels without "--" after it, ending in a top-level domain of letters that is
@@ -46,6 +50,25 @@ def text_problem(value: str) -> str | None:
     return None
 
 
+MAX_NESTING = 64  # levels of objects and arrays in one event: far more than any Klaviyo or Shopify payload holds
+
+
+def nesting_problem(value: Any, limit: int = MAX_NESTING) -> str | None:
+    """Why a JSON document is too deep to be handled (every recursive walker would fail on it), or None."""
+    level = [value]
+    for _ in range(limit + 1):
+        level = [
+            child
+            for node in level
+            if isinstance(node, (dict, list))
+            for child in (node.values() if isinstance(node, dict) else node)
+            if isinstance(child, (dict, list))
+        ]
+        if not level:
+            return None
+    return f"nested deeper than {limit} levels"
+
+
 def as_text(value: Any) -> str:
     """A scalar as Listrak reads it in a text field: booleans as true/false."""
     if isinstance(value, bool):
@@ -54,8 +77,14 @@ def as_text(value: Any) -> str:
 
 
 def _reference(value: str) -> str:
-    if not REFERENCE.match(value):
-        raise ValueError("must be 1 to 200 printable ASCII characters without spaces")
+    if not REFERENCE.fullmatch(value):
+        raise ValueError(REFERENCE_FORM)
+    return value
+
+
+def _stored_reference(value: str) -> str:
+    if not STORED_REFERENCE.fullmatch(value):
+        raise ValueError(f"no send can have this reference: it {REFERENCE_FORM}")
     return value
 
 
@@ -75,6 +104,9 @@ def _text(value: str) -> str:
 
 EmailAddress = Annotated[StrictStr, Field(max_length=254), AfterValidator(normalized_email)]
 Reference = Annotated[StrictStr, AfterValidator(_reference)]
+# A reference as the read and resend routes take it: whatever could have been stored. The send-time rule was
+# once checked with `match`, which let a trailing newline through; such records stay reachable.
+StoredReference = Annotated[StrictStr, AfterValidator(_stored_reference)]
 Text = Annotated[StrictStr, AfterValidator(_text)]
 FieldValue = Annotated[
     Any,

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, StrictStr
 
-from listrak_kit.core.fields import EmailAddress, Id, Reference
+from listrak_kit.core.fields import EmailAddress, Id, Reference, StoredReference
 from listrak_kit.core.send_record import Attempt, ResendEntry, SendStatus
 
 
@@ -100,4 +100,5 @@ __all__ = [
     "ResendBody",
     "ResendByKeyBody",
     "ResendResult",
+    "StoredReference",
 ]

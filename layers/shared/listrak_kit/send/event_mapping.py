@@ -12,6 +12,7 @@ from pydantic import ValidationError
 
 from listrak_kit.catalog.item_block import check_items
 from listrak_kit.catalog.model import Catalog, Trigger
+from listrak_kit.core.fields import nesting_problem
 from listrak_kit.core.problems import problems_from
 from listrak_kit.errors import FieldProblem, InvalidRequest, NotTriggered, UnknownMessage
 from listrak_kit.send.models import SendRequest
@@ -25,6 +26,8 @@ def trigger_for(catalog: Catalog, *, detail_type: str, detail: Any) -> tuple[str
     UnknownMessage: no trigger for the detail-type (a misrouted event). NotTriggered: the detail-type is known
     but its topic or metric is not in the catalog (ignore it). InvalidRequest: the topic itself is absent.
     """
+    if problem := nesting_problem(detail):  # refused here, at the door, not lost to a RecursionError later
+        raise InvalidRequest([FieldProblem("detail", problem)])
     entry = catalog.triggers.get(detail_type)
     if entry is None:
         raise UnknownMessage(f"no catalog message is triggered by detail-type {detail_type!r}")
