@@ -72,7 +72,6 @@ GATEWAY_ERRORS = {
 }
 IAM_GATEWAY_ERRORS = {403: "Missing or invalid SigV4 signature, or no execute-api:Invoke for the caller"}
 PATH_REFERENCE = "The send's reference, percent-encoded as one path segment: password-reset/42 as password-reset%2F42"
-IAM_ROUTES = {("post", "/support/messages/{reference}/redirect")}
 
 IDEMPOTENCY_KEY = {
     "name": "Idempotency-Key",

@@ -13,6 +13,7 @@ import pytest
 import requests
 
 from local_stack import ROOT
+from local_stack.api_server import gateway_answers
 from local_stack.iam_auth import RequestsSigner
 from local_stack.stack import REGION
 
@@ -61,9 +62,11 @@ def test_a_minted_reference_is_read_resent_and_redirected_through_the_api(api, s
         assert read.status_code == 200, read.text
         assert read.json()["reference"] == reference and read.json()["status"] == "sent"
 
-    # A raw "/" is another path: API Gateway has no such route.
+    # A raw "/" is another path: API Gateway has no such route (answered with the template's GatewayResponse).
     raw = requests.get(f"{url}/messages/{reference}", headers=headers, timeout=10)
-    assert raw.status_code == 403 and raw.json()["message"] == "Missing Authentication Token"
+    status, body = gateway_answers(stack)["MISSING_AUTHENTICATION_TOKEN"]
+    assert raw.status_code == status == 403 and raw.json() == json.loads(body)
+    assert raw.json()["message"].startswith("no such route")
 
     resent = requests.post(f"{url}/messages/{encoded}/resend", headers=headers, timeout=10)
     assert resent.status_code == 201, resent.text
