@@ -1,0 +1,34 @@
+"""The fault tests' movable clock: shared by the functions and the sandbox, so windows pass without sleeping."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from listrak_kit.clock import SystemClock
+
+RECONCILE_AFTER = 30
+# A due send is picked up once the reconciler's own invocation (120 s) and the reconcile delay have passed.
+ROUND = 120 + RECONCILE_AFTER + 2
+
+
+class MovableClock:
+    def __init__(self) -> None:
+        self.offset = 0.0
+
+    def now(self) -> float:
+        return time.time() + self.offset
+
+    def advance(self, seconds: float) -> None:
+        self.offset += seconds
+
+
+@pytest.fixture
+def clock(stack, sandbox, monkeypatch):
+    moving = MovableClock()
+    monkeypatch.setattr(SystemClock, "now", lambda _self: moving.now())
+    sandbox._clock = moving.now
+    stack.env_overrides.update({"SEND_RECONCILE_AFTER_SECONDS": str(RECONCILE_AFTER), "LISTRAK_READ_TIMEOUT": "0.3"})
+    yield moving
+    sandbox._clock = time.time
