@@ -31,6 +31,7 @@ from listrak_kit.errors import (
     InvalidRequest,
     NotFound,
     PayloadTooLarge,
+    SendRecordUncertain,
     TooManyRequests,
     Unauthenticated,
     UnknownListrakIds,
@@ -208,6 +209,11 @@ def rest_api() -> APIGatewayRestResolver:
                 "listrakMessage": exc.detail,
             },
         )
+
+    @app.exception_handler(SendRecordUncertain)
+    def _record_uncertain(exc: SendRecordUncertain) -> Response:
+        logger.error("send record uncertain", extra={"detail": str(exc)[:300]})
+        return json_response(503, {"message": str(exc)}, {"Retry-After": "5"})
 
     @app.exception_handler(IdempotencyPersistenceLayerError)
     @app.exception_handler(GetParameterError)

@@ -66,6 +66,10 @@ class PayloadTooLarge(Exception):
     """The event is too large to queue; nothing was done."""
 
 
+class SendRecordUncertain(Exception):
+    """Write 1's answer was lost and the record could not be read back: the send may still go out, once."""
+
+
 class BusUnavailable(Exception):
     """EventBridge did not take the event (after botocore's retries); nothing was queued."""
 

@@ -20,7 +20,14 @@ from listrak_kit.clock import Clock, SystemClock, from_iso, to_iso
 from listrak_kit.core.fields import REFERENCE, as_text
 from listrak_kit.core.limits import ValueLimits
 from listrak_kit.core.send_record import RESEND_WINDOW_SECONDS, UNSETTLED, Attempt, SendRecord
-from listrak_kit.errors import Conflict, FieldProblem, InvalidRequest, UnknownListrakIds, UnknownMessage
+from listrak_kit.errors import (
+    Conflict,
+    FieldProblem,
+    InvalidRequest,
+    SendRecordUncertain,
+    UnknownListrakIds,
+    UnknownMessage,
+)
 from listrak_kit.listrak.email_api import EmailApi
 from listrak_kit.listrak.errors import ListrakNotFound, ListrakOutcomeUnknown, ListrakRejected, ListrakUnavailable
 from listrak_kit.masking import email_fingerprint, mask_email
@@ -146,7 +153,7 @@ class SendService:
             # Covers an invocation that ends (a crash, a timeout) between the Listrak call and write 2.
             reconcileAt=self._due_at(now),
         )
-        if not self._records.begin(record):  # write 1 (a failure raises: nothing was sent)
+        if not self._begin(record):  # write 1
             existing = self._records.get(record.reference)
             if existing is None:
                 raise Conflict(
@@ -162,6 +169,23 @@ class SendService:
         settled = self._deliver(record, 1)
         self._count(f"Send_{settled.status}")
         return self._outcome(settled, replayed=False)
+
+    def _begin(self, record: SendRecord) -> bool:
+        """Write 1. Its answer may be lost after DynamoDB applied it: the record is read back before anything is
+        said, because a record left behind is sent by the reconciler (so "nothing was sent" would be false)."""
+        try:
+            return self._records.begin(record)
+        except Exception as exc:
+            try:
+                existing = self._records.get(record.reference)
+            except Exception:
+                raise SendRecordUncertain(
+                    f"storage did not confirm the record of send {record.reference!r}: it may still be sent (once, "
+                    "never twice); repeat the request with the same reference to learn its state"
+                ) from exc
+            if existing is None:
+                raise  # not written: nothing was sent
+            return existing.attemptToken == record.attemptToken  # ours: write 1 applied, the send goes now
 
     def prepare(self, request: SendRequest, *, idempotency_key: str | None = None) -> PreparedSend:
         """Everything that can be checked before Listrak is called; raises InvalidRequest or UnknownMessage."""
