@@ -32,3 +32,5 @@ def clock(stack, sandbox, monkeypatch):
     stack.env_overrides.update({"SEND_RECONCILE_AFTER_SECONDS": str(RECONCILE_AFTER), "LISTRAK_READ_TIMEOUT": "0.3"})
     yield moving
     sandbox._clock = time.time
+    sandbox.activity_delay_draw, sandbox.send_date_lag_seconds = None, 0.0
+    sandbox.clock_offset_seconds, sandbox.send_date_zone = 0.0, None

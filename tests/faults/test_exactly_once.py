@@ -63,3 +63,71 @@ def test_write_1_unconfirmed_is_never_answered_nothing_was_sent(stack, sandbox, 
     assert emails(sandbox)["r-1"] == 1
     assert post_message(stack, order("r-1"))[:1] == (200,)
     assert emails(sandbox)["r-1"] == 1
+
+
+# -- Activity confirms a send only when no other send could be its row ----------------------------------
+
+JANE = "jane@example.com"
+
+
+def reset_link(reference: str) -> dict:
+    """A password reset to one address; each reference carries its own link."""
+    link = f"https://r/{reference}"
+    return {
+        "emailAddress": JANE,
+        "message": "password-reset",
+        "fields": {"passwordResetLink": link},
+        "reference": reference,
+    }
+
+
+def links(sandbox) -> list[str]:
+    """The reset link of every email Listrak sent, in order."""
+    return [value["value"] for row in sandbox.sent_messages for value in row["segmentationFieldValues"]]
+
+
+def key_of(sandbox, reference: str) -> str:
+    [key] = [row["resendKey"] for row in sandbox.sent_messages if f"https://r/{reference}" in str(row)]
+    return key
+
+
+def test_two_sends_minutes_apart_the_first_ambiguous_each_get_their_own_email(stack, sandbox, clock):
+    from tests.handlers.test_resend_api import resend
+
+    sandbox.inject("send", "502")  # before Listrak acted
+    assert post_message(stack, reset_link("a"))[0] == 202
+    clock.advance(120)
+    assert post_message(stack, reset_link("b"))[0] == 201
+    settle(stack, clock)
+    assert sorted(links(sandbox)) == ["https://r/a", "https://r/b"]
+    assert state(stack, "a")["status"] == "sent"
+    assert resend(stack, "a")[0] == 201
+    assert [row["resendKey"] for row in sandbox.resends] == [key_of(sandbox, "a")]  # a's own email, not b's
+
+
+def test_two_sends_minutes_apart_the_later_ambiguous_is_never_reported_sent_unsent(stack, sandbox, clock):
+    sandbox.send_date_lag_seconds = 112  # Listrak dates a row when the email leaves its queue: inside b's span
+    assert post_message(stack, reset_link("a"))[0] == 201
+    clock.advance(110)
+    sandbox.inject("send", "502")
+    assert post_message(stack, reset_link("b"))[0] == 202
+    settle(stack, clock)
+    view = state(stack, "b")
+    assert view["status"] in ("sent", "unconfirmed")
+    if view["status"] == "sent":
+        assert sorted(links(sandbox)) == ["https://r/a", "https://r/b"]
+
+
+def test_a_resend_of_the_later_of_two_orders_before_its_row_shows_resends_nothing_else(stack, sandbox, clock):
+    from tests.handlers.test_resend_api import resend
+
+    assert post_message(stack, reset_link("a"))[0] == 201
+    clock.advance(120)
+    assert post_message(stack, reset_link("b"))[0] == 201
+    clock.advance(sandbox.activity_delay_seconds - 30)  # a's row shows, b's not yet
+    status, answer = resend(stack, "b")
+    assert status == 409 and "not resendable yet" in answer["message"]
+    assert sandbox.resends == []
+    clock.advance(60)
+    assert resend(stack, "b")[0] == 201
+    assert [row["resendKey"] for row in sandbox.resends] == [key_of(sandbox, "b")]

@@ -112,6 +112,21 @@ class Records:
     def find_by_resend_key(self, resend_key):
         return next((i for i in self.items.values() if i.resendKey == resend_key), None)
 
+    def by_recipient(self, list_id, transactional_message_id, fingerprint, since):
+        return [
+            i
+            for i in self.items.values()
+            if (i.listId, i.transactionalMessageId, i.emailFingerprint)
+            == (list_id, transactional_message_id, fingerprint)
+            and i.sentAt >= since
+        ]
+
+    def mark_unconfirmed(self, reference, token, n, *, reason, reconcile_at):
+        item = self._held(reference, token)
+        self.items[reference] = item.model_copy(
+            update={"status": "unconfirmed", "failure": reason, "reconcileAt": reconcile_at}
+        )
+
 
 class Clock:
     def __init__(self):

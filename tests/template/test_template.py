@@ -184,13 +184,13 @@ def test_send_functions_touch_only_the_email_secrets_and_their_own_table_keys(te
 
 
 def test_the_key_prefixes_iam_allows_are_the_ones_the_code_writes():
-    from listrak_kit.aws.send_records import RECONCILE_INDEX, RESEND_KEY_INDEX, DynamoSendRecords
+    from listrak_kit.aws.send_records import RECIPIENT_INDEX, RECONCILE_INDEX, RESEND_KEY_INDEX, DynamoSendRecords
 
     assert DynamoSendRecords.item_id("x").startswith("send#")
     indexes = {
         i["IndexName"] for i in Template.load(TEMPLATE).resources["Table"]["Properties"]["GlobalSecondaryIndexes"]
     }
-    assert indexes == {RECONCILE_INDEX, RESEND_KEY_INDEX}
+    assert indexes == {RECONCILE_INDEX, RESEND_KEY_INDEX, RECIPIENT_INDEX}
 
 
 def test_pending_sends_are_swept_on_a_schedule_with_a_dead_letter_queue(template):
@@ -219,7 +219,10 @@ def test_resend_has_its_own_narrow_permissions(template):
     assert records["Action"] == ["dynamodb:GetItem", "dynamodb:UpdateItem"]
     assert records["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"] == ["send#*"]
     assert by_sid["FindSendByResendKey"]["Action"] == "dynamodb:Query"
-    assert by_sid["FindSendByResendKey"]["Resource"] == {"Fn::Sub": "${Table.Arn}/index/byResendKey"}
+    assert by_sid["FindSendByResendKey"]["Resource"] == [
+        {"Fn::Sub": "${Table.Arn}/index/byResendKey"},
+        {"Fn::Sub": "${Table.Arn}/index/byRecipient"},
+    ]
     assert {"Ref": "DataCredentialsSecret"} not in by_sid["ReadEmailCredentialsAndToken"]["Resource"]
 
 

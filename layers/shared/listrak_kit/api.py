@@ -50,7 +50,7 @@ from listrak_kit.observability import logger
 def write_status(status: str, replayed: bool) -> int:
     """A send's or resend's HTTP status: 202 while its outcome is being settled, 502 when it failed, 504 when a
     resend's answer never came, 200 for a replay, 201 when new."""
-    if status in ("sending", "pending"):
+    if status in ("sending", "pending", "unconfirmed"):
         return 202
     if status == "failed":
         return 502

@@ -11,8 +11,10 @@ from pydantic import BaseModel
 
 RESEND_WINDOW_SECONDS = 30 * 24 * 3600  # Listrak resends a transactional email for 30 days
 
-SendStatus = Literal["sending", "pending", "sent", "failed"]
-UNSETTLED = ("sending", "pending")
+# `unconfirmed`: Listrak's answer was ambiguous and Activity can neither confirm the send nor be trusted to show
+# its absence. Alarmed, looked at again, settled by later Activity evidence or by an operator; never guessed.
+SendStatus = Literal["sending", "pending", "unconfirmed", "sent", "failed"]
+UNSETTLED = ("sending", "pending", "unconfirmed")
 
 
 class ResendEntry(BaseModel):

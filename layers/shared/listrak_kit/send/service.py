@@ -17,6 +17,7 @@ from typing import Any, Protocol
 from listrak_kit.catalog.item_block import render_items
 from listrak_kit.catalog.model import Catalog
 from listrak_kit.clock import Clock, SystemClock, from_iso, to_iso
+from listrak_kit.core.activity_match import Verdict, attempts_of, judge, rows_from
 from listrak_kit.core.fields import REFERENCE, as_text
 from listrak_kit.core.limits import ValueLimits
 from listrak_kit.core.send_record import RESEND_WINDOW_SECONDS, UNSETTLED, Attempt, SendRecord
@@ -64,10 +65,18 @@ class SendRecords(Protocol):
 
     def find_by_resend_key(self, resend_key: str) -> SendRecord | None: ...
 
+    def by_recipient(
+        self, list_id: int, transactional_message_id: int, fingerprint: str, since: str
+    ) -> list[SendRecord]: ...
+
+    def mark_unconfirmed(self, reference: str, token: str, n: int, *, reason: str, reconcile_at: int) -> None: ...
+
 
 # Activity rows are matched to an attempt by address and by sendDate within the attempt's own time span (see
 # _attempt_seconds), allowing this much clock difference between AWS and Listrak.
 ACTIVITY_SLACK_SECONDS = 5
+# An unconfirmed send is looked at again this often: later Activity may settle it (an operator may first).
+UNCONFIRMED_RECHECK_SECONDS = 3600
 DEFAULT_INVOCATION_SECONDS = 60.0
 
 
@@ -352,16 +361,19 @@ class SendService:
         record = record.model_copy(update={"reconcileAt": lease})
         token, last = record.attemptToken or "", record.attempts[-1].n if record.attempts else 1
         try:
-            row = self._find_in_activity(record, now)
+            verdict = self._judge(record, now)
         except Exception:
             self._count("SendReconcileActivityFailed")
             logger.exception("activity lookup failed; the send stays pending", extra={"reference": reference})
             return record.model_copy(update={"status": "pending"})
-        if row is not None:
-            self._records.settle_sent(reference, token, last, resend_key=row, outcome="", resolved_by="activity")
+        if verdict.kind == "sent":
+            key = verdict.resend_key
+            self._records.settle_sent(reference, token, last, resend_key=key, outcome="", resolved_by="activity")
             self._count("SendReconciledFromActivity")
             logger.info("send found in activity", extra={"reference": reference, "attempt": last})
-            return record.model_copy(update={"status": "sent", "resendKey": row, "payload": None})
+            return record.model_copy(update={"status": "sent", "resendKey": key, "payload": None})
+        if verdict.kind == "ambiguous":
+            return self._unconfirmed(record, last, now, "another send of this message to this address could be it")
         if len(record.attempts) >= self._policy.max_attempts:
             failure = f"Listrak never showed this send after {len(record.attempts)} attempt(s)"
             self._records.settle_failed(reference, token, failure=failure, n=last)
@@ -387,33 +399,44 @@ class SendService:
             logger.exception("reconcile on repeat failed", extra={"reference": record.reference})
             return record.model_copy(update={"status": "pending"})
 
-    def _find_in_activity(self, record: SendRecord, now: float) -> str | None:
-        """The resendKey of an Activity row for one of this send's attempts, or None when there is none."""
+    def _judge(self, record: SendRecord, now: float) -> Verdict:
+        """What Activity says of this send's latest attempt, after counting every other send of the same message
+        to the same address that is recorded here."""
         assert record.payload is not None
-        spans = [(from_iso(a.startedAt), from_iso(a.startedAt) + self._attempt_seconds()) for a in record.attempts]
-        start = min(s for s, _ in spans) - ACTIVITY_SLACK_SECONDS
-        end = min(now, max(e for _, e in spans)) + ACTIVITY_SLACK_SECONDS
-        for row in self._email_api.activity(
+        span = self._attempt_seconds()
+        ours = [a for a in attempts_of(record, span) if a.sent is None][-1:]
+        if not ours:
+            return Verdict("absent")
+        start = min(a.start for a in ours) - ACTIVITY_SLACK_SECONDS
+        others = [
+            attempt
+            for other in self._records.by_recipient(
+                record.listId, record.transactionalMessageId, record.emailFingerprint, to_iso(start - span)
+            )
+            if other.reference != record.reference
+            for attempt in attempts_of(other, span)
+        ]
+        end = min(now, max(a.end for a in ours)) + ACTIVITY_SLACK_SECONDS
+        raw = self._email_api.activity(
             list_id=record.listId,
             transactional_message_id=record.transactionalMessageId,
-            start_date=to_iso(start),
-            end_date=to_iso(end),
+            start_date=to_iso(min([start, *(a.start - ACTIVITY_SLACK_SECONDS for a in others)])),
+            end_date=to_iso(max([end, *(min(now, a.end) + ACTIVITY_SLACK_SECONDS for a in others)])),
             page_size=self._policy.activity_page_size,
             email_address=record.payload["emailAddress"],
-        ):
-            key, address, send_date = row.get("resendKey"), row.get("emailAddress"), row.get("sendDate")
-            if not key or not isinstance(address, str) or email_fingerprint(address) != record.emailFingerprint:
-                continue
-            if not isinstance(send_date, str):
-                continue
-            at = from_iso(send_date)
-            if not any(s - ACTIVITY_SLACK_SECONDS <= at <= e + ACTIVITY_SLACK_SECONDS for s, e in spans):
-                continue
-            owner = self._records.find_by_resend_key(key)
-            if owner is not None and owner.reference != record.reference:
-                continue  # another reference's send of the same message to the same address
-            return str(key)
-        return None
+        )
+        rows = rows_from(raw, record.emailFingerprint)
+        verdicts = judge(ours, others, rows, slack=ACTIVITY_SLACK_SECONDS, complete_before=now)
+        return verdicts[ours[0].n]
+
+    def _unconfirmed(self, record: SendRecord, n: int, now: float, reason: str) -> SendRecord:
+        """Neither sent nor absent can be known: shown, alarmed, looked at again later, never guessed."""
+        due = int(now + UNCONFIRMED_RECHECK_SECONDS)
+        self._records.mark_unconfirmed(record.reference, record.attemptToken or "", n, reason=reason, reconcile_at=due)
+        if record.status != "unconfirmed":
+            self._count("SendUnconfirmed")
+        logger.error("send unconfirmed", extra={"reference": record.reference, "reason": reason})
+        return record.model_copy(update={"status": "unconfirmed", "failure": reason, "reconcileAt": due})
 
     # -- helpers ---------------------------------------------------------------------------------------
 
