@@ -1,6 +1,8 @@
 """listrak-sam: look into a deployed stack (--stack NAME) or the local stack (--local), and act on what went wrong.
 
   listrak-sam --stack listrak send show REFERENCE      a send's state and history (its resends)
+  listrak-sam --stack listrak send list --status unconfirmed   sends Listrak's Activity could not settle
+  listrak-sam --stack listrak send settle REFERENCE --sent | --send-again   an operator's word on one of them
   listrak-sam --stack listrak imports list             recent imports: manifests and their first rejects
   listrak-sam --stack listrak imports resume KEY       a failed or abandoned import file imported again
   listrak-sam --stack listrak dlq list                 dead-letter queues: counts and why the first messages failed
@@ -40,6 +42,13 @@ def _parser() -> argparse.ArgumentParser:
     send = commands.add_parser("send", help="sends").add_subparsers(dest="command", required=True)
     show = send.add_parser("show", help="a send's state and history")
     show.add_argument("reference")
+    listed = send.add_parser("list", help="sends not settled yet")
+    listed.add_argument("--status", choices=["sending", "pending", "unconfirmed"], help="only this status")
+    settled = send.add_parser("settle", help="settle an unconfirmed send: it went, or send it again")
+    settled.add_argument("reference")
+    word = settled.add_mutually_exclusive_group(required=True)
+    word.add_argument("--sent", action="store_true", help="the recipient has it: mark it sent")
+    word.add_argument("--send-again", action="store_true", help="it never went: send it once more")
 
     imports = commands.add_parser("imports", help="imports").add_subparsers(dest="command", required=True)
     listing = imports.add_parser("list", help="recent imports with their manifests and rejects")
@@ -84,6 +93,24 @@ def send_show(args: argparse.Namespace, stack: Any) -> int:
     view = record.model_dump(mode="json")
     _print(args, view, json.dumps(view, indent=2))
     return 0
+
+
+def send_list(args: argparse.Namespace, stack: Any) -> int:
+    from listrak_ops.sends import unsettled
+
+    found = unsettled(stack.table, args.status)
+    lines = [f"{r.reference}  {r.status}  {r.sentAt}  to {r.emailMasked}  {r.failure or ''}".rstrip() for r in found]
+    view = [{"reference": r.reference, "status": r.status, "sentAt": r.sentAt, "why": r.failure} for r in found]
+    _print(args, view, "\n".join(lines) or f"no such send in {stack.where}")
+    return 0
+
+
+def send_settle(args: argparse.Namespace, stack: Any) -> int:
+    from listrak_ops.sends import settle
+
+    outcome = settle(stack.table, args.reference, sent=args.sent)
+    _print(args, {"reference": args.reference, "outcome": outcome}, outcome)
+    return 0 if outcome.endswith(("sent", "reconcile")) else 1
 
 
 def imports_list(args: argparse.Namespace, stack: Any) -> int:
@@ -153,6 +180,8 @@ def dlq_redrive(args: argparse.Namespace, stack: Any) -> int:
 
 COMMANDS = {
     ("send", "show"): send_show,
+    ("send", "list"): send_list,
+    ("send", "settle"): send_settle,
     ("imports", "list"): imports_list,
     ("imports", "resume"): imports_resume,
     ("dlq", "list"): dlq_list,

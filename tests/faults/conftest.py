@@ -34,3 +34,18 @@ def clock(stack, sandbox, monkeypatch):
     sandbox._clock = time.time
     sandbox.activity_delay_draw, sandbox.send_date_lag_seconds = None, 0.0
     sandbox.clock_offset_seconds, sandbox.send_date_zone = 0.0, None
+
+
+def measure_activity(stack, lag: float = 60.0, offset: float = 0.0) -> None:
+    """An account whose Activity has been seen to show a send (what the lag probe records)."""
+    from listrak_kit.aws.send_records import DynamoSendRecords
+
+    DynamoSendRecords(stack.refs["Table"]).save_activity_model(
+        {"observations": [{"lag": lag, "offset": offset, "naive": False}]}
+    )
+
+
+@pytest.fixture
+def measured(stack, clock):
+    measure_activity(stack)
+    return clock

@@ -5,6 +5,8 @@ Every test counts the emails (and resends) where they land, at the Listrak sandb
 
 from __future__ import annotations
 
+import pytest
+
 from tests.conftest import post_message
 from tests.faults.aws_faults import Fault
 from tests.faults.test_send_faults import emails, order, settle, state
@@ -50,7 +52,8 @@ def test_write_1_applied_but_its_answer_lost_sends_now_and_says_so(stack, sandbo
     assert emails(sandbox)["r-1"] == 1
 
 
-def test_write_1_unconfirmed_is_never_answered_nothing_was_sent(stack, sandbox, clock):
+def test_write_1_unconfirmed_is_never_answered_nothing_was_sent(stack, sandbox, measured):
+    clock = measured
     with (
         Fault("dynamodb", "InternalServerError", status=500, operation="PutItem", applies_first=True),
         Fault("dynamodb", "InternalServerError", status=500, operation="GetItem"),
@@ -91,7 +94,8 @@ def key_of(sandbox, reference: str) -> str:
     return key
 
 
-def test_two_sends_minutes_apart_the_first_ambiguous_each_get_their_own_email(stack, sandbox, clock):
+def test_two_sends_minutes_apart_the_first_ambiguous_each_get_their_own_email(stack, sandbox, measured):
+    clock = measured
     from tests.handlers.test_resend_api import resend
 
     sandbox.inject("send", "502")  # before Listrak acted
@@ -105,7 +109,8 @@ def test_two_sends_minutes_apart_the_first_ambiguous_each_get_their_own_email(st
     assert [row["resendKey"] for row in sandbox.resends] == [key_of(sandbox, "a")]  # a's own email, not b's
 
 
-def test_two_sends_minutes_apart_the_later_ambiguous_is_never_reported_sent_unsent(stack, sandbox, clock):
+def test_two_sends_minutes_apart_the_later_ambiguous_is_never_reported_sent_unsent(stack, sandbox, measured):
+    clock = measured
     sandbox.send_date_lag_seconds = 112  # Listrak dates a row when the email leaves its queue: inside b's span
     assert post_message(stack, reset_link("a"))[0] == 201
     clock.advance(110)
@@ -131,3 +136,112 @@ def test_a_resend_of_the_later_of_two_orders_before_its_row_shows_resends_nothin
     clock.advance(60)
     assert resend(stack, "b")[0] == 201
     assert [row["resendKey"] for row in sandbox.resends] == [key_of(sandbox, "b")]
+
+
+# -- absence means "not sent" only when it can be trusted ---------------------------------------------------
+
+HOUR = 3600
+
+
+def repeat(stack, reference: str) -> tuple[int, dict]:
+    return post_message(stack, order(reference))
+
+
+def test_activity_15_minutes_late_never_sends_twice_and_is_confirmed_when_it_shows(stack, sandbox, clock):
+    sandbox.activity_delay_seconds = 900
+    sandbox.inject("send", "502_after")
+    assert post_message(stack, order("r-1"))[0] == 202
+    settle(stack, clock)
+    assert emails(sandbox)["r-1"] == 1
+    view = state(stack, "r-1")
+    assert view["status"] == "unconfirmed" and "proves nothing" in view["failure"]
+    status, answer = repeat(stack, "r-1")  # the caller's repeat hears the truth
+    assert (status, answer["status"]) == (202, "unconfirmed") and "cannot be confirmed" in answer["detail"]
+    clock.advance(HOUR)
+    settle(stack, clock)
+    assert emails(sandbox)["r-1"] == 1
+    assert state(stack, "r-1")["status"] == "sent"  # later Activity evidence settles it
+
+
+def test_the_wait_follows_the_lag_the_probe_measured(stack, sandbox, clock):
+    sandbox.activity_delay_seconds = 900
+    assert post_message(stack, order("probe"))[0] == 201  # an accepted send becomes the lag probe
+    settle(stack, clock, rounds=8)  # the reconciler looks for its row every round until it shows
+    sandbox.inject("send", "502_after")
+    assert post_message(stack, order("r-1"))[0] == 202
+    settle(stack, clock, rounds=20)
+    assert emails(sandbox)["r-1"] == 1
+    view = state(stack, "r-1")
+    assert view["status"] == "sent" and [a["resolvedBy"] for a in view["attempts"]] == ["activity"]
+
+
+def test_activity_never_showing_sends_one_email_and_the_send_is_unconfirmed(stack, sandbox, clock):
+    sandbox.activity_delay_seconds = float("inf")
+    sandbox.inject("send", "500_after", times=3)
+    assert post_message(stack, order("r-1"))[0] == 202
+    settle(stack, clock)
+    clock.advance(HOUR)
+    settle(stack, clock)
+    assert emails(sandbox)["r-1"] == 1
+    assert state(stack, "r-1")["status"] == "unconfirmed"
+
+
+@pytest.mark.parametrize(
+    ("knob", "value"),
+    [("clock_offset_seconds", -10), ("send_date_zone", "America/New_York")],
+    ids=["listrak-clock-10-s-behind", "zone-less-dates-in-us-eastern-time"],
+)
+def test_listrak_dates_off_our_clock_are_still_one_email(stack, sandbox, measured, knob, value):
+    setattr(sandbox, knob, value)
+    sandbox.inject("send", "502_after")
+    assert post_message(stack, order("r-1"))[0] == 202
+    settle(stack, measured)
+    assert emails(sandbox)["r-1"] == 1
+    assert state(stack, "r-1")["status"] == "sent"
+
+
+def test_an_operator_settles_an_unconfirmed_send_either_way(stack, sandbox, clock):
+    from listrak_ops.sends import unsettled
+
+    table = stack.refs["Table"]
+    sandbox.activity_delay_seconds = float("inf")
+    for reference in ("went", "lost"):
+        sandbox.inject("send", "500_after" if reference == "went" else "500")
+        assert post_message(stack, order(reference))[0] == 202
+    settle(stack, clock)
+    assert sorted(r.reference for r in unsettled(table, "unconfirmed")) == ["lost", "went"]
+    assert settle_word(table, "went", sent=True) == "went: marked sent"
+    assert settle_word(table, "lost", sent=False).startswith("lost: will be sent again")
+    settle(stack, clock)
+    assert (emails(sandbox)["went"], emails(sandbox)["lost"]) == (1, 1)
+    assert (state(stack, "went")["status"], state(stack, "lost")["status"]) == ("sent", "sent")
+    assert unsettled(table, "unconfirmed") == []
+    assert settle_word(table, "lost", sent=False) == "lost: sent, not unconfirmed: nothing changed"
+
+
+def settle_word(table: str, reference: str, *, sent: bool) -> str:
+    from listrak_ops.sends import settle as operator_settle
+
+    return operator_settle(table, reference, sent=sent)
+
+
+def test_a_message_that_opts_into_send_again_is_sent_again_when_unsure(stack, sandbox, clock, tmp_path):
+    from pathlib import Path
+
+    catalog = Path("functions/send/catalog.toml").read_text()
+    opted = catalog.replace("[messages.password-reset]\n", '[messages.password-reset]\nambiguous = "send-again"\n')
+    assert opted != catalog
+    (tmp_path / "catalog.toml").write_text(opted)
+    stack.env_overrides["CATALOG_PATH"] = str(tmp_path / "catalog.toml")
+    stack.cold_start()
+    sandbox.inject("send", "500")  # before acting; Activity never measured: its silence proves nothing
+    assert post_message(stack, order("r-1"))[0] == 202
+    settle(stack, clock)
+    assert emails(sandbox)["r-1"] == 1 and state(stack, "r-1")["status"] == "sent"
+
+
+def test_by_default_a_message_is_never_sent_twice_when_unsure(stack, sandbox, clock):
+    sandbox.inject("send", "500")
+    assert post_message(stack, order("r-1"))[0] == 202
+    settle(stack, clock)
+    assert emails(sandbox)["r-1"] == 0 and state(stack, "r-1")["status"] == "unconfirmed"

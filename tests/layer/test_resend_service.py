@@ -37,6 +37,9 @@ class Records:
     def find_by_resend_key(self, key):
         return self.record if self.record and self.record.resendKey == key else None
 
+    def activity_model(self):
+        return None
+
     def by_recipient(self, list_id, transactional_message_id, fingerprint, since):
         return [self.record, *getattr(self, "others", [])]
 

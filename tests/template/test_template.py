@@ -204,6 +204,8 @@ def test_pending_sends_are_swept_on_a_schedule_with_a_dead_letter_queue(template
     assert all(env["SEND_RECONCILE_AFTER_SECONDS"] == {"Ref": "SendReconcileAfterSeconds"} for env in environments)
     failed = template.resources["SendFailedAlarm"]["Properties"]
     assert (failed["Namespace"], failed["MetricName"]) == ("Listrak", "SendFailed")
+    unconfirmed = template.resources["SendUnconfirmedAlarm"]["Properties"]
+    assert (unconfirmed["MetricName"], unconfirmed["AlarmActions"]) == ("SendUnconfirmed", [{"Ref": "AlarmTopic"}])
 
 
 def test_credentials_are_created_for_the_user_to_fill(template):
@@ -364,8 +366,9 @@ def test_the_topic_policy_lets_only_this_accounts_alarms_publish(template):
 
 def test_every_alarm_notifies_the_topic_and_an_alarm_email_subscribes_only_when_set(template):
     alarms = template.of_type("AWS::CloudWatch::Alarm")
-    # One per dead-letter queue, one per function's error rate, one for failed import files, one for failed sends.
-    assert len(alarms) == 2 + len(template.of_type("AWS::Serverless::Function")) + 2
+    # One per dead-letter queue, one per function's error rate, one for failed import files, one for failed sends,
+    # one for unconfirmed sends.
+    assert len(alarms) == 2 + len(template.of_type("AWS::Serverless::Function")) + 3
     for name, alarm in alarms.items():
         assert alarm["Properties"]["AlarmActions"] == [{"Ref": "AlarmTopic"}], name
     [subscription] = template.of_type("AWS::SNS::Subscription").values()

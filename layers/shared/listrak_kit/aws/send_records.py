@@ -26,6 +26,7 @@ _UNSETTLED_ONLY = ("payload", "reconcileAt", RECONCILE_QUEUE)
 
 
 RECIPIENT = "recipient"
+ACTIVITY_MODEL_ID = "send# activity"
 
 
 def recipient_of(list_id: int, transactional_message_id: int, fingerprint: str) -> str:
@@ -92,6 +93,14 @@ class DynamoSendRecords:
         sets = {"status": "unconfirmed", "failure": reason, f"attempts.{n}.detail": reason, "reconcileAt": reconcile_at}
         self._update(reference, token, sets, ())
 
+    def operator_settle(self, reference: str, token: str, n: int, *, sent: bool, now: int) -> None:
+        """An operator's word on an unconfirmed send: it went (`sent`), or it did not (sent again, once, by the
+        reconciler at its next run)."""
+        if sent:
+            self.settle_sent(reference, token, n, resend_key=None, outcome="", resolved_by="operator")
+            return
+        self._update(reference, token, {"status": "pending", "sendAgain": True, "reconcileAt": now}, ("failure",))
+
     def settle_failed(self, reference: str, token: str, *, failure: str, n: int, outcome: str | None = None) -> None:
         sets: dict[str, Any] = {"status": "failed", "failure": failure}
         if outcome:
@@ -139,7 +148,7 @@ class DynamoSendRecords:
             f"attempts.{previous}.resolvedBy": "resend",
             f"attempts.{attempt.n}": attempt.model_dump(exclude_none=True),
         }
-        self._update(reference, token, sets, ("failure",))
+        self._update(reference, token, sets, ("failure", "sendAgain"))
 
     def due(self, now: int, limit: int) -> list[str]:
         """References whose reconcile time has come, oldest first."""
@@ -181,6 +190,33 @@ class DynamoSendRecords:
             ExpressionAttributeNames=names,
             ExpressionAttributeValues=values,
         )
+
+    # -- what Activity has been seen to do (one item; a reference has no space, so it is no send's) -------
+
+    def activity_model(self) -> dict[str, Any] | None:
+        answer = aws_client("dynamodb").get_item(TableName=self._table, Key={KEY: {"S": ACTIVITY_MODEL_ID}})
+        item = answer.get("Item")
+        return {k: from_attribute(v) for k, v in item.items() if k != KEY} if item else None
+
+    def save_activity_model(self, model: dict[str, Any]) -> None:
+        item = {KEY: {"S": ACTIVITY_MODEL_ID}, **{k: to_attribute(v) for k, v in model.items() if v is not None}}
+        aws_client("dynamodb").put_item(TableName=self._table, Item=item)
+
+    def open_probe(self, probe: dict[str, Any]) -> bool:
+        """Starts measuring Activity's lag on one accepted send; False when a probe is open already."""
+        try:
+            aws_client("dynamodb").update_item(
+                TableName=self._table,
+                Key={KEY: {"S": ACTIVITY_MODEL_ID}},
+                UpdateExpression="SET probe = :probe",
+                ConditionExpression="attribute_not_exists(probe)",
+                ExpressionAttributeValues={":probe": to_attribute(probe)},
+            )
+        except ClientError as exc:
+            if _conditional_failed(exc):
+                return False
+            raise
+        return True
 
     # -- reads and the resend path -------------------------------------------------------------------
 

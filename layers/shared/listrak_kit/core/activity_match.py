@@ -14,29 +14,40 @@ row's resendKey); an attempt no row is left for is absent; anything else is ambi
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from listrak_kit.clock import from_iso
+from listrak_kit.core.activity_model import ActivityModel
 from listrak_kit.core.send_record import Attempt, SendRecord
 from listrak_kit.masking import email_fingerprint
+
+_ZONED = re.compile(r"(Z|[+-]\d{2}:?\d{2})$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
 class KnownAttempt:
     reference: str
     n: int
-    start: float
+    start: float  # the earliest an Activity row for it may be dated (its start, less Listrak's clock offset)
     end: float  # the latest an Activity row for it may be dated
     sent: bool | None  # True: known sent; False: known not sent; None: unknown
     resend_key: str | None = None
+    started: float = 0.0  # when it was made
 
 
 @dataclass(frozen=True)
 class Row:
     resend_key: str
-    at: float
+    at: float  # its date as read (a zone-less date read as UTC)
+    lo: float  # when it may have been sent, zone considered
+    hi: float
+    naive: bool = False
+
+    def could_be(self, attempt: KnownAttempt) -> bool:
+        return attempt.start <= self.hi and self.lo <= attempt.end
 
 
 @dataclass(frozen=True)
@@ -47,8 +58,9 @@ class Verdict:
     at: float | None = None  # the row's date ("sent")
 
 
-def attempts_of(record: SendRecord, span_seconds: float) -> list[KnownAttempt]:
-    """A record's attempts, each with what is known of whether it was sent."""
+def attempts_of(record: SendRecord, after: float, before: float = 0.0) -> list[KnownAttempt]:
+    """A record's attempts, each with what is known of whether it was sent, and when its row may be dated: from
+    `before` seconds before its start to `after` seconds after it."""
     known = []
     attempts = record.attempts or [Attempt(n=1, startedAt=record.sentAt)]  # a record made before attempts were kept
     last = attempts[-1].n
@@ -62,12 +74,12 @@ def attempts_of(record: SendRecord, span_seconds: float) -> list[KnownAttempt]:
         else:
             sent = None
         key = record.resendKey if (sent and attempt.n == last) else None
-        known.append(KnownAttempt(record.reference, attempt.n, start, start + span_seconds, sent, key))
+        known.append(KnownAttempt(record.reference, attempt.n, start - before, start + after, sent, key, start))
     return known
 
 
 def judge(
-    ours: list[KnownAttempt], others: list[KnownAttempt], rows: list[Row], *, slack: float, complete_before: float
+    ours: list[KnownAttempt], others: list[KnownAttempt], rows: list[Row], *, complete_before: float
 ) -> dict[int, Verdict]:
     """A verdict for each of `ours` (by attempt number). `complete_before`: Activity has shown every row of an
     attempt whose span ended before it."""
@@ -82,12 +94,7 @@ def judge(
             owned.add((holder.reference, holder.n))
 
     def candidates(i: int) -> list[KnownAttempt]:
-        at = rows[i].at
-        return [
-            a
-            for a in everyone
-            if (a.reference, a.n) not in owned and a.resend_key is None and a.start - slack <= at <= a.end + slack
-        ]
+        return [a for a in everyone if (a.reference, a.n) not in owned and a.resend_key is None and rows[i].could_be(a)]
 
     changed = True
     while changed:
@@ -113,11 +120,7 @@ def judge(
     for attempt in ours:
         mine = [i for i, a in owner.items() if (a.reference, a.n) == (attempt.reference, attempt.n)]
         # A row no send known here can be: something unknown sent this message to this address in our span.
-        orphans = [
-            i
-            for i, row in enumerate(rows)
-            if i not in owner and not candidates(i) and attempt.start - slack <= row.at <= attempt.end + slack
-        ]
+        orphans = [i for i, row in enumerate(rows) if i not in owner and not candidates(i) and row.could_be(attempt)]
         if orphans:
             verdicts[attempt.n] = Verdict("ambiguous", attempt.n)
         elif mine:
@@ -130,7 +133,7 @@ def judge(
     return verdicts
 
 
-def rows_from(raw: Iterable[dict[str, Any]], fingerprint: str) -> list[Row]:
+def rows_from(raw: Iterable[dict[str, Any]], fingerprint: str, model: ActivityModel) -> list[Row]:
     """The Activity rows of one address (matched by fingerprint), with a resendKey and a date."""
     rows = []
     for row in raw:
@@ -138,5 +141,8 @@ def rows_from(raw: Iterable[dict[str, Any]], fingerprint: str) -> list[Row]:
         if not key or not isinstance(address, str) or not isinstance(send_date, str):
             continue
         if email_fingerprint(address) == fingerprint:
-            rows.append(Row(str(key), from_iso(send_date)))
+            naive = not _ZONED.search(send_date)
+            at = from_iso(send_date if not naive else send_date + "Z")
+            lo, hi = model.date_bounds(at, naive)
+            rows.append(Row(str(key), at, lo, hi, naive))
     return rows

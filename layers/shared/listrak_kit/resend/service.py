@@ -7,6 +7,7 @@ from typing import Any, Protocol
 
 from listrak_kit.clock import Clock, SystemClock, from_iso, to_iso
 from listrak_kit.core.activity_match import attempts_of, judge, rows_from
+from listrak_kit.core.activity_model import MAX_ZONE_SECONDS, ActivityModel
 from listrak_kit.core.send_record import RESEND_WINDOW_SECONDS, ResendEntry, SendRecord
 from listrak_kit.errors import Conflict, Gone, NotFound
 from listrak_kit.idempotency import REPLAY_MARKER
@@ -20,7 +21,6 @@ from listrak_kit.resend.redirect import Caller, OriginalSend, RedirectPolicy
 # Activity rows are matched around the recorded send time: we record sentAt just before Listrak does.
 ACTIVITY_BEFORE_SECONDS = 600
 ACTIVITY_AFTER_SECONDS = 6 * 3600
-ACTIVITY_SLACK_SECONDS = 5
 
 
 class SendRecords(Protocol):
@@ -33,6 +33,8 @@ class SendRecords(Protocol):
     ) -> list[SendRecord]: ...
 
     def set_resend_key(self, reference: str, resend_key: str) -> None: ...
+
+    def activity_model(self) -> dict[str, Any] | None: ...
 
     def add_resend(self, reference: str, entry: ResendEntry) -> int: ...
 
@@ -161,9 +163,12 @@ class ResendService:
         """The send's answer carried no resendKey: find its row in Listrak's Activity, by the same rule as the
         reconciler (the sole candidate, after counting every other send of that message to that address)."""
         now = self._clock.now()
-        ours = [a for a in attempts_of(record, ACTIVITY_AFTER_SECONDS) if a.sent][-1:]
+        model = ActivityModel.of(self._records.activity_model(), now)
+        before = model.before_seconds()
+        ours = [a for a in attempts_of(record, ACTIVITY_AFTER_SECONDS, before) if a.sent][-1:]
         verdict = None
         if ours:
+            widen = MAX_ZONE_SECONDS if model.zone_shift is None else abs(model.zone_shift)
             start = ours[0].start - ACTIVITY_BEFORE_SECONDS
             others = [
                 attempt
@@ -171,17 +176,17 @@ class ResendService:
                     record.listId, record.transactionalMessageId, record.emailFingerprint, to_iso(start)
                 )
                 if other.reference != record.reference
-                for attempt in attempts_of(other, ACTIVITY_AFTER_SECONDS)
+                for attempt in attempts_of(other, ACTIVITY_AFTER_SECONDS, before)
             ]
             raw = self._email_api.activity(
                 list_id=record.listId,
                 transactional_message_id=record.transactionalMessageId,
-                start_date=to_iso(start),
-                end_date=to_iso(ours[0].end + ACTIVITY_SLACK_SECONDS),
+                start_date=to_iso(start - widen),
+                end_date=to_iso(ours[0].end + widen),
                 page_size=self._page_size,
             )
-            rows = rows_from(raw, record.emailFingerprint)
-            verdict = judge(ours, others, rows, slack=ACTIVITY_SLACK_SECONDS, complete_before=now)[ours[0].n]
+            rows = rows_from(raw, record.emailFingerprint, model)
+            verdict = judge(ours, others, rows, complete_before=now)[ours[0].n]
         if verdict is None or verdict.kind != "sent" or verdict.resend_key is None:
             raise Conflict(
                 f"reference {record.reference!r} is not resendable yet: Listrak's Activity does not show its send "

@@ -17,7 +17,6 @@ from typing import Any, Protocol
 from listrak_kit.catalog.item_block import render_items
 from listrak_kit.catalog.model import Catalog
 from listrak_kit.clock import Clock, SystemClock, from_iso, to_iso
-from listrak_kit.core.activity_match import Verdict, attempts_of, judge, rows_from
 from listrak_kit.core.fields import REFERENCE, as_text
 from listrak_kit.core.limits import ValueLimits
 from listrak_kit.core.send_record import RESEND_WINDOW_SECONDS, UNSETTLED, Attempt, SendRecord
@@ -33,10 +32,11 @@ from listrak_kit.listrak.email_api import EmailApi
 from listrak_kit.listrak.errors import ListrakNotFound, ListrakOutcomeUnknown, ListrakRejected, ListrakUnavailable
 from listrak_kit.masking import email_fingerprint, mask_email
 from listrak_kit.observability import logger
+from listrak_kit.send.activity import ActivityRecords, ActivityWitness, Look
 from listrak_kit.send.models import PreparedSend, SendRequest, SendResult
 
 
-class SendRecords(Protocol):
+class SendRecords(ActivityRecords, Protocol):
     def begin(self, record: SendRecord) -> bool: ...
 
     def get(self, reference: str) -> SendRecord | None: ...
@@ -63,18 +63,9 @@ class SendRecords(Protocol):
 
     def due(self, now: int, limit: int) -> list[str]: ...
 
-    def find_by_resend_key(self, resend_key: str) -> SendRecord | None: ...
-
-    def by_recipient(
-        self, list_id: int, transactional_message_id: int, fingerprint: str, since: str
-    ) -> list[SendRecord]: ...
-
     def mark_unconfirmed(self, reference: str, token: str, n: int, *, reason: str, reconcile_at: int) -> None: ...
 
 
-# Activity rows are matched to an attempt by address and by sendDate within the attempt's own time span (see
-# _attempt_seconds), allowing this much clock difference between AWS and Listrak.
-ACTIVITY_SLACK_SECONDS = 5
 # An unconfirmed send is looked at again this often: later Activity may settle it (an operator may first).
 UNCONFIRMED_RECHECK_SECONDS = 3600
 DEFAULT_INVOCATION_SECONDS = 60.0
@@ -124,6 +115,9 @@ class SendService:
         self._count = count or (lambda _name: None)
         self._policy = policy or SendPolicy()
         self._invocation_seconds = DEFAULT_INVOCATION_SECONDS
+        self._witness = ActivityWitness(
+            email_api=email_api, records=records, clock=self._clock, page_size=self._policy.activity_page_size
+        )
 
     def begin(self, context: Any) -> None:
         """Once per invocation: how long this invocation may still run bounds when a send left `sending` is due."""
@@ -158,6 +152,7 @@ class SendService:
                 list_id=prepared.listId,
                 transactional_message_id=prepared.transactionalMessageId,
             ),
+            sendAgainIfUnsure=self._catalog.sends_again_if_unsure(prepared.message),
             attemptToken=uuid.uuid4().hex,
             # Covers an invocation that ends (a crash, a timeout) between the Listrak call and write 2.
             reconcileAt=self._due_at(now),
@@ -299,6 +294,7 @@ class SendService:
                 raise
             return self._refused_again(record, n, exc)
         self._count("SendAccepted")
+        self._witness.offer_probe(record, record.payload["emailAddress"], self._clock.now())
         resend_key = receipt.resend_key
         try:
             self._records.settle_sent(
@@ -333,6 +329,10 @@ class SendService:
     def sweep(self, *, limit: int = 100) -> SweepReport:
         """Reconciles every send whose time has come (the scheduled reconciler runs this)."""
         report = SweepReport()
+        try:
+            self._witness.check_probe(self._clock.now(), self._attempt_seconds())
+        except Exception:
+            logger.exception("activity probe not checked")
         for reference in self._records.due(int(self._clock.now()), limit):
             try:
                 record = self.reconcile(reference)
@@ -355,31 +355,43 @@ class SendService:
             return record
         if record.reconcileAt is not None and now < record.reconcileAt:
             return record
+        address = str(record.payload["emailAddress"])
         lease = self._due_at(now)
         if not self._records.claim(reference, record.reconcileAt, lease):
             return self._records.get(reference)  # another reconciler has it
         record = record.model_copy(update={"reconcileAt": lease})
         token, last = record.attemptToken or "", record.attempts[-1].n if record.attempts else 1
+        if record.sendAgain:  # an operator's word: it never went
+            return self._send_again(record, last, now)
         try:
-            verdict = self._judge(record, now)
+            look = self._witness.look(record, address, span=self._attempt_seconds(), now=now)
         except Exception:
             self._count("SendReconcileActivityFailed")
             logger.exception("activity lookup failed; the send stays pending", extra={"reference": reference})
             return record.model_copy(update={"status": "pending"})
+        verdict = look.verdict
         if verdict.kind == "sent":
             key = verdict.resend_key
             self._records.settle_sent(reference, token, last, resend_key=key, outcome="", resolved_by="activity")
             self._count("SendReconciledFromActivity")
             logger.info("send found in activity", extra={"reference": reference, "attempt": last})
             return record.model_copy(update={"status": "sent", "resendKey": key, "payload": None})
-        if verdict.kind == "ambiguous":
-            return self._unconfirmed(record, last, now, "another send of this message to this address could be it")
+        doubt = self._doubt(record, look, now)
+        if isinstance(doubt, int):  # not yet: Activity has been seen to show sends this late
+            self._records.claim(reference, lease, doubt)
+            return record.model_copy(update={"reconcileAt": doubt})
+        if doubt is not None and not record.sendAgainIfUnsure:
+            return self._unconfirmed(record, last, now, doubt)
         if len(record.attempts) >= self._policy.max_attempts:
             failure = f"Listrak never showed this send after {len(record.attempts)} attempt(s)"
             self._records.settle_failed(reference, token, failure=failure, n=last)
             self._count("SendFailed")
             logger.error("send failed", extra={"reference": reference, "attempts": len(record.attempts)})
             return record.model_copy(update={"status": "failed", "failure": failure})
+        return self._send_again(record, last, now)
+
+    def _send_again(self, record: SendRecord, last: int, now: float) -> SendRecord:
+        reference, token = record.reference, record.attemptToken or ""
         attempt = Attempt(n=last + 1, startedAt=to_iso(now))
         new_token = uuid.uuid4().hex
         self._records.new_attempt(
@@ -399,35 +411,23 @@ class SendService:
             logger.exception("reconcile on repeat failed", extra={"reference": record.reference})
             return record.model_copy(update={"status": "pending"})
 
-    def _judge(self, record: SendRecord, now: float) -> Verdict:
-        """What Activity says of this send's latest attempt, after counting every other send of the same message
-        to the same address that is recorded here."""
-        assert record.payload is not None
-        span = self._attempt_seconds()
-        ours = [a for a in attempts_of(record, span) if a.sent is None][-1:]
-        if not ours:
-            return Verdict("absent")
-        start = min(a.start for a in ours) - ACTIVITY_SLACK_SECONDS
-        others = [
-            attempt
-            for other in self._records.by_recipient(
-                record.listId, record.transactionalMessageId, record.emailFingerprint, to_iso(start - span)
+    def _doubt(self, record: SendRecord, look: Look, now: float) -> str | int | None:
+        """Why Activity's silence cannot be believed yet: a reason (the send becomes unconfirmed), a time to look
+        again (the wait Activity has been seen to need is not over), or None: it is believed."""
+        if look.verdict.kind == "ambiguous":
+            return "a row in Listrak's Activity could be this send or another of the same message to the same address"
+        if not look.model.measured:
+            return (
+                "Listrak's Activity has not yet been seen to show any send here (its lag is being measured), "
+                "so its silence proves nothing"
             )
-            if other.reference != record.reference
-            for attempt in attempts_of(other, span)
-        ]
-        end = min(now, max(a.end for a in ours)) + ACTIVITY_SLACK_SECONDS
-        raw = self._email_api.activity(
-            list_id=record.listId,
-            transactional_message_id=record.transactionalMessageId,
-            start_date=to_iso(min([start, *(a.start - ACTIVITY_SLACK_SECONDS for a in others)])),
-            end_date=to_iso(max([end, *(min(now, a.end) + ACTIVITY_SLACK_SECONDS for a in others)])),
-            page_size=self._policy.activity_page_size,
-            email_address=record.payload["emailAddress"],
-        )
-        rows = rows_from(raw, record.emailFingerprint)
-        verdicts = judge(ours, others, rows, slack=ACTIVITY_SLACK_SECONDS, complete_before=now)
-        return verdicts[ours[0].n]
+        wait = look.model.wait_seconds(self._policy.reconcile_after_seconds)
+        started = look.attempt.started if look.attempt else now
+        if now >= started + wait:
+            return None
+        if wait > UNCONFIRMED_RECHECK_SECONDS and record.status != "unconfirmed":
+            return f"Listrak's Activity has been seen to take up to {int(wait / 2)} s to show a send"
+        return int(started + wait) + 1
 
     def _unconfirmed(self, record: SendRecord, n: int, now: float, reason: str) -> SendRecord:
         """Neither sent nor absent can be known: shown, alarmed, looked at again later, never guessed."""
