@@ -76,6 +76,9 @@ class ListrakSandbox(TokenRoutes, EmailRoutes, DataRoutes, ContactRoutes, ListIm
         self.send_date_lag_seconds = 0.0
         self.clock_offset_seconds = 0.0
         self.send_date_zone: str | None = None
+        # An Email integration without its Reporting area (the Report scope): Activity answers 401 (or 403) to
+        # every token, while sends still go.
+        self.activity_refused_status: int | None = None
         self._offset = 0.0  # advance() moves the sandbox's clock forward
         self.resend_window_seconds = resend_window_seconds
         # Benchmarks import millions of records: counting them is enough there, keeping them is not.

@@ -13,6 +13,7 @@ from local_stack.sandbox.wire import (
     DIGITS,
     RESEND_NOT_FOUND_MESSAGE,
     SEND_NOT_FOUND_MESSAGE,
+    UNAUTHORIZED_MESSAGE,
     ApiError,
     Reply,
     Request,
@@ -121,6 +122,8 @@ class EmailRoutes:
         self._authorize(request, "Email")
         with self._lock:
             self._counters["activity_requests"] += 1
+        if self.activity_refused_status is not None:
+            raise ApiError(self.activity_refused_status, "ERROR_UNAUTHORIZED", UNAUTHORIZED_MESSAGE)
         list_id, message_id = self._locate(params, SEND_NOT_FOUND_MESSAGE)
         query = request.query
 

@@ -34,6 +34,7 @@ def clock(stack, sandbox, monkeypatch):
     sandbox._clock = time.time
     sandbox.activity_delay_draw, sandbox.send_date_lag_seconds = None, 0.0
     sandbox.clock_offset_seconds, sandbox.send_date_zone = 0.0, None
+    sandbox.activity_refused_status = None
 
 
 def measure_activity(stack, lag: float = 60.0, offset: float = 0.0) -> None:

@@ -245,3 +245,23 @@ def test_by_default_a_message_is_never_sent_twice_when_unsure(stack, sandbox, cl
     assert post_message(stack, order("r-1"))[0] == 202
     settle(stack, clock)
     assert emails(sandbox)["r-1"] == 0 and state(stack, "r-1")["status"] == "unconfirmed"
+
+
+# -- Activity refused for good ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("status", [401, 403])
+def test_activity_refused_is_alarmed_at_once_and_names_the_missing_permission(stack, sandbox, measured, status):
+    sandbox.activity_refused_status = status
+    sandbox.inject("send", "502_after")
+    assert post_message(stack, order("r-1"))[0] == 202
+    (stack.log_dir / "ReconcileFunction.log").unlink(missing_ok=True)
+    settle(stack, measured, rounds=2)
+    view = state(stack, "r-1")
+    assert view["status"] == "unconfirmed" and "Reporting permission" in view["failure"]
+    assert emails(sandbox)["r-1"] == 1
+    log = (stack.log_dir / "ReconcileFunction.log").read_text()
+    assert '"ActivityRefused"' in log and '"SendUnconfirmed"' in log  # the metrics the alarms watch
+    lookups = sandbox.stats["activity_requests"]
+    settle(stack, measured, rounds=10)  # 25 minutes: no lookup storm, looked at again hourly
+    assert sandbox.stats["activity_requests"] - lookups <= 4

@@ -65,3 +65,12 @@ def test_a_503_after_acting_records_the_send(http, make_sandbox, clock):
     access_token = sandbox.issue_token("Email")
     assert send(http, sandbox, access_token).status_code == 503
     assert sandbox.stats["sends"] == 1
+
+
+@pytest.mark.parametrize("status", [401, 403])
+def test_an_integration_without_reporting_is_refused_activity_but_sends(http, make_sandbox, status):
+    sandbox = make_sandbox()
+    sandbox.activity_refused_status = status
+    access_token = sandbox.issue_token("Email")
+    assert send(http, sandbox, access_token).status_code == 201
+    assert activity(http, sandbox, access_token).status_code == status

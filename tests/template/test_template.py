@@ -367,8 +367,8 @@ def test_the_topic_policy_lets_only_this_accounts_alarms_publish(template):
 def test_every_alarm_notifies_the_topic_and_an_alarm_email_subscribes_only_when_set(template):
     alarms = template.of_type("AWS::CloudWatch::Alarm")
     # One per dead-letter queue, one per function's error rate, one for failed import files, one for failed sends,
-    # one for unconfirmed sends.
-    assert len(alarms) == 2 + len(template.of_type("AWS::Serverless::Function")) + 3
+    # one for unconfirmed sends, two for Listrak's Activity refused or failing.
+    assert len(alarms) == 2 + len(template.of_type("AWS::Serverless::Function")) + 5
     for name, alarm in alarms.items():
         assert alarm["Properties"]["AlarmActions"] == [{"Ref": "AlarmTopic"}], name
     [subscription] = template.of_type("AWS::SNS::Subscription").values()

@@ -29,7 +29,13 @@ from listrak_kit.errors import (
     UnknownMessage,
 )
 from listrak_kit.listrak.email_api import EmailApi
-from listrak_kit.listrak.errors import ListrakNotFound, ListrakOutcomeUnknown, ListrakRejected, ListrakUnavailable
+from listrak_kit.listrak.errors import (
+    ListrakNotFound,
+    ListrakOutcomeUnknown,
+    ListrakRejected,
+    ListrakUnauthorized,
+    ListrakUnavailable,
+)
 from listrak_kit.masking import email_fingerprint, mask_email
 from listrak_kit.observability import logger
 from listrak_kit.send.activity import ActivityRecords, ActivityWitness, Look
@@ -66,6 +72,12 @@ class SendRecords(ActivityRecords, Protocol):
     def mark_unconfirmed(self, reference: str, token: str, n: int, *, reason: str, reconcile_at: int) -> None: ...
 
 
+# What an Email integration refused Activity lacks (Listrak's Activity route needs the List, Message and Report
+# scopes: the integration's Reporting area).
+ACTIVITY_PERMISSION = (
+    "the Email integration lacks Listrak's Reporting permission (the Report scope; Activity needs List, Message "
+    "and Report): tick Reporting on the integration in Listrak's Integration Manager"
+)
 # An unconfirmed send is looked at again this often: later Activity may settle it (an operator may first).
 UNCONFIRMED_RECHECK_SECONDS = 3600
 DEFAULT_INVOCATION_SECONDS = 60.0
@@ -365,6 +377,14 @@ class SendService:
             return self._send_again(record, last, now)
         try:
             look = self._witness.look(record, address, span=self._attempt_seconds(), now=now)
+        except (ListrakUnauthorized, ListrakRejected) as exc:
+            if exc.status not in (401, 403):
+                raise
+            self._count("ActivityRefused")
+            logger.error("listrak refused activity", extra={"status": exc.status, "missing": ACTIVITY_PERMISSION})
+            return self._unconfirmed(
+                record, last, now, f"Listrak refused its Activity ({exc.status}): {ACTIVITY_PERMISSION}"
+            )
         except Exception:
             self._count("SendReconcileActivityFailed")
             logger.exception("activity lookup failed; the send stays pending", extra={"reference": reference})
