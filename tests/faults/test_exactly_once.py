@@ -265,3 +265,23 @@ def test_activity_refused_is_alarmed_at_once_and_names_the_missing_permission(st
     lookups = sandbox.stats["activity_requests"]
     settle(stack, measured, rounds=10)  # 25 minutes: no lookup storm, looked at again hourly
     assert sandbox.stats["activity_requests"] - lookups <= 4
+
+
+# -- bounds that protect DynamoDB are counted in bytes, as DynamoDB counts them ---------------------------
+
+
+def test_an_order_under_the_character_bound_but_over_dynamodb_s_item_size_is_a_400_and_nothing_is_sent(
+    stack, sandbox, clock
+):
+    item = {"ProductName": "€" * 1900, "Quantity": 1, "ItemPrice": "$1.00", "ImageURL": "https://i/1.png"}
+    body = {
+        "emailAddress": "big@example.com",
+        "message": "order-confirmation",
+        "fields": {"firstName": "Jane", "orderNumber": "1001"},
+        "items": [item] * 44,  # about 188,000 characters, about 520 KB in UTF-8
+        "reference": "big-1",
+    }
+    status, answer = post_message(stack, body)
+    assert status == 400, answer
+    assert "bytes" in answer["errors"][0]["message"] and "DynamoDB" in answer["errors"][0]["message"]
+    assert emails(sandbox)["big"] == 0

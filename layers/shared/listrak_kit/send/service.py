@@ -18,7 +18,7 @@ from listrak_kit.catalog.item_block import render_items
 from listrak_kit.catalog.model import Catalog
 from listrak_kit.clock import Clock, SystemClock, from_iso, to_iso
 from listrak_kit.core.fields import REFERENCE, as_text
-from listrak_kit.core.limits import ValueLimits
+from listrak_kit.core.limits import RECORD_MAX_BYTES, ValueLimits, dynamo_bytes
 from listrak_kit.core.send_record import RESEND_WINDOW_SECONDS, UNSETTLED, Attempt, SendRecord
 from listrak_kit.errors import (
     Conflict,
@@ -169,6 +169,17 @@ class SendService:
             # Covers an invocation that ends (a crash, a timeout) between the Listrak call and write 2.
             reconcileAt=self._due_at(now),
         )
+        if (size := dynamo_bytes(record.model_dump(exclude_none=True))) > RECORD_MAX_BYTES:
+            where = "items" if request.items else "fields"
+            raise InvalidRequest(
+                [
+                    FieldProblem(
+                        where,
+                        f"the send's record would be {size} bytes in DynamoDB (UTF-8), over the {RECORD_MAX_BYTES} "
+                        "it may take: send fewer or shorter values",
+                    )
+                ]
+            )
         if not self._begin(record):  # write 1
             existing = self._records.get(record.reference)
             if existing is None:
