@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import post_message
+from tests.conftest import FIXTURE_CATALOG, post_message
 from tests.faults.aws_faults import Fault
 from tests.faults.test_send_faults import emails, order, settle, state
 
@@ -226,9 +226,7 @@ def settle_word(table: str, reference: str, *, sent: bool) -> str:
 
 
 def test_a_message_that_opts_into_send_again_is_sent_again_when_unsure(stack, sandbox, clock, tmp_path):
-    from pathlib import Path
-
-    catalog = Path("functions/send/catalog.toml").read_text()
+    catalog = FIXTURE_CATALOG.read_text()
     opted = catalog.replace("[messages.password-reset]\n", '[messages.password-reset]\nambiguous = "send-again"\n')
     assert opted != catalog
     (tmp_path / "catalog.toml").write_text(opted)
