@@ -283,3 +283,28 @@ def test_an_order_under_the_character_bound_but_over_dynamodb_s_item_size_is_a_4
     assert status == 400, answer
     assert "bytes" in answer["errors"][0]["message"] and "DynamoDB" in answer["errors"][0]["message"]
     assert emails(sandbox)["big"] == 0
+
+
+# -- a resend's Idempotency-Key holds for good ------------------------------------------------------------
+
+
+def test_a_resend_whose_completion_write_fails_is_never_resent_by_a_repeat_later(stack, sandbox):
+    from tests.handlers.test_resend_api import resend, sent
+
+    sent(stack)
+    with Fault("dynamodb", "InternalServerError", status=500, operation="UpdateItem", body_contains='"listrak-resend#'):
+        status, body = resend(stack, "reset-1", key="ticket-1")
+    assert (status, body["status"]) == (201, "resent") and sandbox.stats["resends"] == 1
+    # 31 s later: whatever the guard left in progress has expired (the function's timeout is 30 s)
+    table, client = stack.refs["Table"], stack.client("dynamodb")
+    for item in client.scan(TableName=table)["Items"]:
+        if item["id"]["S"].startswith("listrak-resend#") and "in_progress_expiration" in item:
+            client.update_item(
+                TableName=table,
+                Key={"id": item["id"]},
+                UpdateExpression="SET in_progress_expiration = :past",
+                ExpressionAttributeValues={":past": {"N": "1"}},
+            )
+    status, body = resend(stack, "reset-1", key="ticket-1")
+    assert sandbox.stats["resends"] == 1, (status, body)
+    assert status in (200, 409)
