@@ -184,7 +184,8 @@ def send_list(args: argparse.Namespace, stack: Any) -> int:
 
     aws_client.cache_clear()
     if args.status in (None, "sending", "pending", "unconfirmed"):  # the sparse reconcile index holds exactly those
-        records = sorted(unsettled(stack.table, args.status), key=lambda r: r.sentAt, reverse=True)[: args.limit]
+        newest = sorted(unsettled(stack.table, args.status), key=lambda r: (r.sentAt, r.reference), reverse=True)
+        records = newest[: args.limit]
     else:
         records = by_status(stack, args.status, limit=args.limit)
     found = [r.model_dump(mode="json", exclude=PRIVATE_FIELDS) for r in records]

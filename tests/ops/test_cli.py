@@ -206,7 +206,7 @@ def test_a_permanent_failure_is_listed_with_its_reference_and_order_and_not_redr
 
 
 def test_dry_run_moves_nothing_and_one_message_can_be_redriven_by_its_id(stack, sandbox, cli) -> None:
-    sandbox.inject("send", "503", times=1000)
+    sandbox.inject("send", "429", times=1000)  # refused, nothing done: the events fail and are parked
     stack.invoke_async("SendEventFunction", placed_order(unique_id="A-1"))
     stack.invoke_async("SendEventFunction", placed_order(unique_id="B-2"))
     sandbox.reset()
