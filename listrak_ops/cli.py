@@ -1,7 +1,8 @@
 """listrak-sam: look into a deployed stack (--stack NAME) or the local stack (--local), and act on what went wrong.
 
   listrak-sam send show REFERENCE      a send's state and history (its resends)
-  listrak-sam send list --status S     sends in one state (pending, failed...), newest first
+  listrak-sam send list [--status S]   sends in one state (unconfirmed, pending, failed...), newest first
+  listrak-sam send settle REF --sent | --send-again   an operator's word on an unconfirmed send
   listrak-sam send logs REFERENCE      every function's log lines about one send (--print: the query)
   listrak-sam send redirect REF --to A a resend to a corrected address, signed with your AWS credentials
   listrak-sam imports list             recent imports: manifests and their first rejects
@@ -52,9 +53,14 @@ def _parser() -> argparse.ArgumentParser:
     send = commands.add_parser("send", help="sends").add_subparsers(dest="command", required=True)
     show = send.add_parser("show", help="a send's state and history")
     show.add_argument("reference")
-    listing_sends = send.add_parser("list", help="sends in one state, newest first")
-    listing_sends.add_argument("--status", required=True, choices=SEND_STATES, help="the state")
+    listing_sends = send.add_parser("list", help="sends in one state (default: every unsettled one), newest first")
+    listing_sends.add_argument("--status", choices=SEND_STATES, help="the state")
     listing_sends.add_argument("--limit", type=int, default=50, help="at most this many (default 50)")
+    settled = send.add_parser("settle", help="settle an unconfirmed send: it went, or send it again")
+    settled.add_argument("reference")
+    word = settled.add_mutually_exclusive_group(required=True)
+    word.add_argument("--sent", action="store_true", help="the recipient has it: mark it sent")
+    word.add_argument("--send-again", action="store_true", help="it never went: send it once more")
     redirect = send.add_parser("redirect", help="resend to another address (support route, SigV4)")
     redirect.add_argument("reference")
     redirect.add_argument("--to", required=True, dest="email_address", help="the corrected address")
@@ -125,7 +131,7 @@ def _print(args: argparse.Namespace, value: Any, text: str) -> None:
 
 
 CATALOG = "functions/send/catalog.toml"
-SEND_STATES = ("sending", "pending", "sent", "failed")
+SEND_STATES = ("sending", "pending", "unconfirmed", "sent", "failed")
 # The state machine's own fields: the payload holds the address while a send is unsettled, and never leaves.
 PRIVATE_FIELDS = {"payload", "payloadHash", "attemptToken", "emailFingerprint"}
 
@@ -174,16 +180,21 @@ def send_text(view: dict[str, Any]) -> str:
 
 def send_list(args: argparse.Namespace, stack: Any) -> int:
     from listrak_kit.aws.clients import aws_client
-    from listrak_ops.sends import by_status
+    from listrak_ops.sends import by_status, unsettled
 
     aws_client.cache_clear()
-    found = [r.model_dump(mode="json", exclude=PRIVATE_FIELDS) for r in by_status(stack, args.status, limit=args.limit)]
+    if args.status in (None, "sending", "pending", "unconfirmed"):  # the sparse reconcile index holds exactly those
+        newest = sorted(unsettled(stack.table, args.status), key=lambda r: (r.sentAt, r.reference), reverse=True)
+        records = newest[: args.limit]
+    else:
+        records = by_status(stack, args.status, limit=args.limit)
+    found = [r.model_dump(mode="json", exclude=PRIVATE_FIELDS) for r in records]
     lines = [
         f"{r['reference']}  {r['status']}  {r.get('message') or '(raw ids)'}  to {r['emailMasked']}  "
         f"sent at {r['sentAt']}" + (f"  ({r['failure']})" if r.get("failure") else "")
         for r in found
     ]
-    _print(args, found, "\n".join(lines) or f"no {args.status} sends in {stack.where}")
+    _print(args, found, "\n".join(lines) or f"no {args.status or 'unsettled'} sends in {stack.where}")
     return 0
 
 
@@ -224,6 +235,14 @@ def send_logs(args: argparse.Namespace, stack: Any) -> int:
     )
     _print(args, rows, text or f"no log lines name {args.reference!r} in the last {args.since:g} hour(s)")
     return 0
+
+
+def send_settle(args: argparse.Namespace, stack: Any) -> int:
+    from listrak_ops.sends import settle
+
+    outcome = settle(stack.table, args.reference, sent=args.sent)
+    _print(args, {"reference": args.reference, "outcome": outcome}, outcome)
+    return 0 if outcome.endswith(("sent", "reconcile")) else 1
 
 
 def imports_list(args: argparse.Namespace, stack: Any) -> int:
@@ -340,6 +359,7 @@ COMMANDS = {
     ("send", "list"): send_list,
     ("send", "logs"): send_logs,
     ("send", "redirect"): send_redirect,
+    ("send", "settle"): send_settle,
     ("imports", "list"): imports_list,
     ("imports", "resume"): imports_resume,
     ("dlq", "list"): dlq_list,

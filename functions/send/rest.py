@@ -136,6 +136,8 @@ def post_message(
         location = public_url(app.current_event.raw_event, "messages", result.reference)
         body["statusUrl"] = location
         body["detail"] = "the outcome is being confirmed with Listrak; repeat this request or GET statusUrl"
+        if result.status == "unconfirmed":
+            body["detail"] = f"whether it was sent cannot be confirmed ({result.failure}); an operator settles it"
         headers = {"Retry-After": str(outcome.retry_after), "Location": location}
     elif result.status == "failed":
         body["message"] = f"reference {result.reference!r} was never sent: {result.failure}"

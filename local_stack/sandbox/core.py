@@ -67,6 +67,18 @@ class ListrakSandbox(TokenRoutes, EmailRoutes, DataRoutes, ContactRoutes, ListIm
         self.activity_delay_seconds = activity_delay_seconds
         # How long a "slow_after" fault without a delay holds its answer back: past any client's read timeout.
         self.slow_after_seconds = slow_after_seconds
+        # Activity's model of time, per send: `activity_delay_draw` (when set) draws each send's delay instead of
+        # `activity_delay_seconds` (float("inf"): never shown); `send_date_lag_seconds` is how long after the send
+        # its row is dated (the email leaving Listrak's queue); `clock_offset_seconds` is Listrak's clock against
+        # the true time (negative: behind); `send_date_zone` (an IANA zone) writes sendDate without a zone, in that
+        # zone's local time, as some Listrak accounts show it.
+        self.activity_delay_draw: Callable[[], float] | None = None
+        self.send_date_lag_seconds = 0.0
+        self.clock_offset_seconds = 0.0
+        self.send_date_zone: str | None = None
+        # An Email integration without its Reporting area (the Report scope): Activity answers 401 (or 403) to
+        # every token, while sends still go.
+        self.activity_refused_status: int | None = None
         self._offset = 0.0  # advance() moves the sandbox's clock forward
         self.resend_window_seconds = resend_window_seconds
         # Benchmarks import millions of records: counting them is enough there, keeping them is not.

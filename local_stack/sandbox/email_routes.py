@@ -14,12 +14,14 @@ from local_stack.sandbox.wire import (
     LIST_NOT_FOUND_MESSAGE,
     RESEND_NOT_FOUND_MESSAGE,
     SEND_NOT_FOUND_MESSAGE,
+    UNAUTHORIZED_MESSAGE,
     ApiError,
     Reply,
     Request,
     field_values,
     invalid,
     iso,
+    local_iso,
     malformed,
     parse_when,
     route_int,
@@ -85,6 +87,8 @@ class EmailRoutes:
         with self._lock:
             now = self._now()
             self._send_seq += 1
+            dated_at = now + self.send_date_lag_seconds + self.clock_offset_seconds
+            delay = self.activity_delay_draw() if self.activity_delay_draw else self.activity_delay_seconds
             send = Send(
                 seq=self._send_seq,
                 list_id=list_id,
@@ -93,7 +97,9 @@ class EmailRoutes:
                 fields=fields,
                 resend_key=str(uuid.uuid4()),
                 sent_at=now,
-                send_date=iso(now),
+                send_date=local_iso(dated_at, self.send_date_zone),
+                dated_at=dated_at,
+                visible_at=now + delay,
             )
             self._sends.append(send)
             self._sends_by_key[send.resend_key] = send
@@ -134,6 +140,8 @@ class EmailRoutes:
         self._authorize(request, "Email")
         with self._lock:
             self._counters["activity_requests"] += 1
+        if self.activity_refused_status is not None:
+            raise ApiError(self.activity_refused_status, "ERROR_UNAUTHORIZED", UNAUTHORIZED_MESSAGE)
         list_id, message_id = self._locate(params, SEND_NOT_FOUND_MESSAGE)
         query = request.query
 
@@ -162,7 +170,7 @@ class EmailRoutes:
             for send in sorted(self._sends, key=lambda s: (s.sent_at, s.seq)):
                 if (send.list_id, send.message_id) != (list_id, message_id):
                     continue
-                if now < send.sent_at + self.activity_delay_seconds:
+                if now < send.visible_at:
                     continue  # not visible yet
                 if after is not None and (send.sent_at, send.seq) <= after:
                     continue
@@ -170,7 +178,7 @@ class EmailRoutes:
                     continue
                 if date_type == "activity" and (start is not None or end is not None):
                     continue  # no send here has any activity, so none has an activityDate in range
-                second = math.floor(send.sent_at)  # sendDate has whole seconds; filter on what is shown
+                second = math.floor(send.dated_at)  # sendDate has whole seconds; filter on what is shown
                 if (start is not None and second < start) or (end is not None and second > end):
                     continue
                 rows.append(send)

@@ -31,6 +31,8 @@ class Send:
     resend_key: str
     sent_at: float
     send_date: str
+    dated_at: float = 0.0  # the moment sendDate stands for (Listrak's clock, when the email left its queue)
+    visible_at: float = 0.0  # when Activity starts showing it (the sandbox's clock)
 
     def public(self) -> dict[str, Any]:
         return {

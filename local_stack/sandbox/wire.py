@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 INTEGRATIONS = ("Email", "Data")
 DATA_ENTITIES = ("Customer", "Order", "Product", "Review", "RatingSummary")
@@ -150,6 +151,13 @@ def malformed(message: str = "The request body could not be parsed.") -> ApiErro
 
 def iso(epoch_seconds: float) -> str:
     return datetime.fromtimestamp(epoch_seconds, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def local_iso(epoch_seconds: float, zone: str | None) -> str:
+    """Listrak's sendDate: UTC with a Z, or (`zone` given) that zone's local time without any zone."""
+    if zone is None:
+        return iso(epoch_seconds)
+    return datetime.fromtimestamp(epoch_seconds, ZoneInfo(zone)).strftime("%Y-%m-%dT%H:%M:%S")
 
 
 def media_type(value: str | None) -> str:

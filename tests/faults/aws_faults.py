@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import requests
 from botocore.awsrequest import AWSResponse
 
 from listrak_kit.aws.clients import aws_client
@@ -30,10 +31,12 @@ class Fault:
         operation: str = "*",
         body_contains: str | None = None,
         raises: BaseException | None = None,
+        applies_first: bool = False,
     ):
         self.service, self.code, self.status, self.times = service, code, status, times
         self.operation, self.body_contains, self.hits = operation, body_contains, 0
         self.raises = raises  # instead of answering: what a Lambda timeout does to the code mid-call
+        self.applies_first = applies_first  # the call reaches AWS and is applied; only its answer is lost
 
     def __enter__(self) -> Fault:
         event = f"before-send.{self.service}" + ("" if self.operation == "*" else f".{self.operation}")
@@ -52,6 +55,9 @@ class Fault:
         self.hits += 1
         if self.raises is not None:
             raise self.raises
+        if self.applies_first:
+            headers = {k: v.decode() if isinstance(v, bytes) else v for k, v in request.headers.items()}
+            requests.request(request.method, request.url, headers=headers, data=request.body, timeout=10)
         payload = json.dumps({"__type": f"com.amazonaws#{self.code}", "message": "injected fault"}).encode()
         headers = {"x-amzn-ErrorType": self.code, "Content-Type": "application/x-amz-json-1.0"}
         return AWSResponse(request.url, self.status, headers, _Raw(payload))

@@ -86,7 +86,7 @@ def test_an_event_that_cannot_be_sent_is_parked_at_once_not_retried(stack, sandb
 
 
 def test_listrak_down_lands_the_event_in_the_dead_letter_queue_and_nothing_is_sent_twice(stack, sandbox):
-    sandbox.inject("send", "503", times=100)
+    sandbox.inject("send", "429", times=100)
     outcome = stack.invoke_async("SendEventFunction", placed_order())
     assert type(outcome.error).__name__ == "ListrakUnavailable"
     assert outcome.parked_in

@@ -37,6 +37,12 @@ class Records:
     def find_by_resend_key(self, key):
         return self.record if self.record and self.record.resendKey == key else None
 
+    def activity_model(self):
+        return None
+
+    def by_recipient(self, list_id, transactional_message_id, fingerprint, since):
+        return [self.record, *getattr(self, "others", [])]
+
     def set_resend_key(self, reference, key):
         self.keys.append(key)
 
@@ -145,7 +151,7 @@ def test_an_unknown_reference_is_not_found():
         resender.resend("o-1", email_address=None, idempotency_key=None, caller=STOREFRONT)
 
 
-def test_the_activity_row_closest_to_the_send_for_that_address_gives_the_key():
+def test_the_activity_row_only_this_send_can_be_gives_the_key():
     rows = [
         [{"emailAddress": "other@example.com", "sendDate": "2026-11-01T12:00:01Z", "resendKey": "k-other"}],
         [{"emailAddress": "JANE@example.com", "sendDate": "2026-11-01T14:00:00Z", "resendKey": "k-later"}],
@@ -153,6 +159,9 @@ def test_the_activity_row_closest_to_the_send_for_that_address_gives_the_key():
     ]
     api = Api(pages=rows)
     resender, records = service(record(resend_key=None), api, DAY)
+    # k-later is another send's, recorded here, of the same message to the same address
+    later = record(resend_key="k-later").model_copy(update={"reference": "o-2", "sentAt": "2026-11-01T13:59:59Z"})
+    records.others = [later]
     resender.resend("o-1", email_address=None, idempotency_key=None, caller=STOREFRONT)
     assert api.resent[0]["resend_key"] == "k-right"
     assert records.keys == ["k-right"]

@@ -112,6 +112,33 @@ class Records:
     def find_by_resend_key(self, resend_key):
         return next((i for i in self.items.values() if i.resendKey == resend_key), None)
 
+    def by_recipient(self, list_id, transactional_message_id, fingerprint, since):
+        return [
+            i
+            for i in self.items.values()
+            if (i.listId, i.transactionalMessageId, i.emailFingerprint)
+            == (list_id, transactional_message_id, fingerprint)
+            and i.sentAt >= since
+        ]
+
+    # an account whose Activity has been seen to show a send 10 s after it was made
+    model = {"observations": [{"lag": 10.0, "offset": 0.0, "naive": False}]}
+
+    def activity_model(self):
+        return self.model
+
+    def save_activity_model(self, model):
+        self.model = model
+
+    def open_probe(self, probe):
+        return False
+
+    def mark_unconfirmed(self, reference, token, n, *, reason, reconcile_at):
+        item = self._held(reference, token)
+        self.items[reference] = item.model_copy(
+            update={"status": "unconfirmed", "failure": reason, "reconcileAt": reconcile_at}
+        )
+
 
 class Clock:
     def __init__(self):
@@ -243,7 +270,7 @@ def test_reconciling_finds_the_send_in_activity_by_address_and_time():
     clock, records = Clock(), Records()
     api = ActivityApi(ListrakOutcomeUnknown("late"))
     sender, _ = service(records=records, clock=clock)
-    sender._email_api = api
+    sender._email_api = sender._witness._email_api = api
     sender.send(request())
     api.rows = [{"emailAddress": "jane@example.com", "sendDate": "2026-11-18T11:06:41Z", "resendKey": "k-1"}]
     clock.at += 10  # not due yet: nothing is looked up
@@ -258,7 +285,7 @@ def test_reconciling_ignores_another_references_row_sends_again_then_gives_up():
     clock, records = Clock(), Records()
     api = ActivityApi(ListrakOutcomeUnknown("late"))
     sender, _ = service(records=records, clock=clock)
-    sender._email_api = api
+    sender._email_api = sender._witness._email_api = api
     sender.send(request(reference="r-0"))
     records.items["r-0"] = records.items["r-0"].model_copy(update={"status": "sent", "resendKey": "k-0"})
     sender.send(request())

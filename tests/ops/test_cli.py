@@ -61,7 +61,7 @@ def test_imports_list_shows_each_file_s_manifest_and_first_rejects(stack, cli) -
 
 
 def test_dlq_list_shows_counts_and_reasons_and_redrive_sends_the_event_again(stack, sandbox, cli) -> None:
-    sandbox.inject("send", "503", times=100)
+    sandbox.inject("send", "429", times=100)
     parked = stack.invoke_async("SendEventFunction", placed_order())
     assert parked.parked_in and sandbox.stats["sends"] == 0
 
@@ -81,7 +81,7 @@ def test_dlq_list_shows_counts_and_reasons_and_redrive_sends_the_event_again(sta
 
 
 def test_dlq_redrive_keeps_what_fails_again_parked_once(stack, sandbox, cli) -> None:
-    sandbox.inject("send", "503", times=1000)
+    sandbox.inject("send", "429", times=1000)
     stack.invoke_async("SendEventFunction", placed_order())
 
     code, out, _ = cli("dlq", "redrive", "SendDeadLetterQueue")
@@ -206,7 +206,7 @@ def test_a_permanent_failure_is_listed_with_its_reference_and_order_and_not_redr
 
 
 def test_dry_run_moves_nothing_and_one_message_can_be_redriven_by_its_id(stack, sandbox, cli) -> None:
-    sandbox.inject("send", "503", times=1000)
+    sandbox.inject("send", "429", times=1000)  # refused, nothing done: the events fail and are parked
     stack.invoke_async("SendEventFunction", placed_order(unique_id="A-1"))
     stack.invoke_async("SendEventFunction", placed_order(unique_id="B-2"))
     sandbox.reset()

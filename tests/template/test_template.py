@@ -185,13 +185,13 @@ def test_send_functions_touch_only_the_email_secrets_and_their_own_table_keys(te
 
 
 def test_the_key_prefixes_iam_allows_are_the_ones_the_code_writes():
-    from listrak_kit.aws.send_records import RECONCILE_INDEX, RESEND_KEY_INDEX, DynamoSendRecords
+    from listrak_kit.aws.send_records import RECIPIENT_INDEX, RECONCILE_INDEX, RESEND_KEY_INDEX, DynamoSendRecords
 
     assert DynamoSendRecords.item_id("x").startswith("send#")
     indexes = {
         i["IndexName"] for i in Template.load(TEMPLATE).resources["Table"]["Properties"]["GlobalSecondaryIndexes"]
     }
-    assert indexes == {RECONCILE_INDEX, RESEND_KEY_INDEX}
+    assert indexes == {RECONCILE_INDEX, RESEND_KEY_INDEX, RECIPIENT_INDEX}
 
 
 def test_pending_sends_are_swept_on_a_schedule_with_a_dead_letter_queue(template):
@@ -205,6 +205,8 @@ def test_pending_sends_are_swept_on_a_schedule_with_a_dead_letter_queue(template
     assert all(env["SEND_RECONCILE_AFTER_SECONDS"] == {"Ref": "SendReconcileAfterSeconds"} for env in environments)
     failed = template.resources["SendFailedAlarm"]["Properties"]
     assert (failed["Namespace"], failed["MetricName"]) == ("Listrak", "SendFailed")
+    unconfirmed = template.resources["SendUnconfirmedAlarm"]["Properties"]
+    assert (unconfirmed["MetricName"], unconfirmed["AlarmActions"]) == ("SendUnconfirmed", [{"Ref": "AlarmTopic"}])
 
 
 def test_credentials_are_created_for_the_user_to_fill(template):
@@ -220,7 +222,10 @@ def test_resend_has_its_own_narrow_permissions(template):
     assert records["Action"] == ["dynamodb:GetItem", "dynamodb:UpdateItem"]
     assert records["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"] == ["send#*"]
     assert by_sid["FindSendByResendKey"]["Action"] == "dynamodb:Query"
-    assert by_sid["FindSendByResendKey"]["Resource"] == {"Fn::Sub": "${Table.Arn}/index/byResendKey"}
+    assert by_sid["FindSendByResendKey"]["Resource"] == [
+        {"Fn::Sub": "${Table.Arn}/index/byResendKey"},
+        {"Fn::Sub": "${Table.Arn}/index/byRecipient"},
+    ]
     assert {"Ref": "DataCredentialsSecret"} not in by_sid["ReadEmailCredentialsAndToken"]["Resource"]
 
 
@@ -362,8 +367,9 @@ def test_the_topic_policy_lets_only_this_accounts_alarms_publish(template):
 
 def test_every_alarm_notifies_the_topic_and_an_alarm_email_subscribes_only_when_set(template):
     alarms = template.of_type("AWS::CloudWatch::Alarm")
-    # One per dead-letter queue, one per function's error rate, one for failed import files, one for failed sends.
-    assert len(alarms) == 2 + len(template.of_type("AWS::Serverless::Function")) + 2
+    # One per dead-letter queue, one per function's error rate, one for failed import files, one for failed sends,
+    # one for unconfirmed sends, two for Listrak's Activity refused or failing.
+    assert len(alarms) == 2 + len(template.of_type("AWS::Serverless::Function")) + 5
     for name, alarm in alarms.items():
         assert alarm["Properties"]["AlarmActions"] == [{"Ref": "AlarmTopic"}], name
     [subscription] = template.of_type("AWS::SNS::Subscription").values()

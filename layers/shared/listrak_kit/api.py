@@ -24,7 +24,7 @@ from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterEr
 from botocore.exceptions import BotoCoreError, ClientError
 
 from listrak_kit.core.problems import field_name, problem_message
-from listrak_kit.errors import BusUnavailable, ConfigurationError, DomainError
+from listrak_kit.errors import BusUnavailable, ConfigurationError, DomainError, SendRecordUncertain
 from listrak_kit.listrak.errors import (
     ListrakInvalidCredentials,
     ListrakNotFound,
@@ -38,7 +38,7 @@ from listrak_kit.observability import logger
 def write_status(status: str, replayed: bool) -> int:
     """A send's or resend's HTTP status: 202 while its outcome is being settled, 502 when it failed, 504 when a
     resend's answer never came, 200 for a replay, 201 when new."""
-    if status in ("sending", "pending"):
+    if status in ("sending", "pending", "unconfirmed"):
         return 202
     if status == "failed":
         return 502
@@ -191,6 +191,11 @@ def rest_api() -> APIGatewayRestResolver:
                 "listrakMessage": exc.detail,
             },
         )
+
+    @app.exception_handler(SendRecordUncertain)
+    def _record_uncertain(exc: SendRecordUncertain) -> Response:
+        logger.error("send record uncertain", extra={"detail": str(exc)[:300]})
+        return json_response(503, {"message": str(exc)}, {"Retry-After": "5"})
 
     @app.exception_handler(IdempotencyPersistenceLayerError)
     @app.exception_handler(GetParameterError)

@@ -117,6 +117,10 @@ class PayloadTooLarge(DomainError):
     status = 413
 
 
+class SendRecordUncertain(Exception):
+    """Write 1's answer was lost and the record could not be read back: the send may still go out, once."""
+
+
 class BusUnavailable(DomainError):
     """EventBridge did not take the event (after botocore's retries); nothing was queued."""
 

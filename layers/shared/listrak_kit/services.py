@@ -210,10 +210,9 @@ def resend_path(settings: ResendSettings) -> OncePath[ResendService]:
     once = Once(
         settings.TABLE_NAME,
         key_prefix=RESEND_KEY_PREFIX,
-        key_path="idempotencyKey",
-        payload_paths="[reference, listId, transactionalMessageId, resendKey, emailAddress]",
+        key_field="idempotencyKey",
+        payload_fields=("reference", "listId", "transactionalMessageId", "resendKey", "emailAddress"),
         expires_after_seconds=RESEND_WINDOW_SECONDS,
-        require_key=False,
         noun="resend",
     )
     records = DynamoSendRecords(settings.TABLE_NAME)

@@ -19,9 +19,18 @@ from listrak_kit.core.send_record import Attempt, ResendEntry, SendRecord
 
 RESEND_KEY_INDEX = "byResendKey"
 RECONCILE_INDEX = "byReconcileAt"
+RECIPIENT_INDEX = "byRecipient"  # every send of one message to one address, by sentAt: Activity's candidates
 RECONCILE_QUEUE = "reconcileQueue"  # the index's partition key: one value, present only while unsettled
 _QUEUE_VALUE = "send"
 _UNSETTLED_ONLY = ("payload", "reconcileAt", RECONCILE_QUEUE)
+
+
+RECIPIENT = "recipient"
+ACTIVITY_MODEL_ID = "send# activity"
+
+
+def recipient_of(list_id: int, transactional_message_id: int, fingerprint: str) -> str:
+    return f"{list_id}/{transactional_message_id}/{fingerprint}"
 
 
 def _conditional_failed(exc: ClientError) -> bool:
@@ -43,6 +52,7 @@ class DynamoSendRecords:
         item: dict[str, Any] = {k: v for k, v in record.model_dump().items() if v is not None and k != "attempts"}
         item["attempts"] = {str(a.n): a.model_dump(exclude_none=True) for a in record.attempts}
         item[KEY] = self.item_id(record.reference)
+        item[RECIPIENT] = recipient_of(record.listId, record.transactionalMessageId, record.emailFingerprint)
         if record.reconcileAt is not None:
             item[RECONCILE_QUEUE] = _QUEUE_VALUE
         item[TTL_ATTRIBUTE] = int(from_iso(record.resendableUntil))
@@ -68,7 +78,7 @@ class DynamoSendRecords:
             sets[f"attempts.{n}.outcome"] = outcome
         if resend_key:
             sets["resendKey"] = resend_key
-        self._update(reference, token, sets, _UNSETTLED_ONLY)
+        self._update(reference, token, sets, (*_UNSETTLED_ONLY, "failure"))
 
     def mark_pending(self, reference: str, token: str, n: int, *, outcome: str, detail: str, reconcile_at: int) -> None:
         sets = {
@@ -78,6 +88,18 @@ class DynamoSendRecords:
             "reconcileAt": reconcile_at,
         }
         self._update(reference, token, sets, ())
+
+    def mark_unconfirmed(self, reference: str, token: str, n: int, *, reason: str, reconcile_at: int) -> None:
+        sets = {"status": "unconfirmed", "failure": reason, f"attempts.{n}.detail": reason, "reconcileAt": reconcile_at}
+        self._update(reference, token, sets, ())
+
+    def operator_settle(self, reference: str, token: str, n: int, *, sent: bool, now: int) -> None:
+        """An operator's word on an unconfirmed send: it went (`sent`), or it did not (sent again, once, by the
+        reconciler at its next run)."""
+        if sent:
+            self.settle_sent(reference, token, n, resend_key=None, outcome="", resolved_by="operator")
+            return
+        self._update(reference, token, {"status": "pending", "sendAgain": True, "reconcileAt": now}, ("failure",))
 
     def settle_failed(self, reference: str, token: str, *, failure: str, n: int, outcome: str | None = None) -> None:
         sets: dict[str, Any] = {"status": "failed", "failure": failure}
@@ -126,7 +148,7 @@ class DynamoSendRecords:
             f"attempts.{previous}.resolvedBy": "resend",
             f"attempts.{attempt.n}": attempt.model_dump(exclude_none=True),
         }
-        self._update(reference, token, sets, ())
+        self._update(reference, token, sets, ("failure", "sendAgain"))
 
     def due(self, now: int, limit: int) -> list[str]:
         """References whose reconcile time has come, oldest first."""
@@ -169,6 +191,33 @@ class DynamoSendRecords:
             ExpressionAttributeValues=values,
         )
 
+    # -- what Activity has been seen to do (one item; a reference has no space, so it is no send's) -------
+
+    def activity_model(self) -> dict[str, Any] | None:
+        answer = aws_client("dynamodb").get_item(TableName=self._table, Key={KEY: {"S": ACTIVITY_MODEL_ID}})
+        item = answer.get("Item")
+        return {k: from_attribute(v) for k, v in item.items() if k != KEY} if item else None
+
+    def save_activity_model(self, model: dict[str, Any]) -> None:
+        item = {KEY: {"S": ACTIVITY_MODEL_ID}, **{k: to_attribute(v) for k, v in model.items() if v is not None}}
+        aws_client("dynamodb").put_item(TableName=self._table, Item=item)
+
+    def open_probe(self, probe: dict[str, Any]) -> bool:
+        """Starts measuring Activity's lag on one accepted send; False when a probe is open already."""
+        try:
+            aws_client("dynamodb").update_item(
+                TableName=self._table,
+                Key={KEY: {"S": ACTIVITY_MODEL_ID}},
+                UpdateExpression="SET probe = :probe",
+                ConditionExpression="attribute_not_exists(probe)",
+                ExpressionAttributeValues={":probe": to_attribute(probe)},
+            )
+        except ClientError as exc:
+            if _conditional_failed(exc):
+                return False
+            raise
+        return True
+
     # -- reads and the resend path -------------------------------------------------------------------
 
     def get(self, reference: str) -> SendRecord | None:
@@ -187,6 +236,28 @@ class DynamoSendRecords:
         )
         items = answer.get("Items") or []
         return self._record(items[0]) if items else None
+
+    def by_recipient(
+        self, list_id: int, transactional_message_id: int, fingerprint: str, since: str
+    ) -> list[SendRecord]:
+        """Every send of this message to this address whose latest attempt started at `since` or later."""
+        records: list[SendRecord] = []
+        arguments: dict[str, Any] = {
+            "TableName": self._table,
+            "IndexName": RECIPIENT_INDEX,
+            "KeyConditionExpression": "#recipient = :recipient AND sentAt >= :since",
+            "ExpressionAttributeNames": {"#recipient": RECIPIENT},
+            "ExpressionAttributeValues": {
+                ":recipient": {"S": recipient_of(list_id, transactional_message_id, fingerprint)},
+                ":since": {"S": since},
+            },
+        }
+        while True:
+            answer = aws_client("dynamodb").query(**arguments)
+            records.extend(r for item in answer.get("Items") or [] if (r := self._record(item)) is not None)
+            if "LastEvaluatedKey" not in answer:
+                return records
+            arguments["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
 
     def set_resend_key(self, reference: str, resend_key: str) -> None:
         aws_client("dynamodb").update_item(
@@ -268,7 +339,8 @@ class DynamoSendRecords:
     def _record(item: dict[str, Any] | None) -> SendRecord | None:
         if not item:
             return None
-        values = {k: from_attribute(v) for k, v in item.items() if k not in (KEY, TTL_ATTRIBUTE, RECONCILE_QUEUE)}
+        hidden = (KEY, TTL_ATTRIBUTE, RECONCILE_QUEUE, RECIPIENT)
+        values = {k: from_attribute(v) for k, v in item.items() if k not in hidden}
         attempts = values.get("attempts")
         if isinstance(attempts, dict):
             values["attempts"] = sorted(attempts.values(), key=lambda a: a["n"])

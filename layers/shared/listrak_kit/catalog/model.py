@@ -8,7 +8,7 @@ import tomllib
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, ValidationError, model_validator
 
@@ -137,6 +137,10 @@ class MessageSpec(BaseModel):
     # May support resend this message to another address? false for anything whose content acts on the account
     # (a password-reset or sign-in link, an address verification): sent elsewhere, it hands the account over.
     redirect: bool = True
+    # When Listrak's answer was ambiguous and its Activity can neither confirm nor be trusted to refute the send:
+    # "never-twice" (the default) leaves it unconfirmed and alarmed; "send-again" sends it once more (at least
+    # once: two emails beat none for, say, a password reset).
+    ambiguous: Literal["never-twice", "send-again"] = "never-twice"
 
     @model_validator(mode="before")
     @classmethod
@@ -240,6 +244,9 @@ class Catalog(BaseModel):
             if (m.listId, m.transactionalMessageId) == (list_id, transactional_message_id)
         ]
         return all(m.redirect for m in same)
+
+    def sends_again_if_unsure(self, message: str | None) -> bool:
+        return message is not None and message in self.messages and self.messages[message].ambiguous == "send-again"
 
     @cached_property
     def by_detail_type(self) -> dict[str, str]:

@@ -11,8 +11,10 @@ from pydantic import BaseModel
 
 RESEND_WINDOW_SECONDS = 30 * 24 * 3600  # Listrak resends a transactional email for 30 days
 
-SendStatus = Literal["sending", "pending", "sent", "failed"]
-UNSETTLED = ("sending", "pending")
+# `unconfirmed`: Listrak's answer was ambiguous and Activity can neither confirm the send nor be trusted to show
+# its absence. Alarmed, looked at again, settled by later Activity evidence or by an operator; never guessed.
+SendStatus = Literal["sending", "pending", "unconfirmed", "sent", "failed"]
+UNSETTLED = ("sending", "pending", "unconfirmed")
 
 
 class ResendEntry(BaseModel):
@@ -36,7 +38,7 @@ class Attempt(BaseModel):
     startedAt: str
     outcome: Literal["in-flight", "accepted", "ambiguous", "refused"] = "in-flight"
     detail: str | None = None
-    resolvedBy: Literal["activity", "resend", "answer"] | None = None
+    resolvedBy: Literal["activity", "resend", "answer", "operator"] | None = None
 
 
 class SendRecord(BaseModel):
@@ -55,6 +57,8 @@ class SendRecord(BaseModel):
     # Whether a resend may go to another address: the catalog's `redirect` flag when the send was made.
     # A record without it (made before the flag) is never redirected.
     redirectAllowed: bool = False
+    # The catalog's `ambiguous = "send-again"` when the send was made: an unconfirmable outcome is sent once more.
+    sendAgainIfUnsure: bool = False
     attempts: list[Attempt] = []
     failure: str | None = None
     # The state machine's own fields (never shown to callers):
@@ -62,3 +66,4 @@ class SendRecord(BaseModel):
     payload: dict[str, Any] | None = None  # the address and values, kept only while the outcome is unknown
     attemptToken: str | None = None
     reconcileAt: int | None = None  # epoch seconds; present only while the send is sending or pending
+    sendAgain: bool = False  # an operator said an unconfirmed send never went: the reconciler sends it once more

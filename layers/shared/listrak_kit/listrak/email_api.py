@@ -9,6 +9,7 @@ from typing import Any
 from urllib.parse import quote
 
 from listrak_kit.listrak.authorized import AuthorizedListrak
+from listrak_kit.listrak.errors import ListrakUnavailable
 
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
@@ -84,6 +85,12 @@ class EmailApi:
             if not following:
                 return
             cursor = str(following)
+        # Activity did not answer for the whole span: what was not read cannot be taken for absence.
+        raise ListrakUnavailable(
+            f"transactional activity: more than {max_pages} pages; the span was not read to its end",
+            status=503,
+            code="ACTIVITY_INCOMPLETE",
+        )
 
     def resend_transactional(
         self,

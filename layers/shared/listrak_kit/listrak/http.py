@@ -1,10 +1,11 @@
 """HTTP transport for Listrak: one requests.Session, timeouts on every call, bounded jittered retries.
 
 Retry policy, and why:
-- 429 and 503 (with or without Retry-After): Listrak refused before acting (its leaky-bucket limiter, or a
-  service that is down), so every call is retried.
+- 429 (with or without Retry-After): Listrak's limiter refused before acting, so every call is retried.
+- 503: usually a service that is down, but nothing in it proves the request was not acted on (a gateway may
+  answer 503 after the service behind it queued the email). Retried only for calls marked `replay_safe`.
 - A connection that failed before the request was written (refused, DNS, connect timeout): always retried.
-- 500, 502 and 504, a read timeout, or a connection dropped after the request was written: Listrak may have
+- 500, 502, 503 and 504, a read timeout, or a connection dropped after the request was written: Listrak may have
   acted before failing (a 500 or 502 can come after the email was queued). Retried only for calls marked
   `replay_safe` (reads, token requests); any other call (a send, a resend) raises ListrakOutcomeUnknown, because
   Listrak has no idempotency key and a repeat could send a second email.
@@ -37,7 +38,7 @@ from listrak_kit.listrak.errors import (
 
 RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
 # Answers that prove Listrak did not act: retried even for a call that must not run twice.
-REFUSED_BEFORE_ACTING = frozenset({429, 503})
+REFUSED_BEFORE_ACTING = frozenset({429})
 
 
 @dataclass(frozen=True)

@@ -6,12 +6,14 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from listrak_kit.clock import Clock, SystemClock, from_iso, to_iso
+from listrak_kit.core.activity_match import attempts_of, judge, rows_from
+from listrak_kit.core.activity_model import MAX_ZONE_SECONDS, ActivityModel
 from listrak_kit.core.send_record import RESEND_WINDOW_SECONDS, ResendEntry, SendRecord
 from listrak_kit.errors import Conflict, Gone, NotFound
 from listrak_kit.idempotency import REPLAY_MARKER
 from listrak_kit.listrak.email_api import EmailApi
 from listrak_kit.listrak.errors import ListrakNotFound, ListrakOutcomeUnknown
-from listrak_kit.masking import email_fingerprint, mask_email
+from listrak_kit.masking import mask_email
 from listrak_kit.observability import logger
 from listrak_kit.resend.models import MessageView, PreparedResend, ResendByKeyBody, ResendResult
 from listrak_kit.resend.redirect import Caller, OriginalSend, RedirectPolicy
@@ -26,7 +28,13 @@ class SendRecords(Protocol):
 
     def find_by_resend_key(self, resend_key: str) -> SendRecord | None: ...
 
+    def by_recipient(
+        self, list_id: int, transactional_message_id: int, fingerprint: str, since: str
+    ) -> list[SendRecord]: ...
+
     def set_resend_key(self, reference: str, resend_key: str) -> None: ...
+
+    def activity_model(self) -> dict[str, Any] | None: ...
 
     def add_resend(self, reference: str, entry: ResendEntry) -> int: ...
 
@@ -152,30 +160,41 @@ class ResendService:
             )
 
     def _find_resend_key(self, record: SendRecord) -> str:
-        """The send's answer carried no resendKey: find it in Listrak's activity for that send."""
-        sent_at = from_iso(record.sentAt)
-        best: tuple[float, str] | None = None
-        for row in self._email_api.activity(
-            list_id=record.listId,
-            transactional_message_id=record.transactionalMessageId,
-            start_date=to_iso(sent_at - ACTIVITY_BEFORE_SECONDS),
-            end_date=to_iso(sent_at + ACTIVITY_AFTER_SECONDS),
-            page_size=self._page_size,
-        ):
-            key, address, send_date = row.get("resendKey"), row.get("emailAddress"), row.get("sendDate")
-            if not key or not isinstance(address, str) or email_fingerprint(address) != record.emailFingerprint:
-                continue
-            distance = abs(from_iso(send_date) - sent_at) if isinstance(send_date, str) else float("inf")
-            if best is None or distance < best[0]:
-                best = (distance, key)
-        if best is None:
+        """The send's answer carried no resendKey: find its row in Listrak's Activity, by the same rule as the
+        reconciler (the sole candidate, after counting every other send of that message to that address)."""
+        now = self._clock.now()
+        model = ActivityModel.of(self._records.activity_model(), now)
+        before = model.before_seconds()
+        ours = [a for a in attempts_of(record, ACTIVITY_AFTER_SECONDS, before) if a.sent][-1:]
+        verdict = None
+        if ours:
+            widen = MAX_ZONE_SECONDS if model.zone_shift is None else abs(model.zone_shift)
+            start = ours[0].start - ACTIVITY_BEFORE_SECONDS
+            others = [
+                attempt
+                for other in self._records.by_recipient(
+                    record.listId, record.transactionalMessageId, record.emailFingerprint, to_iso(start)
+                )
+                if other.reference != record.reference
+                for attempt in attempts_of(other, ACTIVITY_AFTER_SECONDS, before)
+            ]
+            raw = self._email_api.activity(
+                list_id=record.listId,
+                transactional_message_id=record.transactionalMessageId,
+                start_date=to_iso(start - widen),
+                end_date=to_iso(ours[0].end + widen),
+                page_size=self._page_size,
+            )
+            rows = rows_from(raw, record.emailFingerprint, model)
+            verdict = judge(ours, others, rows, complete_before=now)[ours[0].n]
+        if verdict is None or verdict.kind != "sent" or verdict.resend_key is None:
             raise Conflict(
-                f"reference {record.reference!r} is not resendable yet: Listrak shows no activity for it so far; "
-                "try again later",
+                f"reference {record.reference!r} is not resendable yet: Listrak's Activity does not show its send "
+                "apart from other sends of the same message to the same address so far; try again later",
                 retry_after=60,
             )
-        self._records.set_resend_key(record.reference, best[1])
-        return best[1]
+        self._records.set_resend_key(record.reference, verdict.resend_key)
+        return verdict.resend_key
 
     def _resend(self, data: PreparedResend) -> dict[str, Any]:
         """Runs at most once per Idempotency-Key (every time when there is none)."""

@@ -7,7 +7,9 @@ reasons, before anything is queued.
 
 from __future__ import annotations
 
+import hashlib
 import json
+from datetime import datetime
 from typing import Any, Protocol
 
 from listrak_kit.catalog.model import Catalog
@@ -49,13 +51,22 @@ class HookService:
         lowered = {k.lower(): v for k, v in headers.items()}
         if not shopify.is_signed(raw_body, lowered.get(shopify.SIGNATURE_HEADER), self._shopify_secret.get()):
             raise Unauthenticated("the X-Shopify-Hmac-Sha256 signature is missing or does not match the body")
-        if not lowered.get(shopify.TOPIC_HEADER):
+        topic = lowered.get(shopify.TOPIC_HEADER)
+        if not topic:
             raise InvalidRequest([FieldProblem("X-Shopify-Topic", "missing (it selects the message to send)")])
         payload = _json_object(raw_body)
+        if problem := shopify.topic_problem(topic, payload):
+            raise InvalidRequest([FieldProblem("X-Shopify-Topic", f"{problem}; nothing was sent")])
         detail = shopify.webhook_detail(headers, payload)
+        # Only the body is signed: the reference comes from it, never from the event or webhook id headers.
+        detail["metadata"].pop("X-Shopify-Webhook-Id", None)
+        detail["metadata"]["X-Shopify-Event-Id"] = shopify.signed_key(raw_body, payload)
         return self._accept(source=SHOPIFY_SOURCE, detail_type=shopify.DETAIL_TYPE, detail=detail)
 
     def klaviyo_event(self, body: dict[str, Any]) -> HookAnswer:
+        attributes = body.get("data", {}).get("attributes") if isinstance(body.get("data"), dict) else None
+        if isinstance(attributes, dict) and not attributes.get("unique_id") and (key := klaviyo_key(attributes)):
+            body = {**body, "data": {**body["data"], "attributes": {**attributes, "unique_id": key}}}
         return self._accept(source=KLAVIYO_SOURCE, detail_type=KLAVIYO_DETAIL_TYPE, detail=body)
 
     def _accept(self, *, source: str, detail_type: str, detail: dict[str, Any]) -> HookAnswer:
@@ -89,3 +100,30 @@ def _json_object(raw_body: bytes) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise InvalidRequest([FieldProblem("(body)", "the body must be a JSON object")])
     return value
+
+
+def klaviyo_key(attributes: dict[str, Any]) -> str | None:
+    """Klaviyo's own rule for an event without unique_id: the same profile, metric and time to the second are the
+    same event. None when the event has no time (Klaviyo then takes the moment it receives it)."""
+    profile = _at(attributes, "profile", "data")
+    who = profile.get("id") or _at(profile, "attributes").get("email") or _at(profile, "attributes").get("external_id")
+    metric = _at(attributes, "metric", "data", "attributes").get("name")
+    moment = attributes.get("time")
+    if not who or not metric or not isinstance(moment, (str, int, float)) or isinstance(moment, bool):
+        return None
+    try:
+        second = (
+            int(datetime.fromisoformat(moment.replace("Z", "+00:00")).timestamp())
+            if isinstance(moment, str)
+            else int(moment)
+        )
+    except ValueError:
+        return None
+    text = json.dumps([str(who).strip().lower(), str(metric), second])
+    return "k-" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+
+
+def _at(value: Any, *path: str) -> dict[str, Any]:
+    for name in path:
+        value = value.get(name) if isinstance(value, dict) else None
+    return value if isinstance(value, dict) else {}

@@ -55,7 +55,7 @@ class SendResult(BaseModel):
     """`sent`; `pending` (Listrak's answer did not say; it is being reconciled); `failed` (with why)."""
 
     reference: str
-    status: Literal["sending", "pending", "sent", "failed"]
+    status: Literal["sending", "pending", "unconfirmed", "sent", "failed"]
     message: str | None
     listId: int
     transactionalMessageId: int

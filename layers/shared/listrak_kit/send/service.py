@@ -18,17 +18,31 @@ from listrak_kit.catalog.item_block import render_items
 from listrak_kit.catalog.model import Catalog
 from listrak_kit.clock import Clock, SystemClock, from_iso, to_iso
 from listrak_kit.core.fields import REFERENCE, as_text
-from listrak_kit.core.limits import ValueLimits
+from listrak_kit.core.limits import RECORD_MAX_BYTES, ValueLimits, dynamo_bytes
 from listrak_kit.core.send_record import RESEND_WINDOW_SECONDS, UNSETTLED, Attempt, SendRecord
-from listrak_kit.errors import Conflict, FieldProblem, InvalidRequest, UnknownListrakIds, UnknownMessage
+from listrak_kit.errors import (
+    Conflict,
+    FieldProblem,
+    InvalidRequest,
+    SendRecordUncertain,
+    UnknownListrakIds,
+    UnknownMessage,
+)
 from listrak_kit.listrak.email_api import EmailApi
-from listrak_kit.listrak.errors import ListrakNotFound, ListrakOutcomeUnknown, ListrakRejected, ListrakUnavailable
+from listrak_kit.listrak.errors import (
+    ListrakNotFound,
+    ListrakOutcomeUnknown,
+    ListrakRejected,
+    ListrakUnauthorized,
+    ListrakUnavailable,
+)
 from listrak_kit.masking import email_fingerprint, mask_email
 from listrak_kit.observability import logger
+from listrak_kit.send.activity import ActivityRecords, ActivityWitness, Look
 from listrak_kit.send.models import PreparedSend, SendRequest, SendResult
 
 
-class SendRecords(Protocol):
+class SendRecords(ActivityRecords, Protocol):
     def begin(self, record: SendRecord) -> bool: ...
 
     def get(self, reference: str) -> SendRecord | None: ...
@@ -55,12 +69,17 @@ class SendRecords(Protocol):
 
     def due(self, now: int, limit: int) -> list[str]: ...
 
-    def find_by_resend_key(self, resend_key: str) -> SendRecord | None: ...
+    def mark_unconfirmed(self, reference: str, token: str, n: int, *, reason: str, reconcile_at: int) -> None: ...
 
 
-# Activity rows are matched to an attempt by address and by sendDate within the attempt's own time span (see
-# _attempt_seconds), allowing this much clock difference between AWS and Listrak.
-ACTIVITY_SLACK_SECONDS = 5
+# What an Email integration refused Activity lacks (Listrak's Activity route needs the List, Message and Report
+# scopes: the integration's Reporting area).
+ACTIVITY_PERMISSION = (
+    "the Email integration lacks Listrak's Reporting permission (the Report scope; Activity needs List, Message "
+    "and Report): tick Reporting on the integration in Listrak's Integration Manager"
+)
+# An unconfirmed send is looked at again this often: later Activity may settle it (an operator may first).
+UNCONFIRMED_RECHECK_SECONDS = 3600
 DEFAULT_INVOCATION_SECONDS = 60.0
 P = ParamSpec("P")
 
@@ -109,6 +128,9 @@ class SendService:
         self._count = count or (lambda _name: None)
         self._policy = policy or SendPolicy()
         self._invocation_seconds = DEFAULT_INVOCATION_SECONDS
+        self._witness = ActivityWitness(
+            email_api=email_api, records=records, clock=self._clock, page_size=self._policy.activity_page_size
+        )
 
     def begin(self, seconds_left: Callable[[], float]) -> None:
         """Once per invocation: how long this invocation may still run bounds when a send left `sending` is due."""
@@ -142,11 +164,23 @@ class SendService:
                 list_id=prepared.listId,
                 transactional_message_id=prepared.transactionalMessageId,
             ),
+            sendAgainIfUnsure=self._catalog.sends_again_if_unsure(prepared.message),
             attemptToken=uuid.uuid4().hex,
             # Covers an invocation that ends (a crash, a timeout) between the Listrak call and write 2.
             reconcileAt=self._due_at(now),
         )
-        if not self._records.begin(record):  # write 1 (a failure raises: nothing was sent)
+        if (size := dynamo_bytes(record.model_dump(exclude_none=True))) > RECORD_MAX_BYTES:
+            where = "items" if request.items else "fields"
+            raise InvalidRequest(
+                [
+                    FieldProblem(
+                        where,
+                        f"the send's record would be {size} bytes in DynamoDB (UTF-8), over the {RECORD_MAX_BYTES} "
+                        "it may take: send fewer or shorter values",
+                    )
+                ]
+            )
+        if not self._begin(record):  # write 1
             existing = self._records.get(record.reference)
             if existing is None:
                 raise Conflict(
@@ -162,6 +196,23 @@ class SendService:
         settled = self._deliver(record, 1)
         self._count(f"Send_{settled.status}")
         return self._outcome(settled, replayed=False)
+
+    def _begin(self, record: SendRecord) -> bool:
+        """Write 1. Its answer may be lost after DynamoDB applied it: the record is read back before anything is
+        said, because a record left behind is sent by the reconciler (so "nothing was sent" would be false)."""
+        try:
+            return self._records.begin(record)
+        except Exception as exc:
+            try:
+                existing = self._records.get(record.reference)
+            except Exception:
+                raise SendRecordUncertain(
+                    f"storage did not confirm the record of send {record.reference!r}: it may still be sent (once, "
+                    "never twice); repeat the request with the same reference to learn its state"
+                ) from exc
+            if existing is None:
+                raise  # not written: nothing was sent
+            return existing.attemptToken == record.attemptToken  # ours: write 1 applied, the send goes now
 
     def prepare(self, request: SendRequest, *, idempotency_key: str | None = None) -> PreparedSend:
         """Everything that can be checked before Listrak is called; raises InvalidRequest or UnknownMessage."""
@@ -271,6 +322,7 @@ class SendService:
                 raise
             return self._refused_again(record, n, exc)
         self._count("SendAccepted")
+        self._witness.offer_probe(record, record.payload["emailAddress"], self._clock.now())
         resend_key = receipt.resend_key
         try:
             self._records.settle_sent(
@@ -306,6 +358,10 @@ class SendService:
     def sweep(self, *, limit: int = 100) -> SweepReport:
         """Reconciles every send whose time has come (the scheduled reconciler runs this)."""
         report = SweepReport()
+        try:
+            self._witness.check_probe(self._clock.now(), self._attempt_seconds())
+        except Exception:
+            logger.exception("activity probe not checked")
         for reference in self._records.due(int(self._clock.now()), limit):
             try:
                 record = self.reconcile(reference)
@@ -328,28 +384,51 @@ class SendService:
             return record
         if record.reconcileAt is not None and now < record.reconcileAt:
             return record
+        address = str(record.payload["emailAddress"])
         lease = self._due_at(now)
         if not self._records.claim(reference, record.reconcileAt, lease):
             return self._records.get(reference)  # another reconciler has it
         record = record.model_copy(update={"reconcileAt": lease})
         token, last = record.attemptToken or "", record.attempts[-1].n if record.attempts else 1
+        if record.sendAgain:  # an operator's word: it never went
+            return self._send_again(record, last, now)
         try:
-            row = self._find_in_activity(record, now)
+            look = self._witness.look(record, address, span=self._attempt_seconds(), now=now)
+        except (ListrakUnauthorized, ListrakRejected) as exc:
+            if exc.status not in (401, 403):
+                raise
+            self._count("ActivityRefused")
+            logger.error("listrak refused activity", extra={"status": exc.status, "missing": ACTIVITY_PERMISSION})
+            return self._unconfirmed(
+                record, last, now, f"Listrak refused its Activity ({exc.status}): {ACTIVITY_PERMISSION}"
+            )
         except Exception:
             self._count("SendReconcileActivityFailed")
             logger.exception("activity lookup failed; the send stays pending", extra={"reference": reference})
             return record.model_copy(update={"status": "pending"})
-        if row is not None:
-            self._records.settle_sent(reference, token, last, resend_key=row, outcome="", resolved_by="activity")
+        verdict = look.verdict
+        if verdict.kind == "sent":
+            key = verdict.resend_key
+            self._records.settle_sent(reference, token, last, resend_key=key, outcome="", resolved_by="activity")
             self._count("SendReconciledFromActivity")
             logger.info("send found in activity", extra={"reference": reference, "attempt": last})
-            return record.model_copy(update={"status": "sent", "resendKey": row, "payload": None})
+            return record.model_copy(update={"status": "sent", "resendKey": key, "payload": None})
+        doubt = self._doubt(record, look, now)
+        if isinstance(doubt, int):  # not yet: Activity has been seen to show sends this late
+            self._records.claim(reference, lease, doubt)
+            return record.model_copy(update={"reconcileAt": doubt})
+        if doubt is not None and not record.sendAgainIfUnsure:
+            return self._unconfirmed(record, last, now, doubt)
         if len(record.attempts) >= self._policy.max_attempts:
             failure = f"Listrak never showed this send after {len(record.attempts)} attempt(s)"
             self._records.settle_failed(reference, token, failure=failure, n=last)
             self._count("SendFailed")
             logger.error("send failed", extra={"reference": reference, "attempts": len(record.attempts)})
             return record.model_copy(update={"status": "failed", "failure": failure})
+        return self._send_again(record, last, now)
+
+    def _send_again(self, record: SendRecord, last: int, now: float) -> SendRecord:
+        reference, token = record.reference, record.attemptToken or ""
         attempt = Attempt(n=last + 1, startedAt=to_iso(now))
         new_token = uuid.uuid4().hex
         self._records.new_attempt(
@@ -369,33 +448,32 @@ class SendService:
             logger.exception("reconcile on repeat failed", extra={"reference": record.reference})
             return record.model_copy(update={"status": "pending"})
 
-    def _find_in_activity(self, record: SendRecord, now: float) -> str | None:
-        """The resendKey of an Activity row for one of this send's attempts, or None when there is none."""
-        assert record.payload is not None
-        spans = [(from_iso(a.startedAt), from_iso(a.startedAt) + self._attempt_seconds()) for a in record.attempts]
-        start = min(s for s, _ in spans) - ACTIVITY_SLACK_SECONDS
-        end = min(now, max(e for _, e in spans)) + ACTIVITY_SLACK_SECONDS
-        for row in self._email_api.activity(
-            list_id=record.listId,
-            transactional_message_id=record.transactionalMessageId,
-            start_date=to_iso(start),
-            end_date=to_iso(end),
-            page_size=self._policy.activity_page_size,
-            email_address=record.payload["emailAddress"],
-        ):
-            key, address, send_date = row.get("resendKey"), row.get("emailAddress"), row.get("sendDate")
-            if not key or not isinstance(address, str) or email_fingerprint(address) != record.emailFingerprint:
-                continue
-            if not isinstance(send_date, str):
-                continue
-            at = from_iso(send_date)
-            if not any(s - ACTIVITY_SLACK_SECONDS <= at <= e + ACTIVITY_SLACK_SECONDS for s, e in spans):
-                continue
-            owner = self._records.find_by_resend_key(key)
-            if owner is not None and owner.reference != record.reference:
-                continue  # another reference's send of the same message to the same address
-            return str(key)
-        return None
+    def _doubt(self, record: SendRecord, look: Look, now: float) -> str | int | None:
+        """Why Activity's silence cannot be believed yet: a reason (the send becomes unconfirmed), a time to look
+        again (the wait Activity has been seen to need is not over), or None: it is believed."""
+        if look.verdict.kind == "ambiguous":
+            return "a row in Listrak's Activity could be this send or another of the same message to the same address"
+        if not look.model.measured:
+            return (
+                "Listrak's Activity has not yet been seen to show any send here (its lag is being measured), "
+                "so its silence proves nothing"
+            )
+        wait = look.model.wait_seconds(self._policy.reconcile_after_seconds)
+        started = look.attempt.started if look.attempt else now
+        if now >= started + wait:
+            return None
+        if wait > UNCONFIRMED_RECHECK_SECONDS and record.status != "unconfirmed":
+            return f"Listrak's Activity has been seen to take up to {int(wait / 2)} s to show a send"
+        return int(started + wait) + 1
+
+    def _unconfirmed(self, record: SendRecord, n: int, now: float, reason: str) -> SendRecord:
+        """Neither sent nor absent can be known: shown, alarmed, looked at again later, never guessed."""
+        due = int(now + UNCONFIRMED_RECHECK_SECONDS)
+        self._records.mark_unconfirmed(record.reference, record.attemptToken or "", n, reason=reason, reconcile_at=due)
+        if record.status != "unconfirmed":
+            self._count("SendUnconfirmed")
+        logger.error("send unconfirmed", extra={"reference": record.reference, "reason": reason})
+        return record.model_copy(update={"status": "unconfirmed", "failure": reason, "reconcileAt": due})
 
     # -- helpers ---------------------------------------------------------------------------------------
 

@@ -42,3 +42,22 @@ def webhook_detail(headers: Mapping[str, str], payload: Any) -> dict[str, Any]:
     lowered = {k.lower(): v for k, v in headers.items()}
     metadata = {name: lowered[name.lower()] for name in METADATA_HEADERS if name.lower() in lowered}
     return {"payload": payload, "metadata": metadata}
+
+
+def signed_key(raw_body: bytes, payload: dict[str, Any]) -> str:
+    """The webhook's key from what the signature covers: the body's own id and a hash of the body. The event and
+    webhook id headers are not signed: a body posted again with them changed is the same webhook."""
+    return f"{payload.get('id', 'body')}-{hashlib.sha256(raw_body).hexdigest()[:24]}"
+
+
+def topic_problem(topic: str, payload: dict[str, Any]) -> str | None:
+    """Why the signed body is not of the (unsigned) topic's kind, or None when it is."""
+    is_order = "line_items" in payload or "order_number" in payload
+    family = topic.split("/", 1)[0]
+    if family == "orders" and not is_order:
+        return f"{topic}: the signed body is not an order"
+    if family == "customers" and (is_order or "email" not in payload):
+        return f"{topic}: the signed body is not a customer"
+    if topic == "orders/fulfilled" and not payload.get("fulfillments"):
+        return f"{topic}: the signed order has no fulfillment"
+    return None
