@@ -78,6 +78,8 @@ ACTIVITY_PERMISSION = (
     "the Email integration lacks Listrak's Reporting permission (the Report scope; Activity needs List, Message "
     "and Report): tick Reporting on the integration in Listrak's Integration Manager"
 )
+# A send waits this long at most, pending, for Activity to show it; a longer wait is shown and alarmed instead.
+LONGEST_SILENT_WAIT_SECONDS = 6 * 3600
 # An unconfirmed send is looked at again this often: later Activity may settle it (an operator may first).
 UNCONFIRMED_RECHECK_SECONDS = 3600
 DEFAULT_INVOCATION_SECONDS = 60.0
@@ -456,7 +458,7 @@ class SendService:
         started = look.attempt.started if look.attempt else now
         if now >= started + wait:
             return None
-        if wait > UNCONFIRMED_RECHECK_SECONDS and record.status != "unconfirmed":
+        if wait > LONGEST_SILENT_WAIT_SECONDS and record.status != "unconfirmed":
             return f"Listrak's Activity has been seen to take up to {int(wait / 2)} s to show a send"
         return int(started + wait) + 1
 
