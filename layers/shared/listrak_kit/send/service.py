@@ -38,6 +38,7 @@ from listrak_kit.listrak.errors import (
 from listrak_kit.masking import email_fingerprint, mask_email
 from listrak_kit.observability import logger
 from listrak_kit.send.activity import ActivityRecords, ActivityWitness
+from listrak_kit.send.field_lengths import FieldLengths
 from listrak_kit.send.models import PreparedSend, SendRequest, SendResult
 from listrak_kit.send.reconciling import Reconciling
 
@@ -100,8 +101,10 @@ class SendService(Reconciling):
         count: Callable[[str], None] | None = None,
         policy: SendPolicy | None = None,
         limits: ValueLimits | None = None,
+        field_lengths: FieldLengths | None = None,
     ):
         self._limits = limits or ValueLimits()
+        self._field_lengths = field_lengths
         self._catalog = catalog
         self._email_api = email_api
         self._records = records
@@ -228,7 +231,17 @@ class SendService(Reconciling):
                 else:
                     try:
                         block = render_items(spec.items, request.items, limits=self._limits)
-                        values.append({"segmentationFieldId": spec.fields[spec.items.field], "value": block})
+                        field_id = spec.fields[spec.items.field]
+                        values.append({"segmentationFieldId": field_id, "value": block})
+                        limit = self._field_lengths.max_length(list_id, field_id) if self._field_lengths else None
+                        if limit is not None and len(block) > limit:
+                            problems.append(
+                                FieldProblem(
+                                    "items",
+                                    f"the rendered item block is {len(block)} characters, over the maxLength "
+                                    f"{limit} of its profile field {spec.items.field} ({field_id}) at Listrak",
+                                )
+                            )
                     except InvalidRequest as exc:
                         problems.extend(exc.problems)
         else:
