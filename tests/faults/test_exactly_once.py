@@ -169,7 +169,7 @@ def test_the_wait_follows_the_lag_the_probe_measured(stack, sandbox, clock):
     settle(stack, clock, rounds=8)  # the reconciler looks for its row every round until it shows
     sandbox.inject("send", "502_after")
     assert post_message(stack, order("r-1"))[0] == 202
-    settle(stack, clock, rounds=20)
+    settle(stack, clock, rounds=40)  # pending, not alarmed, for four times the longest lag measured
     assert emails(sandbox)["r-1"] == 1
     view = state(stack, "r-1")
     assert view["status"] == "sent" and [a["resolvedBy"] for a in view["attempts"]] == ["activity"]
@@ -308,3 +308,28 @@ def test_a_resend_whose_completion_write_fails_is_never_resent_by_a_repeat_later
     status, body = resend(stack, "reset-1", key="ticket-1")
     assert sandbox.stats["resends"] == 1, (status, body)
     assert status in (200, 409)
+
+
+def test_an_item_block_longer_than_its_profile_field_s_max_length_is_a_400_and_nothing_is_sent(stack, sandbox, clock):
+    saved = sandbox._messages.get((300001, 7001))
+    sandbox.add_list(300001, "Customers")
+    sandbox.add_profile_field(300001, 51, "Orders", 5105, "orderItems", max_length=2000)
+    sandbox.add_transactional_message(300001, 7001, fields={5101: 100, 5102: 100, 5103: 100, 5104: 100, 5105: 2000})
+    try:
+        item = {"ProductName": "Linen shirt", "Quantity": 1, "ItemPrice": "$1.00", "ImageURL": "https://i/1.png"}
+        body = {
+            "emailAddress": "items@example.com",
+            "message": "order-confirmation",
+            "fields": {"firstName": "Jane", "orderNumber": "1001"},
+            "items": [item] * 10,  # about 5,000 characters rendered
+            "reference": "items-1",
+        }
+        status, answer = post_message(stack, body)
+        assert status == 400, answer
+        assert "maxLength" in answer["errors"][0]["message"] and "2000" in answer["errors"][0]["message"]
+        assert emails(sandbox)["items"] == 0
+        body["items"], body["reference"] = [item], "items-2"  # within it: sent
+        assert post_message(stack, body)[0] == 201
+    finally:
+        sandbox._messages[(300001, 7001)] = saved
+        sandbox._lists.pop(300001, None)

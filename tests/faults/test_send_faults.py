@@ -246,7 +246,7 @@ def test_activity_lagging_within_the_window_finds_the_send(stack, sandbox, clock
 def test_a_send_activity_never_shows_is_failed_after_bounded_attempts(stack, sandbox, clock):
     sandbox.inject("send", "500", times=3)  # every attempt ambiguous, none acted on
     assert post_message(stack, order("r-1"))[0] == 202
-    settle(stack, clock)
+    settle(stack, clock, rounds=10)  # each absence believed once four times Activity's measured lag has passed
     view = state(stack, "r-1")
     assert view["status"] == "failed" and "never showed" in view["failure"]
     assert len(view["attempts"]) == 3

@@ -166,12 +166,18 @@ def send_path(settings: SendSettings, *, default_catalog: Path) -> SendPath:
     from listrak_kit.aws.dead_letters import DeadLetterQueue
     from listrak_kit.aws.send_records import DynamoSendRecords
     from listrak_kit.catalog.model import load_catalog
+    from listrak_kit.clock import SystemClock
+    from listrak_kit.listrak.contacts_api import ContactsApi
+    from listrak_kit.listrak.email_api import EmailApi
+    from listrak_kit.send.field_lengths import FieldLengths
     from listrak_kit.send.service import SendPolicy, SendService
 
+    client = email_client(settings)  # one token for the send and the profile field lengths
     # One email per reference: the send record is the idempotency record (see send/service.py).
     service = SendService(
+        field_lengths=FieldLengths(ContactsApi(client), SystemClock()),
         catalog=load_catalog(settings.CATALOG_PATH or default_catalog),
-        email_api=email_api(settings),
+        email_api=EmailApi(client),
         records=DynamoSendRecords(settings.TABLE_NAME),
         count=count,
         limits=settings.value_limits(),

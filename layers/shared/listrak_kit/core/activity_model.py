@@ -4,7 +4,7 @@ Absence in Activity means "not sent" only when it can be trusted, and that is le
 
 - lag: how long after a send its row first shows. Measured by a probe (one accepted send at a time, looked for
   every minute until its row shows), so each observation is the lag itself, to within a minute. The wait before
-  absence is believed is the longest lag seen, doubled, and never less than `SEND_RECONCILE_AFTER_SECONDS`; a probe
+  absence is believed is four times the longest lag seen, never less than `SEND_RECONCILE_AFTER_SECONDS`; a probe
   still unseen counts with its age, so an Activity that never shows a send makes the wait grow without bound;
 - offset: a row's date minus the send's start (Listrak's clock against ours, plus its queue);
 - zone: dates written without a zone are local time somewhere; the shift is learned from the probe (dates are
@@ -22,6 +22,8 @@ DEFAULT_SLACK_SECONDS = 30.0  # our clock against Listrak's, before any offset i
 MAX_ZONE_SECONDS = 14 * 3600
 QUARTER_HOUR = 900
 KEEP = 50  # observations kept (the most recent)
+# The wait is this many times the longest lag seen: lags have a long tail, and the few measured are a sample of it.
+WAIT_FACTOR = 4
 
 
 @dataclass(frozen=True)
@@ -59,7 +61,7 @@ class ActivityModel:
     def wait_seconds(self, floor: float) -> float:
         """How long after a send's start its absence from Activity may be believed."""
         longest = max([o.lag for o in self.observations] + [self.open_probe_age])
-        return max(floor, 2 * longest)
+        return max(floor, WAIT_FACTOR * longest)
 
     def before_seconds(self) -> float:
         """How long before a send's start its row may be dated (Listrak's clock behind ours)."""

@@ -1,7 +1,7 @@
 """Listrak's Activity as a witness: what it says of one send, and what it has been seen to do (its lag, its dates).
 
 It may confirm a send; it never refutes one on its own. Its silence means "not sent" only when it answered for the
-whole span, the wait is past the longest lag it has been seen to take (doubled), and no other send recorded here
+whole span, the wait is past the longest lag it has been seen to take (four times over), and no other send recorded here
 could be the row (see listrak_kit.core.activity_match and activity_model).
 """
 
@@ -18,7 +18,7 @@ from listrak_kit.listrak.email_api import EmailApi
 from listrak_kit.masking import email_fingerprint
 from listrak_kit.observability import logger
 
-PROBE_EVERY_SECONDS = 600  # how often one container offers an accepted send as the lag probe
+PROBE_EVERY_SECONDS = 60  # how often one container offers an accepted send as the lag probe
 PROBE_GIVE_UP_SECONDS = 24 * 3600  # a probe unseen this long is recorded as that lag: Activity does not show sends
 
 

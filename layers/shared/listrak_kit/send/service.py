@@ -11,8 +11,8 @@ import hashlib
 import json
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any, ParamSpec, Protocol
+from dataclasses import dataclass
+from typing import Any, Protocol
 
 from listrak_kit.catalog.item_block import render_items
 from listrak_kit.catalog.model import Catalog
@@ -33,13 +33,14 @@ from listrak_kit.listrak.errors import (
     ListrakNotFound,
     ListrakOutcomeUnknown,
     ListrakRejected,
-    ListrakUnauthorized,
     ListrakUnavailable,
 )
 from listrak_kit.masking import email_fingerprint, mask_email
 from listrak_kit.observability import logger
-from listrak_kit.send.activity import ActivityRecords, ActivityWitness, Look
+from listrak_kit.send.activity import ActivityRecords, ActivityWitness
+from listrak_kit.send.field_lengths import FieldLengths
 from listrak_kit.send.models import PreparedSend, SendRequest, SendResult
+from listrak_kit.send.reconciling import Reconciling
 
 
 class SendRecords(ActivityRecords, Protocol):
@@ -72,16 +73,7 @@ class SendRecords(ActivityRecords, Protocol):
     def mark_unconfirmed(self, reference: str, token: str, n: int, *, reason: str, reconcile_at: int) -> None: ...
 
 
-# What an Email integration refused Activity lacks (Listrak's Activity route needs the List, Message and Report
-# scopes: the integration's Reporting area).
-ACTIVITY_PERMISSION = (
-    "the Email integration lacks Listrak's Reporting permission (the Report scope; Activity needs List, Message "
-    "and Report): tick Reporting on the integration in Listrak's Integration Manager"
-)
-# An unconfirmed send is looked at again this often: later Activity may settle it (an operator may first).
-UNCONFIRMED_RECHECK_SECONDS = 3600
 DEFAULT_INVOCATION_SECONDS = 60.0
-P = ParamSpec("P")
 
 
 @dataclass(frozen=True)
@@ -98,17 +90,7 @@ class SendOutcome:
     retry_after: int | None = None  # for a pending send: seconds until it is reconciled
 
 
-@dataclass
-class SweepReport:
-    checked: int = 0
-    counts: dict[str, int] = field(default_factory=dict)
-
-    def add(self, status: str) -> None:
-        self.checked += 1
-        self.counts[status] = self.counts.get(status, 0) + 1
-
-
-class SendService:
+class SendService(Reconciling):
     def __init__(
         self,
         *,
@@ -119,8 +101,10 @@ class SendService:
         count: Callable[[str], None] | None = None,
         policy: SendPolicy | None = None,
         limits: ValueLimits | None = None,
+        field_lengths: FieldLengths | None = None,
     ):
         self._limits = limits or ValueLimits()
+        self._field_lengths = field_lengths
         self._catalog = catalog
         self._email_api = email_api
         self._records = records
@@ -250,7 +234,17 @@ class SendService:
                 else:
                     try:
                         block = render_items(spec.items, request.items, limits=self._limits)
-                        values.append({"segmentationFieldId": spec.fields[spec.items.field], "value": block})
+                        field_id = spec.fields[spec.items.field]
+                        values.append({"segmentationFieldId": field_id, "value": block})
+                        limit = self._field_lengths.max_length(list_id, field_id) if self._field_lengths else None
+                        if limit is not None and len(block) > limit:
+                            problems.append(
+                                FieldProblem(
+                                    "items",
+                                    f"the rendered item block is {len(block)} characters, over the maxLength "
+                                    f"{limit} of its profile field {spec.items.field} ({field_id}) at Listrak",
+                                )
+                            )
                     except InvalidRequest as exc:
                         problems.extend(exc.problems)
         else:
@@ -303,14 +297,18 @@ class SendService:
             logger.warning("send outcome unknown", extra={"reference": reference, "attempt": n, "detail": str(exc)})
             due = self._due_at(self._clock.now(), invocation=0)
             detail = f"Listrak answered {exc.status}" if exc.status else "no answer from Listrak"
-            pending = self._records.mark_pending
-            self._write(pending, reference, token, n, outcome="ambiguous", detail=detail, reconcile_at=due)
+            self._quietly(
+                "mark_pending",
+                lambda: self._records.mark_pending(
+                    reference, token, n, outcome="ambiguous", detail=detail, reconcile_at=due
+                ),
+            )
             return record.model_copy(update={"status": "pending", "reconcileAt": due})
         except Exception as exc:
             if n == 1:
                 # Proven unsent (a refusal, 429/503 after retries, or nothing reached Listrak): free the reference,
                 # so the caller can fix the request or retry, and answer the error.
-                self._write(self._records.release, reference, token)
+                self._quietly("release", lambda: self._records.release(reference, token))
                 unknown_ids = isinstance(exc, ListrakNotFound) and exc.code == "ERROR_UNABLE_TO_LOCATE_RESOURCE"
                 if unknown_ids and record.message is None:
                     # The caller's own raw IDs: its mistake to fix (a catalog's IDs stay Listrak's refusal).
@@ -344,136 +342,19 @@ class SendService:
         reference, token = record.reference, record.attemptToken or ""
         if isinstance(exc, ListrakRejected) or n >= self._policy.max_attempts:
             failure = f"Listrak refused attempt {n}: {exc}" if isinstance(exc, ListrakRejected) else str(exc)
-            self._write(self._records.settle_failed, reference, token, failure=failure, n=n, outcome="refused")
+            self._quietly(
+                "settle_failed",
+                lambda: self._records.settle_failed(reference, token, failure=failure, n=n, outcome="refused"),
+            )
             self._count("SendFailed")
             return record.model_copy(update={"status": "failed", "failure": failure})
         due = self._due_at(self._clock.now(), invocation=0)
         detail = "Listrak unavailable" if isinstance(exc, ListrakUnavailable) else type(exc).__name__
-        pending = self._records.mark_pending
-        self._write(pending, reference, token, n, outcome="refused", detail=detail, reconcile_at=due)
+        self._quietly(
+            "mark_pending",
+            lambda: self._records.mark_pending(reference, token, n, outcome="refused", detail=detail, reconcile_at=due),
+        )
         return record.model_copy(update={"status": "pending", "reconcileAt": due})
-
-    # -- reconciliation ------------------------------------------------------------------------------
-
-    def sweep(self, *, limit: int = 100) -> SweepReport:
-        """Reconciles every send whose time has come (the scheduled reconciler runs this)."""
-        report = SweepReport()
-        try:
-            self._witness.check_probe(self._clock.now(), self._attempt_seconds())
-        except Exception:
-            logger.exception("activity probe not checked")
-        for reference in self._records.due(int(self._clock.now()), limit):
-            try:
-                record = self.reconcile(reference)
-            except Exception:
-                logger.exception("reconcile failed", extra={"reference": reference})
-                report.add("error")
-                continue
-            report.add(record.status if record else "gone")
-        return report
-
-    def reconcile(self, reference: str) -> SendRecord | None:
-        """Settles a `sending` or `pending` send whose time has come, from Listrak's Activity.
-
-        Found there: `sent`. Not found: one more attempt (bounded by max_attempts, then `failed`). Activity
-        failing: still pending, tried again later; never a send without a look first.
-        """
-        record = self._records.get(reference)
-        now = self._clock.now()
-        if record is None or record.status not in UNSETTLED or record.payload is None:
-            return record
-        if record.reconcileAt is not None and now < record.reconcileAt:
-            return record
-        address = str(record.payload["emailAddress"])
-        lease = self._due_at(now)
-        if not self._records.claim(reference, record.reconcileAt, lease):
-            return self._records.get(reference)  # another reconciler has it
-        record = record.model_copy(update={"reconcileAt": lease})
-        token, last = record.attemptToken or "", record.attempts[-1].n if record.attempts else 1
-        if record.sendAgain:  # an operator's word: it never went
-            return self._send_again(record, last, now)
-        try:
-            look = self._witness.look(record, address, span=self._attempt_seconds(), now=now)
-        except (ListrakUnauthorized, ListrakRejected) as exc:
-            if exc.status not in (401, 403):
-                raise
-            self._count("ActivityRefused")
-            logger.error("listrak refused activity", extra={"status": exc.status, "missing": ACTIVITY_PERMISSION})
-            return self._unconfirmed(
-                record, last, now, f"Listrak refused its Activity ({exc.status}): {ACTIVITY_PERMISSION}"
-            )
-        except Exception:
-            self._count("SendReconcileActivityFailed")
-            logger.exception("activity lookup failed; the send stays pending", extra={"reference": reference})
-            return record.model_copy(update={"status": "pending"})
-        verdict = look.verdict
-        if verdict.kind == "sent":
-            key = verdict.resend_key
-            self._records.settle_sent(reference, token, last, resend_key=key, outcome="", resolved_by="activity")
-            self._count("SendReconciledFromActivity")
-            logger.info("send found in activity", extra={"reference": reference, "attempt": last})
-            return record.model_copy(update={"status": "sent", "resendKey": key, "payload": None})
-        doubt = self._doubt(record, look, now)
-        if isinstance(doubt, int):  # not yet: Activity has been seen to show sends this late
-            self._records.claim(reference, lease, doubt)
-            return record.model_copy(update={"reconcileAt": doubt})
-        if doubt is not None and not record.sendAgainIfUnsure:
-            return self._unconfirmed(record, last, now, doubt)
-        if len(record.attempts) >= self._policy.max_attempts:
-            failure = f"Listrak never showed this send after {len(record.attempts)} attempt(s)"
-            self._records.settle_failed(reference, token, failure=failure, n=last)
-            self._count("SendFailed")
-            logger.error("send failed", extra={"reference": reference, "attempts": len(record.attempts)})
-            return record.model_copy(update={"status": "failed", "failure": failure})
-        return self._send_again(record, last, now)
-
-    def _send_again(self, record: SendRecord, last: int, now: float) -> SendRecord:
-        reference, token = record.reference, record.attemptToken or ""
-        attempt = Attempt(n=last + 1, startedAt=to_iso(now))
-        new_token = uuid.uuid4().hex
-        self._records.new_attempt(
-            reference, token, new_token=new_token, attempt=attempt, previous=last, sent_at=attempt.startedAt
-        )
-        self._count("SendReconcileResent")
-        record = record.model_copy(
-            update={"attemptToken": new_token, "attempts": [*record.attempts, attempt], "sentAt": attempt.startedAt}
-        )
-        return self._deliver(record, attempt.n)
-
-    def _reconcile_quietly(self, record: SendRecord) -> SendRecord:
-        """A caller's repeat reconciles a due send; if that fails, the answer is still what is known: pending."""
-        try:
-            return self.reconcile(record.reference) or record
-        except Exception:
-            logger.exception("reconcile on repeat failed", extra={"reference": record.reference})
-            return record.model_copy(update={"status": "pending"})
-
-    def _doubt(self, record: SendRecord, look: Look, now: float) -> str | int | None:
-        """Why Activity's silence cannot be believed yet: a reason (the send becomes unconfirmed), a time to look
-        again (the wait Activity has been seen to need is not over), or None: it is believed."""
-        if look.verdict.kind == "ambiguous":
-            return "a row in Listrak's Activity could be this send or another of the same message to the same address"
-        if not look.model.measured:
-            return (
-                "Listrak's Activity has not yet been seen to show any send here (its lag is being measured), "
-                "so its silence proves nothing"
-            )
-        wait = look.model.wait_seconds(self._policy.reconcile_after_seconds)
-        started = look.attempt.started if look.attempt else now
-        if now >= started + wait:
-            return None
-        if wait > UNCONFIRMED_RECHECK_SECONDS and record.status != "unconfirmed":
-            return f"Listrak's Activity has been seen to take up to {int(wait / 2)} s to show a send"
-        return int(started + wait) + 1
-
-    def _unconfirmed(self, record: SendRecord, n: int, now: float, reason: str) -> SendRecord:
-        """Neither sent nor absent can be known: shown, alarmed, looked at again later, never guessed."""
-        due = int(now + UNCONFIRMED_RECHECK_SECONDS)
-        self._records.mark_unconfirmed(record.reference, record.attemptToken or "", n, reason=reason, reconcile_at=due)
-        if record.status != "unconfirmed":
-            self._count("SendUnconfirmed")
-        logger.error("send unconfirmed", extra={"reference": record.reference, "reason": reason})
-        return record.model_copy(update={"status": "unconfirmed", "failure": reason, "reconcileAt": due})
 
     # -- helpers ---------------------------------------------------------------------------------------
 
@@ -486,10 +367,10 @@ class SendService:
         running = self._invocation_seconds if invocation is None else invocation
         return int(now + running + self._policy.reconcile_after_seconds) + 1
 
-    def _write(self, write: Callable[P, None], *args: P.args, **kwargs: P.kwargs) -> None:
+    def _quietly(self, operation: str, write: Callable[[], None]) -> None:
         """A state write after the Listrak call: its failure is logged and counted, never turned into a resend."""
         try:
-            write(*args, **kwargs)
+            write()
         except Exception:
             self._count("SendRecordWriteFailed")
             logger.exception("send record not updated", extra={"operation": getattr(write, "__name__", "write")})
