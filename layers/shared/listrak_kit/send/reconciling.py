@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
     from listrak_kit.clock import Clock
     from listrak_kit.send.activity import ActivityWitness
-    from listrak_kit.send.service import SendPolicy, SendRecords
+    from listrak_kit.send.ports import SendPolicy, SendRecords
 
 # What an Email integration refused Activity lacks (Listrak's Activity route needs the List, Message and Report
 # scopes: the integration's Reporting area).

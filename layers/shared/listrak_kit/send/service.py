@@ -12,7 +12,7 @@ import json
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from listrak_kit.catalog.item_block import render_items
 from listrak_kit.catalog.model import Catalog
@@ -37,50 +37,16 @@ from listrak_kit.listrak.errors import (
 )
 from listrak_kit.masking import email_fingerprint, mask_email
 from listrak_kit.observability import logger
-from listrak_kit.send.activity import ActivityRecords, ActivityWitness
+from listrak_kit.send.activity import ActivityWitness
 from listrak_kit.send.field_lengths import FieldLengths
 from listrak_kit.send.models import PreparedSend, SendRequest, SendResult
+from listrak_kit.send.ports import SendPolicy, SendRecords
 from listrak_kit.send.reconciling import Reconciling
 
-
-class SendRecords(ActivityRecords, Protocol):
-    def begin(self, record: SendRecord) -> bool: ...
-
-    def get(self, reference: str) -> SendRecord | None: ...
-
-    def settle_sent(
-        self, reference: str, token: str, n: int, *, resend_key: str | None, outcome: str, resolved_by: str
-    ) -> None: ...
-
-    def mark_pending(
-        self, reference: str, token: str, n: int, *, outcome: str, detail: str, reconcile_at: int
-    ) -> None: ...
-
-    def settle_failed(
-        self, reference: str, token: str, *, failure: str, n: int, outcome: str | None = None
-    ) -> None: ...
-
-    def release(self, reference: str, token: str) -> None: ...
-
-    def claim(self, reference: str, reconcile_at: int | None, until: int) -> bool: ...
-
-    def new_attempt(
-        self, reference: str, token: str, *, new_token: str, attempt: Attempt, previous: int, sent_at: str
-    ) -> None: ...
-
-    def due(self, now: int, limit: int) -> list[str]: ...
-
-    def mark_unconfirmed(self, reference: str, token: str, n: int, *, reason: str, reconcile_at: int) -> None: ...
+__all__ = ["SendOutcome", "SendPolicy", "SendRecords", "SendService"]
 
 
 DEFAULT_INVOCATION_SECONDS = 60.0
-
-
-@dataclass(frozen=True)
-class SendPolicy:
-    reconcile_after_seconds: float = 600.0  # how long Listrak's Activity is given to show a send
-    max_attempts: int = 3
-    activity_page_size: int = 1000
 
 
 @dataclass(frozen=True)
