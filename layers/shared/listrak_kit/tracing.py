@@ -43,6 +43,7 @@ class LazyTracer:
         self.patch_modules = tuple(patch_modules)
         self.disabled = bool(PowertoolsTracer._is_tracer_disabled())
         self._tracer: Tracer | None = None
+        self._cold_start_spent = False
 
     @property
     def loaded(self) -> bool:
@@ -75,7 +76,9 @@ class LazyTracer:
             nonlocal traced
             if traced is None:
                 if self.disabled or not (self.loaded or sampled()):
-                    _spend_cold_start()
+                    if not self._cold_start_spent:
+                        _spend_cold_start()
+                        self._cold_start_spent = True
                     return handler(event, context, **kwargs)
                 traced = self.load().capture_lambda_handler(
                     handler, capture_response=capture_response, capture_error=capture_error
