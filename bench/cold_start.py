@@ -76,15 +76,21 @@ BREAKDOWN = (
     ("pydantic", ("pydantic", "annotated_types", "typing_inspection")),
     ("X-Ray SDK", ("aws_xray_sdk", "wrapt")),
 )
+OTHER = "other"
 
 
 BREAKDOWN_RUNS = 3
 
 
-def _breakdown(layer: Path, path: Path) -> dict[str, float]:
-    """Self time by owner, from -X importtime (wall time: the median of a few runs), beyond the floor's imports."""
+def _breakdown(layer: Path, path: Path, beyond_floor_ms: float) -> dict[str, float]:
+    """The handler's CPU beyond the floor, split by owner in the shares of the self times that -X importtime
+    reports for the imports after the floor's (wall times, so only their shares are used; median of a few runs).
+    A module is its package's owner's, or else the owner's that imported it. The handler module's own body is not
+    an import, so it is not in the split."""
     runs = [_breakdown_once(layer, path) for _ in range(BREAKDOWN_RUNS)]
-    return {owner: round(median([run[owner] for run in runs]), 1) for owner in runs[0]}
+    walls = {owner: median([run[owner] for run in runs]) for owner in runs[0]}
+    total = sum(walls.values()) or 1.0
+    return {owner: round(beyond_floor_ms * wall / total, 1) for owner, wall in walls.items()}
 
 
 def _breakdown_once(layer: Path, path: Path) -> dict[str, float]:
@@ -96,21 +102,22 @@ def _breakdown_once(layer: Path, path: Path) -> dict[str, float]:
         env=_env(),
         check=True,
     )
-    owners = dict.fromkeys([name for name, _ in BREAKDOWN], 0.0)
-    seen_floor = False
-    for line in result.stderr.splitlines():
-        if not line.startswith("import time:") or "self [us]" in line:
-            continue
-        self_us, _cumulative, name = (part.strip() for part in line[len("import time:") :].split("|"))
-        if name == "requests":
-            seen_floor = True  # everything before this line is the floor's
-            continue
-        if not seen_floor:
-            continue
-        for owner, prefixes in BREAKDOWN:
-            if name.split(".")[0] in prefixes:
-                owners[owner] += int(self_us) / 1000
-                break
+    owners = dict.fromkeys([*(name for name, _ in BREAKDOWN), OTHER], 0.0)
+    lines = [line[len("import time:") :] for line in result.stderr.splitlines() if line.startswith("import time:")]
+    entries = [tuple(part for part in line.split("|")) for line in lines if "self [us]" not in line]
+    names = [name.strip() for _self, _cumulative, name in entries]
+    after_floor = entries[names.index("requests") + 1 :]  # importtime lists a module after what it imported
+    # A module no owner claims (asyncio, typing_extensions, boto3.dynamodb) is charged to whoever imported it.
+    ancestors: list[tuple[int, str]] = []
+    for self_us, _cumulative, field in reversed(after_floor):
+        name = field.strip()
+        depth = len(field) - len(field.lstrip())
+        while ancestors and ancestors[-1][0] >= depth:
+            ancestors.pop()
+        claimed = next((owner for owner, prefixes in BREAKDOWN if name.split(".")[0] in prefixes), None)
+        owner = claimed or (ancestors[-1][1] if ancestors else OTHER)
+        ancestors.append((depth, owner))
+        owners[owner] += int(self_us) / 1000
     return owners
 
 
@@ -192,7 +199,7 @@ def measure() -> dict:
                 "target": target,
                 "without_bytecode_ms": round(without_pyc * 1000, 1),
                 "without_bytecode_ratio": round(without_pyc / floor, 2),
-                "self_ms_by_owner": _breakdown(compiled, path),
+                "beyond_floor_cpu_ms_by_owner": _breakdown(compiled, path, (with_pyc - floor) * 1000),
             }
         return {
             "floor_ms": round(floor * 1000, 1),

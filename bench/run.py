@@ -26,10 +26,10 @@ def table(results: dict) -> str:
     cold = results["cold_start"]
     for name, figure in cold["handlers"].items():
         target = figure["target"]
-        owners = ", ".join(f"{k} {v} ms" for k, v in figure["self_ms_by_owner"].items())
+        owners = ", ".join(f"{k} {v} ms" for k, v in figure["beyond_floor_cpu_ms_by_owner"].items())
         rows.append(
-            f"| cold start: import `{name}` handler, CPU, tracing on (beyond the floor, self time by owner: "
-            f"{owners}) | {figure['ms']} ms (without bytecode {figure['without_bytecode_ms']} ms, "
+            f"| cold start: import `{name}` handler, CPU, tracing on (beyond the floor, by owner: {owners}) | "
+            f"{figure['ms']} ms (without bytecode {figure['without_bytecode_ms']} ms, "
             f"{figure['without_bytecode_ratio']}x) | floor `import boto3, requests` {cold['floor_ms']} ms: "
             f"**{figure['ratio']}x** | {f'<= {target}x' if target else '-'} | "
             f"{verdict(figure['ratio'] <= target) if target else '-'} |"
@@ -128,7 +128,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--update-docs", action="store_true", help="put the table into docs/benchmarks.md")
     parser.add_argument("--orders", type=int, nargs="*", default=list(imports.SIZES))
     parser.add_argument("--from-results", action="store_true", help="render bench/results/latest.json again")
-    parser.add_argument("--only", choices=["warm_send"], help="measure one figure again; keep the others")
+    parser.add_argument("--only", choices=["warm_send", "cold_start"], help="measure one figure again; keep the others")
     args = parser.parse_args(argv)
     if args.from_results:
         return publish(json.loads(RESULTS.read_text()), update_docs=args.update_docs)
@@ -138,8 +138,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.only:
         results = json.loads(RESULTS.read_text())
         results["date"] = time.strftime("%Y-%m-%d")
-        print("warm send ...", flush=True)
-        results["warm_send"] = warm_send.measure()
+        print(f"{args.only} ...", flush=True)
+        results[args.only] = {"warm_send": warm_send.measure, "cold_start": cold_start.measure}[args.only]()
         RESULTS.write_text(json.dumps(results, indent=2) + "\n")
         return publish(results, update_docs=args.update_docs)
 
