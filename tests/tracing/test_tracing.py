@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import ast
+import contextlib
 import json
 import os
 import subprocess
 import sys
+import types
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from local_stack import ROOT
 from local_stack.template import Template
@@ -136,3 +140,30 @@ def test_a_sampled_invocation_records_the_handler_and_its_aws_and_listrak_calls(
     assert documents["api.listrak.test"]["http"]["request"]["method"] == "POST"
     # Once loaded, the Tracer stays: an unsampled invocation goes through it and still records nothing.
     assert again["documents"] == []
+
+
+class RecordingProvider:
+    """Powertools' provider interface, keeping the names of the subsegments opened."""
+
+    def __init__(self) -> None:
+        self.opened: list[str] = []
+
+    @contextlib.contextmanager
+    def in_subsegment(self, name: str, **_: object) -> Iterator[Any]:
+        self.opened.append(name)
+        yield types.SimpleNamespace(put_annotation=lambda **_: None, put_metadata=lambda **_: None)
+
+
+def test_a_provider_given_to_the_shared_tracer_traces_every_invocation(monkeypatch) -> None:
+    # Powertools' escape hatch keeps working through the lazy Tracer, even where tracing is off (as here).
+    from listrak_kit.observability import tracer
+
+    provider = RecordingProvider()
+    monkeypatch.setattr(tracer, "provider", provider)
+
+    @tracer.capture_lambda_handler(capture_response=False)
+    def handler(event: dict, context: object) -> str:
+        return "ok"
+
+    assert handler({}, None) == "ok"
+    assert provider.opened == ["## handler"]

@@ -10,7 +10,7 @@ Tracer (which patches botocore and requests) only when an invocation will record
   Listrak calls are recorded as subsegments of the handler's `## lambda_handler`.
 - A SnapStart function loads it before its snapshot (`listrak_kit.snapstart`), so a restored container has it.
 - Where Powertools' Tracer would be disabled (POWERTOOLS_TRACE_DISABLED, outside Lambda, `sam local`), it is
-  never loaded at all.
+  never loaded at all, unless a provider of one's own is given (`tracer.provider = ...`).
 Without the SDK, botocore still forwards the trace header to AWS (its recursion-detection handler), so traces
 downstream of an unsampled invocation stay linked as before.
 """
@@ -75,7 +75,7 @@ class LazyTracer:
         def decorate(event: Any, context: Any, **kwargs: Any) -> Any:
             nonlocal traced
             if traced is None:
-                if self.disabled or not (self.loaded or sampled()):
+                if not self.loaded and (self.disabled or not sampled()):
                     if not self._cold_start_spent:
                         _spend_cold_start()
                         self._cold_start_spent = True
@@ -86,6 +86,16 @@ class LazyTracer:
             return traced(event, context, **kwargs)
 
         return decorate
+
+    @property
+    def provider(self) -> Any:
+        return self.load().provider
+
+    @provider.setter
+    def provider(self, provider: Any) -> None:
+        # Powertools' escape hatch (a provider of one's own, a recording one in tests): the real Tracer, with it,
+        # then traces every invocation, as Powertools' Tracer does whatever its `disabled`.
+        self.load().provider = provider
 
     def __getattr__(self, name: str) -> Any:
         # Anything else Powertools' Tracer offers (put_annotation, capture_method, ...) is the real one's.
