@@ -3,7 +3,8 @@
     python -m bench.chart [RESULTS] [PNG]      (make bench draws it too; redrawing needs no new run)
 
 Each bar is a figure divided by its floor (cold start: a handler's import beside `import boto3, requests`; warm
-send: p50 beside the same calls made bare); a tick marks its target where it has one.
+send: CPU p50 beside the same calls made bare; an import end to end beside the same I/O made bare); a tick marks
+its target where it has one.
 """
 
 from __future__ import annotations
@@ -25,7 +26,10 @@ def ratios(results: dict) -> list[tuple[str, float, float | None]]:
     ]
     warm = results.get("warm_send")
     if warm:
-        found.append(("warm send p50", warm["ratio_p50"], None))
+        found.append(("warm send, CPU p50", warm["ratio_p50"], warm.get("target")))
+    e2e = (results.get("imports") or {}).get("end_to_end")
+    if e2e:
+        found.append(("import end to end", e2e["ratio"], e2e.get("target")))
     return found
 
 

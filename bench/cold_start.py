@@ -1,6 +1,11 @@
-"""Cold start: importing each handler module in a fresh interpreter from the layer as `sam build` made it, beside
-`import boto3, requests` (the floor); and the same layer without its bytecode, as a layer without .pyc files would
-run (Lambda mounts it read-only, so nothing compiled is ever kept)."""
+"""Cold start: the CPU time of a fresh interpreter that imports one handler module from the layer as `sam build`
+made it, beside one that runs `import boto3, requests` (the floor), with tracing on as in a Lambda container; and
+the same layer without its bytecode, as a layer without .pyc files would run (Lambda mounts it read-only, so
+nothing compiled is ever kept). CPU time (user + system, from getrusage) rather than wall time: the figure is the
+work the import does, whatever else shares the cores; the runs interleave, so drift in the load hits all alike.
+
+Beside it, what the first sampled invocation pays to load the Tracer (the X-Ray SDK and its patches), which no
+import pays any more (listrak_kit.tracing)."""
 
 from __future__ import annotations
 
@@ -12,23 +17,32 @@ import sysconfig
 import tempfile
 from pathlib import Path
 
-from bench.common import HANDLERS, ROOT, median, run_python
+from bench.common import HANDLERS, ROOT, median
 
-RUNS = 9
+RUNS = 7
 TARGET_RATIO = 1.5
 BUILT_LAYER = ROOT / ".aws-sam" / "build" / "SharedLayer" / "python"
 LAMBDA_EXTENSION_SUFFIX = ".cpython-313-aarch64-linux-gnu.so"
 
-FLOOR = "import time; t = time.perf_counter(); import boto3, requests; print(time.perf_counter() - t)"
+# The process's whole CPU time, interpreter start included, in the floor and the handler alike.
+CPU = "import resource; r = resource.getrusage(resource.RUSAGE_SELF); print(r.ru_utime + r.ru_stime)"
+FLOOR = "import boto3, requests\n" + CPU
 HANDLER = """
-import importlib.util, sys, time
+import importlib.util, sys
 sys.path[:0] = [{layer!r}, {folder!r}]
-t = time.perf_counter()
 spec = importlib.util.spec_from_file_location("handler", {path!r})
 module = importlib.util.module_from_spec(spec)
 sys.modules["handler"] = module
 spec.loader.exec_module(module)
-print(time.perf_counter() - t)
+"""
+# After the import: the CPU that the first sampled invocation spends making the Tracer (SDK import, patches).
+TRACER_LOAD = """
+import time
+from listrak_kit.observability import tracer
+assert not tracer.disabled and not tracer.loaded
+t = time.process_time()
+tracer.load()
+print(time.process_time() - t)
 """
 # Nothing a run compiles is written back: every run starts as cold as a fresh container on a read-only mount.
 ENV = {
@@ -36,11 +50,24 @@ ENV = {
     "POWERTOOLS_METRICS_NAMESPACE": "Bench",
     "AWS_DEFAULT_REGION": "us-east-1",
     "PYTHONDONTWRITEBYTECODE": "1",
-    # As in a Lambda container: the Tracer is on and patches botocore and requests (outside Lambda, aws_xray_sdk
-    # would instead build a daemon sampler, a cost no function pays).
+    # As in a Lambda container with tracing Active: POWERTOOLS_TRACE_DISABLED unset (see _env), Lambda's variables
+    # set (outside Lambda, aws_xray_sdk would instead build a daemon sampler, a cost no function pays).
     "LAMBDA_TASK_ROOT": "/var/task",
+    "AWS_LAMBDA_FUNCTION_NAME": "Bench",
     "AWS_XRAY_CONTEXT_MISSING": "IGNORE_ERROR",
 }
+
+
+def _env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("POWERTOOLS_TRACE", "_X_AMZN"))}
+    return {**env, **ENV}
+
+
+def _cpu(code: str) -> float:
+    result = subprocess.run(
+        [sys.executable, "-c", code], env=_env(), capture_output=True, text=True, timeout=120, check=True
+    )
+    return float(result.stdout.strip().splitlines()[-1])
 
 
 BREAKDOWN = (
@@ -49,34 +76,49 @@ BREAKDOWN = (
     ("pydantic", ("pydantic", "annotated_types", "typing_inspection")),
     ("X-Ray SDK", ("aws_xray_sdk", "wrapt")),
 )
+OTHER = "other"
 
 
-def _breakdown(layer: Path, path: Path) -> dict[str, float]:
-    """Self time by owner, from -X importtime, beyond what the floor already imports."""
+BREAKDOWN_RUNS = 3
+
+
+def _breakdown(layer: Path, path: Path, beyond_floor_ms: float) -> dict[str, float]:
+    """The handler's CPU beyond the floor, split by owner in the shares of the self times that -X importtime
+    reports for the imports after the floor's (wall times, so only their shares are used; median of a few runs).
+    A module is its package's owner's, or else the owner's that imported it. The handler module's own body is not
+    an import, so it is not in the split."""
+    runs = [_breakdown_once(layer, path) for _ in range(BREAKDOWN_RUNS)]
+    walls = {owner: median([run[owner] for run in runs]) for owner in runs[0]}
+    total = sum(walls.values()) or 1.0
+    return {owner: round(beyond_floor_ms * wall / total, 1) for owner, wall in walls.items()}
+
+
+def _breakdown_once(layer: Path, path: Path) -> dict[str, float]:
     code = "import boto3, requests\n" + HANDLER.format(layer=str(layer), folder=str(path.parent), path=str(path))
     result = subprocess.run(
         [sys.executable, "-X", "importtime", "-c", code],
         capture_output=True,
         text=True,
-        env={**os.environ, **ENV},
+        env=_env(),
         check=True,
     )
-    owners = dict.fromkeys([name for name, _ in BREAKDOWN], 0.0)
-    seen_floor = False
-    for line in result.stderr.splitlines():
-        if not line.startswith("import time:") or "self [us]" in line:
-            continue
-        self_us, _cumulative, name = (part.strip() for part in line[len("import time:") :].split("|"))
-        if name == "requests":
-            seen_floor = True  # everything before this line is the floor's
-            continue
-        if not seen_floor:
-            continue
-        for owner, prefixes in BREAKDOWN:
-            if name.split(".")[0] in prefixes:
-                owners[owner] += int(self_us) / 1000
-                break
-    return {owner: round(ms, 1) for owner, ms in owners.items()}
+    owners = dict.fromkeys([*(name for name, _ in BREAKDOWN), OTHER], 0.0)
+    lines = [line[len("import time:") :] for line in result.stderr.splitlines() if line.startswith("import time:")]
+    entries = [tuple(part for part in line.split("|")) for line in lines if "self [us]" not in line]
+    names = [name.strip() for _self, _cumulative, name in entries]
+    after_floor = entries[names.index("requests") + 1 :]  # importtime lists a module after what it imported
+    # A module no owner claims (asyncio, typing_extensions, boto3.dynamodb) is charged to whoever imported it.
+    ancestors: list[tuple[int, str]] = []
+    for self_us, _cumulative, field in reversed(after_floor):
+        name = field.strip()
+        depth = len(field) - len(field.lstrip())
+        while ancestors and ancestors[-1][0] >= depth:
+            ancestors.pop()
+        claimed = next((owner for owner, prefixes in BREAKDOWN if name.split(".")[0] in prefixes), None)
+        owner = claimed or (ancestors[-1][1] if ancestors else OTHER)
+        ancestors.append((depth, owner))
+        owners[owner] += int(self_us) / 1000
+    return owners
 
 
 def _dist_info(site: Path, package: str) -> str | None:
@@ -136,12 +178,16 @@ def measure() -> dict:
         layers = {"compiled": compiled, "source": source_only}
         floors: list[float] = []
         samples = {(name, kind): [] for name in handlers for kind in layers}
+        tracer_loads: list[float] = []
         for _ in range(RUNS):  # interleaved, so drift in the machine's load hits every figure alike
-            floors.append(float(run_python(FLOOR, ENV)))
+            floors.append(_cpu(FLOOR))
             for name, path in handlers.items():
                 for kind, layer in layers.items():
                     code = HANDLER.format(layer=str(layer), folder=str(path.parent), path=str(path))
-                    samples[name, kind].append(float(run_python(code, ENV)))
+                    samples[name, kind].append(_cpu(code + CPU))
+            first = handlers[next(iter(handlers))]
+            code = HANDLER.format(layer=str(compiled), folder=str(first.parent), path=str(first))
+            tracer_loads.append(_cpu(code + TRACER_LOAD))
         floor = median(floors)
         results = {}
         for name, path in handlers.items():
@@ -153,11 +199,12 @@ def measure() -> dict:
                 "target": target,
                 "without_bytecode_ms": round(without_pyc * 1000, 1),
                 "without_bytecode_ratio": round(without_pyc / floor, 2),
-                "self_ms_by_owner": _breakdown(compiled, path),
+                "beyond_floor_cpu_ms_by_owner": _breakdown(compiled, path, (with_pyc - floor) * 1000),
             }
         return {
             "floor_ms": round(floor * 1000, 1),
             "handlers": results,
+            "tracer_load_ms": round(median(tracer_loads) * 1000, 1),
             "runs": RUNS,
             "layer": {"path": str(BUILT_LAYER.relative_to(ROOT)), **_bytecode_counts(compiled)},
         }

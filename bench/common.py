@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import platform
 import statistics
@@ -14,6 +15,8 @@ LAYER = ROOT / "layers" / "shared"
 HANDLERS = {
     "send (API)": ROOT / "functions" / "send" / "rest.py",
     "send (events)": ROOT / "functions" / "send" / "events.py",
+    "hooks (API)": ROOT / "functions" / "send" / "hooks.py",
+    "reconcile": ROOT / "functions" / "send" / "reconcile.py",
     "resend": ROOT / "functions" / "resend" / "rest.py",
     "import": ROOT / "functions" / "imports" / "events.py",
     "import (API)": ROOT / "functions" / "imports" / "rest.py",
@@ -64,3 +67,13 @@ def run_python(code: str, env: dict[str, str] | None = None, timeout: float = 12
         check=True,
     )
     return result.stdout.strip()
+
+
+def run_module(module: str, args: list[str], env: dict[str, str], timeout: float = 3600) -> dict:
+    """`python -m module args` in its own process; its last line of output, as JSON."""
+    answer = subprocess.run(
+        [sys.executable, "-m", module, *args], env=env, capture_output=True, text=True, timeout=timeout, check=False
+    )
+    if answer.returncode != 0:
+        raise RuntimeError(answer.stderr[-3000:])
+    return json.loads(answer.stdout.strip().splitlines()[-1])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import cProfile
 import json
 import os
+import pickle
 import pstats
 import resource
 import sys
@@ -42,6 +43,20 @@ def main() -> int:
         sources._decode = _json.loads
     settings = load_settings(ImportSettings)
     pipeline = import_pipeline(settings)
+    chunks: list[tuple[str, bytes]] = []
+    if record_to := os.environ.get("BENCH_RECORD_CHUNKS"):
+        # What the pipeline posts to Listrak, kept for the floor to post again (this run is not timed).
+        from requests.adapters import HTTPAdapter
+
+        from bench.transport import mount_on_every_session
+
+        class Recording(HTTPAdapter):
+            def send(self, request, *args, **kwargs):  # type: ignore[no-untyped-def]
+                if request.method == "POST" and isinstance(request.body, bytes):
+                    chunks.append((request.url, request.body))
+                return super().send(request, *args, **kwargs)
+
+        assert mount_on_every_session(Recording()), "the pipeline made no requests.Session"
     sqs = boto3.client("sqs")
     profiler = cProfile.Profile() if profile_path else None
 
@@ -49,7 +64,7 @@ def main() -> int:
         if os.environ.get("BENCH_TRACE_RSS") and records % 10_000 == 0:
             print(records, peak_rss_kib(), file=sys.stderr, flush=True)
 
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     if profiler:
         profiler.enable()
     pipeline.plan(key, owner="bench")
@@ -63,9 +78,21 @@ def main() -> int:
     if profiler:
         profiler.disable()
         pstats.Stats(profiler).dump_stats(profile_path)
-    elapsed = time.perf_counter() - started
+    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu_started
     peak_mib = peak_rss_kib() / 1024
-    print(json.dumps({"records": records, "accepted": accepted, "seconds": elapsed, "peak_mib": peak_mib}))
+    if record_to:
+        Path(record_to).write_bytes(pickle.dumps(chunks))
+    print(
+        json.dumps(
+            {
+                "records": records,
+                "accepted": accepted,
+                "seconds": elapsed,
+                "peak_mib": peak_mib,
+                "cpu_seconds": cpu,
+            }
+        )
+    )
     return 0
 
 

@@ -10,15 +10,16 @@ import json
 import os
 import pstats
 import random
-import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
-from bench.common import LAYER, ROOT
+from bench.common import LAYER, ROOT, median, run_module
 
 SIZES = (100_000, 1_000_000)
 TARGET_SPEEDUP = 3.0  # the fast path's records/s over the detailed models' alone, same file, same run
+END_TO_END_ORDERS = 20_000
+END_TO_END_ROUNDS = 3
+END_TO_END_TARGET = 1.5  # the pipeline's time over the floor's (bench/import_floor.py), same object, same sandbox
 STATUSES = ("Completed", "Shipped", "Processing", "Pending")
 
 
@@ -130,18 +131,58 @@ def before_and_after(stack, count: int = 100_000) -> dict:
     return runs
 
 
-def _run(env: dict[str, str], key: str, profile: str = "") -> dict:
-    answer = subprocess.run(
-        [sys.executable, "-m", "bench.import_worker", key, *([profile] if profile else [])],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=3600,
-        check=False,
-    )
-    if answer.returncode != 0:
-        raise RuntimeError(answer.stderr[-2000:])
-    result = json.loads(answer.stdout.strip().splitlines()[-1])
+def end_to_end(stack, count: int = END_TO_END_ORDERS, rounds: int = END_TO_END_ROUNDS) -> dict:
+    """The pipeline (plan, parts through SQS, the ledger, validation, chunks to the sandbox) beside a floor that
+    does the same I/O bare: read the same S3 object, parse its lines, post the same chunks to the same sandbox.
+    A first, untimed run records the chunks the pipeline posts; then the two alternate, each in its own process."""
+    stack.sandbox.keep_imported_records = False
+    env = {
+        **os.environ,
+        **stack.environment_for("ImportFunction"),
+        "POWERTOOLS_LOG_LEVEL": "WARNING",
+        "BENCH_LAYER": str(LAYER),
+        "PYTHONPATH": str(ROOT),
+    }
+    bucket = stack.refs["ImportBucket"]
+    with tempfile.TemporaryDirectory() as folder:
+        path, chunks = Path(folder) / "orders.jsonl", Path(folder) / "chunks.pickle"
+        orders_file(count, path)
+        key = f"orders/e2e-{count}.jsonl"
+        stack.client("s3").upload_file(str(path), bucket, key)
+        recorded = _run({**env, "BENCH_RECORD_CHUNKS": str(chunks)}, key, raw=True)
+        floor_env = {**env, "BENCH_DATA_TOKEN": stack.sandbox.issue_token("Data")}
+        ours: list[dict] = []
+        floors: list[dict] = []
+        for n in range(rounds):
+            floors.append(_floor(floor_env, bucket, key, chunks))
+            # A new key each time: the ledger would otherwise (rightly) find the file imported already.
+            again = f"orders/e2e-{count}-{n}.jsonl"
+            stack.client("s3").upload_file(str(path), bucket, again)
+            ours.append(_run(env, again, raw=True))
+    seconds = median([run["seconds"] for run in ours])
+    floor_seconds = median([run["seconds"] for run in floors])
+    return {
+        "records": count,
+        "chunks": floors[0]["chunks"],
+        "accepted": recorded["accepted"],
+        "rounds": rounds,
+        "seconds": round(seconds, 2),
+        "cpu_seconds": round(median([run["cpu_seconds"] for run in ours]), 2),
+        "floor_seconds": round(floor_seconds, 2),
+        "floor_cpu_seconds": round(median([run["cpu_seconds"] for run in floors]), 2),
+        "ratio": round(seconds / floor_seconds, 2),
+        "target": END_TO_END_TARGET,
+    }
+
+
+def _floor(env: dict[str, str], bucket: str, key: str, chunks: Path) -> dict:
+    return run_module("bench.import_floor", [bucket, key, str(chunks)], env)
+
+
+def _run(env: dict[str, str], key: str, profile: str = "", *, raw: bool = False) -> dict:
+    result = run_module("bench.import_worker", [key, *([profile] if profile else [])], env)
+    if raw:
+        return result
     return {
         "records": result["records"],
         "accepted": result["accepted"],

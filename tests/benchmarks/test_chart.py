@@ -13,7 +13,8 @@ RESULTS = {
     "cold_start": {
         "handlers": {"send (API)": {"ratio": 1.4, "target": 1.5}, "import": {"ratio": 2.1, "target": None}},
     },
-    "warm_send": {"ratio_p50": 1.2},
+    "warm_send": {"ratio_p50": 1.3, "target": 1.2},
+    "imports": {"end_to_end": {"ratio": 1.1, "target": 1.5}},
 }
 
 
@@ -30,7 +31,8 @@ def test_the_saved_results_are_drawn_as_a_png_with_one_bar_per_ratio(tmp_path) -
     assert chart.ratios(RESULTS) == [
         ("cold start: send (API)", 1.4, 1.5),
         ("cold start: import", 2.1, None),
-        ("warm send p50", 1.2, None),
+        ("warm send, CPU p50", 1.3, 1.2),
+        ("import end to end", 1.1, 1.5),
     ]
 
 

@@ -131,15 +131,17 @@ def test_after_restore_no_pooled_connection_is_reused(server):
 
 def test_after_restore_the_first_invocation_reports_a_cold_start():
     import aws_lambda_powertools.logging.logger as logging_module
+    import aws_lambda_powertools.tracing.tracer as tracer_module
     from aws_lambda_powertools.metrics.provider import cold_start
 
     from listrak_kit.observability import metrics
 
     cold_start.is_cold_start = False  # as if something had invoked the handler before the snapshot
     logging_module.is_cold_start = False
+    tracer_module.is_cold_start = False
     metrics.clear_metrics()
     snapstart.after_restore()
-    assert cold_start.is_cold_start and logging_module.is_cold_start
+    assert cold_start.is_cold_start and logging_module.is_cold_start and tracer_module.is_cold_start
     assert "SnapStartRestore" in metrics.metric_set
     metrics.clear_metrics()
 
@@ -147,3 +149,22 @@ def test_after_restore_the_first_invocation_reports_a_cold_start():
 def test_install_without_the_runtime_module_registers_nothing(monkeypatch):
     monkeypatch.setitem(sys.modules, "snapshot_restore_py", None)
     assert snapstart.install(lambda: None) is False
+
+
+class LoadCounter:
+    def __init__(self, *, disabled: bool):
+        self.disabled = disabled
+        self.loads = 0
+
+    def load(self) -> None:
+        self.loads += 1
+
+
+@pytest.mark.parametrize("disabled", [False, True])
+def test_the_tracer_is_loaded_before_the_snapshot_where_tracing_is_on(monkeypatch, disabled):
+    # A restored container then records its first sampled invocation without importing the X-Ray SDK.
+    tracer = LoadCounter(disabled=disabled)
+    monkeypatch.setattr(snapstart, "tracer", tracer)
+    primed: list[int] = []
+    snapstart.before_snapshot(lambda: primed.append(tracer.loads))
+    assert tracer.loads == primed[0] == (0 if disabled else 1)

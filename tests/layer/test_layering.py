@@ -24,6 +24,7 @@ RANKS: dict[str, int] = {
     "observability": 0,
     "settings": 0,
     "snapstart": 0,
+    "tracing": 0,
     "listrak": 1,
     "aws": 2,
     "idempotency": 3,

@@ -6,10 +6,12 @@ stack trace) is written masked (`j***@example.com`). The standard-library logger
 
 The Tracer follows a request from API Gateway through Lambda to DynamoDB, Secrets Manager (botocore) and Listrak
 (requests). Only those two libraries are patched: patching everything aws_xray_sdk knows imports far more than a
-function uses. Outside Lambda (tests, the local stack, `sam local`) tracing is off (POWERTOOLS_TRACE_DISABLED) and
-aws_xray_sdk patches nothing, so no segment is ever looked for and no X-Ray daemon is expected. Traces are kept like
-logs: the Tracer is the one decorator outside masks_escaping_errors, so the exception it records is the masked one,
-and handlers keep their responses out of it (capture_response=False).
+function uses. The Tracer is made, and the X-Ray SDK imported, by the first invocation Lambda samples (or before a
+SnapStart snapshot), not by a handler's import: see listrak_kit.tracing. Outside Lambda (tests, the local stack,
+`sam local`) tracing is off (POWERTOOLS_TRACE_DISABLED) and aws_xray_sdk is never imported, so no segment is ever
+looked for and no X-Ray daemon is expected. Traces are kept like logs: the Tracer is the one decorator outside
+masks_escaping_errors, so the exception it records is the masked one, and handlers keep their responses out of it
+(capture_response=False).
 """
 
 from __future__ import annotations
@@ -19,10 +21,11 @@ import logging
 from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
 
 from listrak_kit.masking import mask_addresses, mask_record, masked_error
+from listrak_kit.tracing import LazyTracer
 
 TRACED_LIBRARIES = ("botocore", "requests")
 Handler = TypeVar("Handler", bound=Callable[..., Any])
@@ -81,5 +84,5 @@ def observed(*, correlation_id_path: str | None = None) -> Callable[[Handler], H
 
 logger = Logger(logger_formatter=MaskingFormatter())
 metrics = Metrics()
-tracer = Tracer(patch_modules=TRACED_LIBRARIES)
+tracer = LazyTracer(TRACED_LIBRARIES)
 _mask_every_record()

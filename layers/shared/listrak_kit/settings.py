@@ -11,9 +11,13 @@ from listrak_kit.core.fields import MAX_VALUE_CHARS
 from listrak_kit.core.limits import ValueLimits
 from listrak_kit.errors import ConfigurationError
 
+# Each function reads one of these models, once: its validator is built then (defer_build), not the others' at
+# every import.
+SETTINGS_CONFIG = ConfigDict(extra="ignore", frozen=True, defer_build=True)
+
 
 class ListrakSettings(BaseModel):
-    model_config = ConfigDict(extra="ignore", frozen=True)
+    model_config = SETTINGS_CONFIG
 
     LISTRAK_AUTH_URL: str = "https://auth.listrak.com/OAuth2/Token"
     LISTRAK_EMAIL_API_URL: str = "https://api.listrak.com/email"
@@ -67,7 +71,7 @@ class ResendSettings(EmailSettings):
 class HooksSettings(BaseModel):
     """The HTTPS doors: where accepted events go, and the secret Shopify signs its webhooks with."""
 
-    model_config = ConfigDict(extra="ignore", frozen=True)
+    model_config = SETTINGS_CONFIG
 
     STOREFRONT_BUS_NAME: str = Field(min_length=1)
     SHOPIFY_WEBHOOK_SECRET_ID: str = Field(min_length=1)

@@ -1,8 +1,9 @@
 """SnapStart runtime hooks: what a function does before Lambda snapshots it, and after a container is restored.
 
 Before the snapshot, the function is primed: its services built (settings read, AWS and HTTP clients made, the
-catalog parsed) and everything its first call would import imported, so a restored container starts warm. No
-call leaves the container while priming: no token or secret is fetched, so none is frozen into the snapshot.
+catalog parsed) and everything its first call would import imported (the Tracer and its X-Ray SDK included, where
+tracing is on), so a restored container starts warm. No call leaves the container while priming: no token or secret
+is fetched, so none is frozen into the snapshot.
 
 After a restore, every container would otherwise share the snapshot's state:
 - `random` is reseeded from the OS, so that retry jitter and lock back-off differ from container to container;
@@ -24,7 +25,8 @@ import random
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from listrak_kit.observability import logger, metrics
+from listrak_kit import tracing
+from listrak_kit.observability import logger, metrics, tracer
 
 __all__ = ["after_restore", "before_snapshot", "install", "rehearse"]
 
@@ -43,6 +45,8 @@ def install(prime: Callable[[], Any], *, modules: Iterable[str] = ()) -> bool:
 def before_snapshot(prime: Callable[[], Any], modules: tuple[str, ...] = ()) -> None:
     for name in modules:
         importlib.import_module(name)
+    if not tracer.disabled:
+        tracer.load()
     prime()
     gc.collect()  # what priming left behind is not worth snapshotting
 
@@ -74,6 +78,7 @@ def _rearm_cold_start() -> None:
 
     cold_start.reset_cold_start_flag()
     logging_module.is_cold_start = True
+    tracing.rearm_cold_start()
 
 
 def rehearse(app: Any, method: str, path: str) -> int:
