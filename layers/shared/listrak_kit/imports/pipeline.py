@@ -30,6 +30,7 @@ from listrak_kit.aws.import_ledger import (
     PartState,
 )
 from listrak_kit.aws.objects import ObjectInfo, S3Objects, SourceGone
+from listrak_kit.core.forgotten import FORGOTTEN_REASON, ForgottenCheck
 from listrak_kit.imports.chunks import Chunk, ChunkLimits, DataImports, ImportFailed
 from listrak_kit.imports.fast import record_bytes
 from listrak_kit.imports.records import ENTITIES
@@ -106,6 +107,9 @@ def manifest_key_for(key: str) -> str:
 
 
 class ImportPipeline:
+    # Privacy: the composition root sets it; a record that names a forgotten person is a reject ("forgotten").
+    forgotten: ForgottenCheck | None = None
+
     def __init__(
         self,
         *,
@@ -415,6 +419,8 @@ class ImportPipeline:
         if raw.data is None:
             assert raw.error is not None
             problems = [raw.error]
+        elif self.forgotten is not None and self.forgotten.holds(raw.data):  # privacy: see core/forgotten.py
+            problems = [(key_field, FORGOTTEN_REASON)]
         elif entity == "contacts":
             assert self._contacts is not None
             row, problems = self._contacts.validate(raw.data)
