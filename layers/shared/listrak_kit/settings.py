@@ -71,6 +71,8 @@ class HooksSettings(BaseModel):
     STOREFRONT_BUS_NAME: str = Field(min_length=1)
     SHOPIFY_WEBHOOK_SECRET_ID: str = Field(min_length=1)
     CATALOG_PATH: str | None = None
+    # Where Shopify's compliance topics are recorded as privacy requests; without it they are ignored.
+    TABLE_NAME: str | None = None
 
 
 SettingsT = TypeVar("SettingsT", bound=BaseModel)
@@ -116,6 +118,8 @@ class ImportSettings(DataSettings):
     CONTACTS_RESUBSCRIBE: bool = False
     CONTACTS_PER_CONTACT_MAX: int = Field(100, ge=0, le=100_000)
     CONTACTS_POLL_SECONDS: float = Field(5.0, ge=0, le=300)
+    # Privacy: the key of the forgotten people's tombstones; records naming one are rejected as "forgotten".
+    PRIVACY_TOMBSTONE_KEY_SECRET: str | None = None
 
     @field_validator("CONTACTS_LIST_ID", "CONTACTS_LIST_NAME", mode="before")
     @classmethod
@@ -147,6 +151,8 @@ class PrivacySettings(ListrakSettings):
     PRIVACY_CALL_SPACING_SECONDS: float = Field(1.0, ge=0, le=60)
     # A request not complete after this long is counted as PrivacyRequestOverdue (alarmed).
     PRIVACY_OVERDUE_SECONDS: float = Field(3 * 86_400, ge=60)
+    # Items or object versions read per recorded step of an erasure.
+    PRIVACY_ERASURE_PAGE: int = Field(200, ge=1, le=1000)
 
     def dead_letter_queues(self) -> list[str]:
         return [url.strip() for url in self.PRIVACY_DEAD_LETTER_QUEUES.split(",") if url.strip()]

@@ -95,8 +95,10 @@ class TableEraser:
             items, cursor = self._page(cursor)
             for raw in items:
                 item_id = raw[KEY]["S"]
+                if item_id.startswith(OWN_PREFIX):
+                    continue
                 values = {k: from_attribute(v) for k, v in raw.items() if k != KEY}
-                if not item_id.startswith(OWN_PREFIX) and self._names(person, item_id, values):
+                if self._names(person, item_id, values):
                     found.append({"id": item_id, **values})
             if not cursor:
                 return found
@@ -267,6 +269,7 @@ class QueueRedactor:
         sqs = aws_client("sqs")
         redacted = 0
         for url in self._urls:
+            held: list[str] = []
             empty = 0
             while empty < 2:  # short polling samples the queue's servers: two empty answers end the pass
                 messages = sqs.receive_message(
@@ -280,10 +283,13 @@ class QueueRedactor:
                     continue
                 for message in messages:
                     if not person.in_text(message["Body"]):
+                        held.append(message["ReceiptHandle"])
                         continue
                     attributes = message.get("MessageAttributes")
                     extra = {"MessageAttributes": attributes} if attributes else {}
                     sqs.send_message(QueueUrl=url, MessageBody=person.redact(message["Body"]), **extra)
                     sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
                     redacted += 1
+            for handle in held:  # the others are visible again at once, for a redrive or the operator
+                sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=handle, VisibilityTimeout=0)
         return redacted

@@ -52,7 +52,8 @@ class PrivacyApi:
             "GET", f"/v1/Forget/{quote(request_id, safe='')}", replay_safe=True, what="forget request status"
         )
         envelope = answer.body if isinstance(answer.body, dict) else {}
-        data = envelope.get("data") if isinstance(envelope.get("data"), dict) else {}
+        found = envelope.get("data")
+        data: dict[str, Any] = found if isinstance(found, dict) else {}
         return ForgetStatus(
             request_id=str(data.get("requestID") or request_id),
             status=str(data.get("status") or ""),
