@@ -5,6 +5,9 @@
   listrak-sam --stack listrak imports resume KEY       a failed or abandoned import file imported again
   listrak-sam --stack listrak dlq list                 dead-letter queues: counts and why the first messages failed
   listrak-sam --stack listrak dlq redrive QUEUE        a dead-letter queue's messages back to where they came from
+  listrak-sam --stack listrak privacy list             privacy requests: who asked, when, how far, when completed
+  listrak-sam --stack listrak privacy show REQUEST_ID  one privacy request
+  listrak-sam --stack listrak privacy lift --email A   lift a forgotten person's tombstone (imports take them again)
 
 AWS credentials and region come from the usual places (AWS_PROFILE, --profile, --region). --local uses the stack
 a running `make api` serves (moto on port 5000, the Listrak sandbox on 8025).
@@ -55,6 +58,15 @@ def _parser() -> argparse.ArgumentParser:
     dlq_redrive = dlq.add_parser("redrive", help="move a queue's messages back to their functions or queue")
     dlq_redrive.add_argument("queue", help="the queue's logical id, e.g. SendDeadLetterQueue")
     dlq_redrive.add_argument("--limit", type=int, help="at most this many messages")
+
+    privacy = commands.add_parser("privacy", help="privacy requests").add_subparsers(dest="command", required=True)
+    privacy_list = privacy.add_parser("list", help="privacy requests, newest first")
+    privacy_list.add_argument("--limit", type=int, default=20, help="how many requests")
+    privacy_show = privacy.add_parser("show", help="one privacy request")
+    privacy_show.add_argument("request_id")
+    privacy_lift = privacy.add_parser("lift", help="lift a forgotten person's tombstone")
+    privacy_lift.add_argument("--email", help="the person's address")
+    privacy_lift.add_argument("--phone", help="the person's phone number")
     return parser
 
 
@@ -151,12 +163,57 @@ def dlq_redrive(args: argparse.Namespace, stack: Any) -> int:
     return 1 if outcome["kept"] else 0
 
 
+def _request_line(view: dict[str, Any]) -> str:
+    done = f", completed {view['completedAt']}" if view.get("completedAt") else ""
+    listrak = f", Listrak {view['listrakStatus']}" if view.get("listrakStatus") else ""
+    error = f", last error: {view['lastError']}" if view.get("lastError") and not done else ""
+    return (
+        f"{view['requestId']}  {view['kind']}  {view['status']}  asked by {view['requestedBy']} "
+        f"at {view['requestedAt']}{listrak}{done}{error}"
+    )
+
+
+def privacy_list(args: argparse.Namespace, stack: Any) -> int:
+    from listrak_ops.privacy import listing
+
+    found = listing(stack, args.limit)
+    _print(args, found, "\n".join(_request_line(v) for v in found) or f"no privacy requests in {stack.where}")
+    return 0
+
+
+def privacy_show(args: argparse.Namespace, stack: Any) -> int:
+    from listrak_kit.errors import NotFound
+    from listrak_ops.privacy import show
+
+    try:
+        view = show(stack, args.request_id)
+    except NotFound as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    _print(args, view, json.dumps(view, indent=2))
+    return 0
+
+
+def privacy_lift(args: argparse.Namespace, stack: Any) -> int:
+    from listrak_ops.privacy import lift
+
+    if not (args.email or args.phone):
+        print("privacy lift needs --email, --phone, or both", file=sys.stderr)
+        return 2
+    view = lift(stack, email=args.email, phone=args.phone)
+    _print(args, view, "tombstone lifted: " + _request_line(view))
+    return 0
+
+
 COMMANDS = {
     ("send", "show"): send_show,
     ("imports", "list"): imports_list,
     ("imports", "resume"): imports_resume,
     ("dlq", "list"): dlq_list,
     ("dlq", "redrive"): dlq_redrive,
+    ("privacy", "list"): privacy_list,
+    ("privacy", "show"): privacy_show,
+    ("privacy", "lift"): privacy_lift,
 }
 
 

@@ -12,7 +12,7 @@ from listrak_kit.core.fields import EmailAddress
 from listrak_kit.core.forgotten import MIN_PHONE_DIGITS, normal_phone
 
 _PHONE = re.compile(r"^\+?[0-9 ().-]+$")
-Kind = Literal["forget", "export", "shop"]
+Kind = Literal["forget", "export", "shop", "lift"]
 # received -> erasing (own data, page by page) -> polling (Listrak's request) -> complete
 Status = Literal["received", "erasing", "polling", "complete"]
 

@@ -5,7 +5,8 @@ audit record: who asked, when, how far it got, when it completed."""
 from __future__ import annotations
 
 import uuid
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any, Protocol
 
 from listrak_kit.clock import Clock, SystemClock, to_iso
 from listrak_kit.core.forgotten import Person
@@ -16,7 +17,11 @@ from listrak_kit.privacy.models import Kind, PrivacyView
 if TYPE_CHECKING:
     from listrak_kit.aws.privacy_requests import DynamoPrivacyRequests
 
-AUDIT_EVENT = "privacy-request"  # filter audit = "privacy-request" in CloudWatch Logs Insights
+AUDIT_EVENT = "privacy-request"
+
+
+class Tombstones(Protocol):
+    def remove(self, hashes: Iterable[str]) -> None: ...  # filter audit = "privacy-request" in CloudWatch Logs Insights
 
 
 class PrivacyRequests:
@@ -57,6 +62,19 @@ class PrivacyRequests:
         if created:
             self.audit(view, "received")
         return view, created
+
+    def lift(self, person: Person, *, key: bytes, tombstones: Tombstones, requested_by: str) -> PrivacyView:
+        """Lifts a person's tombstone (imports may bring them back), recorded like any request; done at once."""
+        tombstones.remove(person.hashes(key))
+        view, _ = self.start("lift", None, requested_by=requested_by)
+        identifiers = [name for name, given in (("emailAddress", person.email), ("phoneNumber", person.phone)) if given]
+        self._store.update(
+            view.requestId, {"status": "complete", "completedAt": to_iso(self._clock.now()), "identifiers": identifiers}
+        )
+        self._store.close(view.requestId)
+        done = self.view(view.requestId)
+        self.audit(done, "completed")
+        return done
 
     def view(self, request_id: str) -> PrivacyView:
         item = self._store.get(request_id)
