@@ -210,3 +210,21 @@ def test_a_crash_in_the_middle_of_an_erasure_resumes_and_shows_where_it_stands(p
     sweep(privacy)
     assert status(privacy, request_id)[1]["status"] == "complete"
     assert holding(privacy, JANE) == []
+
+
+def test_no_whole_address_or_phone_number_reaches_a_log(privacy, sandbox):
+    for old in privacy.log_dir.glob("*.log"):
+        old.write_text("")
+    phone = "+1 (215) 555-0100"
+    assert post_message(privacy, ORDER)[0] == 201
+    request_id = forget(privacy, {"emailAddress": JANE, "phoneNumber": phone})[1]["requestId"]
+    forget(privacy, {"emailAddress": JANE, "phoneNumber": "215-555-01"})  # refused: 400
+    sandbox.inject("privacy", "503", times=8)  # the forget itself waits for Listrak, logged as such
+    sweep(privacy)
+    sweep(privacy)
+    sandbox.advance(600)
+    sweep(privacy)
+    assert status(privacy, request_id)[1]["status"] == "complete"
+    logs = "".join(path.read_text() for path in sorted(privacy.log_dir.glob("*.log")))
+    assert "privacy request completed" in logs and "waits for Listrak" in logs
+    assert JANE not in logs.lower() and "555-0100" not in logs and "2155550100" not in logs

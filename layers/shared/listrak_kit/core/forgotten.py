@@ -19,6 +19,7 @@ REDACTED = "[forgotten]"
 # A run of digits and the separators people write phone numbers with; its digits decide a match.
 _PHONE_RUN = re.compile(r"\+?\d[\d\s().-]{5,22}\d")
 MIN_PHONE_DIGITS = 7
+NATIONAL_DIGITS = 9
 
 
 def normal_email(address: str) -> str:
@@ -68,9 +69,12 @@ class Person:
             return
         for match in _PHONE_RUN.finditer(text):
             found = normal_phone(match.group())
-            # "+1 215 555 0100" and "215-555-0100" are one number: a national number matches with its country code.
+            # "+1 215 555 0100" and "215-555-0100" are one number: a national number (9 digits or more) matches
+            # with a country code of up to 3 digits before it; a shorter run of digits is something else.
             shorter, longer = sorted((found, digits), key=len)
-            if len(shorter) >= MIN_PHONE_DIGITS and longer.endswith(shorter):
+            if shorter == longer or (
+                len(shorter) >= NATIONAL_DIGITS and len(longer) - len(shorter) <= 3 and longer.endswith(shorter)
+            ):
                 yield match.span()
 
     def in_text(self, text: str) -> bool:
