@@ -159,12 +159,29 @@ ERRORS: dict[tuple[str, str], dict[int, str]] = {
         503: "The storefront bus is unavailable; nothing was queued, retry",
     },
 }
+ERRORS[("post", "/privacy/forget")] = {
+    400: "An emailAddress or phoneNumber that is malformed, or neither; each is named, and nothing was recorded",
+    403: "Not IAM-signed",
+    500: "The deployment is misconfigured; its logs say how to fix it",
+    503: "AWS storage is unavailable; nothing was recorded, retry",
+}
+ERRORS[("get", "/privacy/forget/{requestId}")] = {
+    400: "Not a requestId (a UUID)",
+    403: "Not IAM-signed",
+    404: "No privacy request with this id is known",
+    500: "The deployment is misconfigured; its logs say how to fix it",
+    503: "AWS storage is unavailable; retry",
+}
 # Powertools answers 415 itself when a body comes with a Content-Type other than JSON or a form.
 UNSUPPORTED_MEDIA_TYPE = {415: "The body's Content-Type is not application/json; nothing was done"}
 # API Gateway answers these itself, before any function runs.
 GATEWAY_ERRORS = {403: "Missing or invalid x-api-key", 429: "The API key's usage plan throttled the request"}
 IAM_GATEWAY_ERRORS = {403: "Missing or invalid SigV4 signature, or no execute-api:Invoke for the caller"}
-IAM_ROUTES = {("post", "/support/messages/{reference}/redirect")}
+IAM_ROUTES = {
+    ("post", "/support/messages/{reference}/redirect"),
+    ("post", "/privacy/forget"),
+    ("get", "/privacy/forget/{requestId}"),
+}
 
 IDEMPOTENCY_KEY = {
     "name": "Idempotency-Key",
@@ -192,6 +209,7 @@ REQUEST_MODELS = ("SendRequest", "ResendBody", "ResendByKeyBody", "RedirectBody"
 def _success_models() -> dict[str, Any]:
     """The models behind each route's `Response[dict]` body (the resolvers only see a dict)."""
     from listrak_kit.imports.direct import DirectOutcome
+    from listrak_kit.privacy.models import PrivacyView
     from listrak_kit.resend.models import MessageView, ResendResult
     from listrak_kit.send.hook_models import HookAnswer
     from listrak_kit.send.models import SendResult
@@ -202,6 +220,7 @@ def _success_models() -> dict[str, Any]:
         "MessageView": MessageView,
         "DirectOutcome": DirectOutcome,
         "HookAnswer": HookAnswer,
+        "PrivacyView": PrivacyView,
     }
 
 
@@ -279,6 +298,15 @@ SUCCESS[("post", "/webhooks/shopify")] = {
         "more), or ignored: no catalog message is triggered by the topic",
         _ref("HookAnswer"),
     ),
+}
+SUCCESS[("post", "/privacy/forget")] = {
+    "202": _answer(
+        "Recorded: Listrak's forget, the erasure of this product's data and a tombstone follow (docs/privacy.md)",
+        _ref("PrivacyView"),
+    ),
+}
+SUCCESS[("get", "/privacy/forget/{requestId}")] = {
+    "200": _answer("Who asked, when, how far it is, when it completed", _ref("PrivacyView")),
 }
 SUCCESS[("post", "/events")] = {
     "202": _answer("Queued for sending, once per metric and unique_id: the reference it will have", _ref("HookAnswer")),

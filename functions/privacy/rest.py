@@ -43,10 +43,10 @@ def forget(body: Annotated[ForgetBody, Body()]) -> Response[dict]:
     return json_response(202, view.model_dump(exclude_none=True))
 
 
-@app.get("/privacy/forget/<request_id>")
-def forget_status(request_id: Annotated[RequestId, Path()]) -> Response[dict]:
+@app.get("/privacy/forget/<requestId>")
+def forget_status(requestId: Annotated[RequestId, Path()]) -> Response[dict]:  # noqa: N803 - the route's name
     _principal()
-    return json_response(200, requests().view(request_id).model_dump(exclude_none=True))
+    return json_response(200, requests().view(requestId).model_dump(exclude_none=True))
 
 
 snapstart.install(lambda: (requests(), snapstart.rehearse(app, "POST", "/privacy/forget")))
