@@ -200,10 +200,12 @@ def _request_string_rules() -> dict[str, dict[str, str]]:
         "emailAddress": {"format": "email"},
         "reference": {"pattern": REFERENCE.pattern},
         "resendKey": {"format": "uuid"},
+        "requestId": {"format": "uuid"},
+        "phoneNumber": {"pattern": r"^\+?[0-9 ().-]+$"},
     }
 
 
-REQUEST_MODELS = ("SendRequest", "ResendBody", "ResendByKeyBody", "RedirectBody")
+REQUEST_MODELS = ("SendRequest", "ResendBody", "ResendByKeyBody", "RedirectBody", "ForgetBody")
 
 
 def _success_models() -> dict[str, Any]:

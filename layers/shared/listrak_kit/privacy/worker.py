@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from listrak_kit.clock import Clock, SystemClock, from_iso, to_iso
 from listrak_kit.core.forgotten import Person
+from listrak_kit.errors import ConfigurationError
 from listrak_kit.listrak.errors import ListrakError
 from listrak_kit.masking import mask_addresses
 from listrak_kit.observability import logger
@@ -116,7 +117,8 @@ class PrivacyWorker:
             return self._export(request_id, item, person)
         try:
             return self._forget(request_id, item, person, time_left)
-        except ListrakError as exc:  # 429/5xx past the retries, or a refusal: recorded, tried again next sweep
+        # 429/5xx past the retries, a refusal, credentials not set yet: recorded, tried again next sweep.
+        except (ListrakError, ConfigurationError) as exc:
             self._store.update(request_id, {"lastError": mask_addresses(str(exc)), "lastErrorAt": to_iso(now)})
             self._count("PrivacyListrakErrors", 1)
             logger.warning("privacy request waits for Listrak", extra={"requestId": request_id, "error": str(exc)})
