@@ -228,3 +228,15 @@ def test_no_whole_address_or_phone_number_reaches_a_log(privacy, sandbox):
     logs = "".join(path.read_text() for path in sorted(privacy.log_dir.glob("*.log")))
     assert "privacy request completed" in logs and "waits for Listrak" in logs
     assert JANE not in logs.lower() and "555-0100" not in logs and "2155550100" not in logs
+
+
+def test_a_direct_import_refuses_a_forgotten_person_too(privacy, sandbox):
+    from tests.handlers.test_imports import post_import
+
+    forget(privacy, {"emailAddress": JANE})
+    sweep(privacy)  # the tombstone is written first
+    records = [{"email": JANE.upper(), "firstName": "Jane"}, {"email": OTHER, "firstName": "Sam"}]
+    code, outcome = post_import(privacy, {"entity": "customers", "records": records})
+    assert code == 200 and outcome["accepted"] == 1
+    assert outcome["rejected"] == [{"index": 0, "field": "email", "reason": "forgotten", "email": JANE.upper()}]
+    assert [r["email"] for body in sandbox.data_imports["Customer"] for r in body] == [OTHER]

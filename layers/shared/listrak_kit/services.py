@@ -282,12 +282,14 @@ def direct_importer(settings: DataSettings) -> DirectImporter:
     from listrak_kit.imports.chunks import ChunkLimits
     from listrak_kit.imports.direct import DirectImporter
 
-    return DirectImporter(
+    importer = DirectImporter(
         data_api=data_api(settings),
         limits=ChunkLimits(
             settings.IMPORT_CHUNK_MAX_RECORDS, settings.IMPORT_CHUNK_MAX_BYTES, settings.IMPORT_RECORD_MAX_CHARS
         ),
     )
+    importer.forgotten = forgotten_check(settings.TABLE_NAME, settings.PRIVACY_TOMBSTONE_KEY_SECRET)
+    return importer
 
 
 # -- privacy ---------------------------------------------------------------------------------------------------

@@ -101,6 +101,8 @@ class DataSettings(ListrakSettings):
     # within this budget and the time the invocation has left.
     IMPORT_RETRY_ATTEMPTS: int = Field(8, ge=1, le=20)
     IMPORT_RETRY_BUDGET_SECONDS: float = Field(120.0, ge=0, le=600)
+    # Privacy: the key of the forgotten people's tombstones; records naming one are rejected as "forgotten".
+    PRIVACY_TOMBSTONE_KEY_SECRET: str | None = None
 
 
 class ImportSettings(DataSettings):
@@ -118,8 +120,6 @@ class ImportSettings(DataSettings):
     CONTACTS_RESUBSCRIBE: bool = False
     CONTACTS_PER_CONTACT_MAX: int = Field(100, ge=0, le=100_000)
     CONTACTS_POLL_SECONDS: float = Field(5.0, ge=0, le=300)
-    # Privacy: the key of the forgotten people's tombstones; records naming one are rejected as "forgotten".
-    PRIVACY_TOMBSTONE_KEY_SECRET: str | None = None
 
     @field_validator("CONTACTS_LIST_ID", "CONTACTS_LIST_NAME", mode="before")
     @classmethod
