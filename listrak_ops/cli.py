@@ -12,6 +12,9 @@
                                        (--message-id ID, --dry-run, --force for permanent failures)
   listrak-sam dlq delete QUEUE ID      one message deleted, by decision
   listrak-sam doctor                   the catalog checked against the stack's Listrak account
+  listrak-sam privacy list             privacy requests: who asked, when, how far, when completed
+  listrak-sam privacy show REQUEST_ID  one privacy request
+  listrak-sam privacy lift --email A   lift a forgotten person's tombstone (imports take them again)
 
 The stack is samconfig.toml's (its [default] environment, or --config-env prod), unless --stack or LISTRAK_STACK
 names another; the region is --region's, else samconfig.toml's, else the AWS configuration's. Every command says
@@ -95,6 +98,15 @@ def _parser() -> argparse.ArgumentParser:
     dlq_delete.add_argument("queue", help="the queue's logical id, e.g. SendDeadLetterQueue")
     dlq_delete.add_argument("message_id", help="the message's id from dlq list")
     dlq_delete.add_argument("--dry-run", action="store_true", help="show the message, delete nothing")
+
+    privacy = commands.add_parser("privacy", help="privacy requests").add_subparsers(dest="command", required=True)
+    privacy_list = privacy.add_parser("list", help="privacy requests, newest first")
+    privacy_list.add_argument("--limit", type=int, default=20, help="how many requests")
+    privacy_show = privacy.add_parser("show", help="one privacy request")
+    privacy_show.add_argument("request_id")
+    privacy_lift = privacy.add_parser("lift", help="lift a forgotten person's tombstone")
+    privacy_lift.add_argument("--email", help="the person's address")
+    privacy_lift.add_argument("--phone", help="the person's phone number")
     return parser
 
 
@@ -354,6 +366,48 @@ def doctor(args: argparse.Namespace, stack: Any) -> int:
     return 1 if report.findings else 0
 
 
+def _request_line(view: dict[str, Any]) -> str:
+    done = f", completed {view['completedAt']}" if view.get("completedAt") else ""
+    listrak = f", Listrak {view['listrakStatus']}" if view.get("listrakStatus") else ""
+    error = f", last error: {view['lastError']}" if view.get("lastError") and not done else ""
+    return (
+        f"{view['requestId']}  {view['kind']}  {view['status']}  asked by {view['requestedBy']} "
+        f"at {view['requestedAt']}{listrak}{done}{error}"
+    )
+
+
+def privacy_list(args: argparse.Namespace, stack: Any) -> int:
+    from listrak_ops.privacy import listing
+
+    found = listing(stack, args.limit)
+    _print(args, found, "\n".join(_request_line(v) for v in found) or f"no privacy requests in {stack.where}")
+    return 0
+
+
+def privacy_show(args: argparse.Namespace, stack: Any) -> int:
+    from listrak_kit.errors import NotFound
+    from listrak_ops.privacy import show
+
+    try:
+        view = show(stack, args.request_id)
+    except NotFound as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    _print(args, view, json.dumps(view, indent=2))
+    return 0
+
+
+def privacy_lift(args: argparse.Namespace, stack: Any) -> int:
+    from listrak_ops.privacy import lift
+
+    if not (args.email or args.phone):
+        print("privacy lift needs --email, --phone, or both", file=sys.stderr)
+        return 2
+    view = lift(stack, email=args.email, phone=args.phone)
+    _print(args, view, "tombstone lifted: " + _request_line(view))
+    return 0
+
+
 COMMANDS = {
     ("send", "show"): send_show,
     ("send", "list"): send_list,
@@ -366,6 +420,9 @@ COMMANDS = {
     ("dlq", "redrive"): dlq_redrive,
     ("dlq", "delete"): dlq_delete,
     ("doctor", None): doctor,
+    ("privacy", "list"): privacy_list,
+    ("privacy", "show"): privacy_show,
+    ("privacy", "lift"): privacy_lift,
 }
 
 

@@ -46,6 +46,7 @@ TAGS = [
     {"name": "support", "description": "IAM-signed routes for support staff"},
     {"name": "storefront", "description": "Events from the storefront (Shopify webhooks, Klaviyo events)"},
     {"name": "imports", "description": "Data Import: small direct loads (files go to the drop bucket)"},
+    {"name": "privacy", "description": "IAM-signed routes that forget a person, and what became of each request"},
 ]
 # POST /imports declares nothing on its route yet: its answers are kept here until it does.
 UNDECLARED: dict[tuple[str, str], dict[str, Any]] = {
@@ -90,10 +91,12 @@ def _request_string_rules() -> dict[str, dict[str, str]]:
         "emailAddress": {"format": "email"},
         "reference": {"pattern": REFERENCE.pattern},
         "resendKey": {"format": "uuid"},
+        "requestId": {"format": "uuid"},
+        "phoneNumber": {"pattern": r"^\+?[0-9 ().-]+$"},
     }
 
 
-REQUEST_MODELS = ("SendRequest", "ResendBody", "ResendByKeyBody", "RedirectBody")
+REQUEST_MODELS = ("SendRequest", "ResendBody", "ResendByKeyBody", "RedirectBody", "ForgetBody")
 
 
 def _undeclared_models() -> dict[str, Any]:

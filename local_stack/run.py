@@ -269,7 +269,8 @@ def main(argv: list[str] | None = None) -> int:
         print()
         if stack.sandbox is not None:
             stats = stack.sandbox.stats
-            minted = ", ".join(f"{n} {name}" for name, n in stats["tokens_minted_by_integration"].items())
+            by_integration = stats["tokens_minted_by_integration"].items()
+            minted = ", ".join(f"{n} {name}" for name, n in by_integration if n) or "none"
             print(
                 f"Listrak sandbox received {stats['sends']} sends and {stats['resends']} resend(s); "
                 f"tokens minted: {minted}."

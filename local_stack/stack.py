@@ -2,8 +2,9 @@
 
 The functions run in-process with the environment the template gives them (Refs resolved to the local
 resources), so the code that runs here is the code that runs in Lambda. Set AWS_ENDPOINT_URL to use an
-AWS endpoint of your own, and LISTRAK_AUTH_URL / LISTRAK_EMAIL_API_URL / LISTRAK_DATA_API_URL (with
-LISTRAK_EMAIL_CLIENT_ID/SECRET, LISTRAK_DATA_CLIENT_ID/SECRET) to use a Listrak of your own.
+AWS endpoint of your own, and LISTRAK_AUTH_URL / LISTRAK_EMAIL_API_URL / LISTRAK_DATA_API_URL /
+LISTRAK_PRIVACY_API_URL (with LISTRAK_EMAIL_CLIENT_ID/SECRET, LISTRAK_DATA_CLIENT_ID/SECRET and
+LISTRAK_PRIVACY_CLIENT_ID/SECRET) to use a Listrak of your own.
 
 `LocalStack` is the one entry point; what it does is done by the modules beside it: provisioning
 (local_stack.provision), invoking (local_stack.runtime), routing events (local_stack.routing), and polling
@@ -170,7 +171,7 @@ class LocalStack:
             self._set_listrak_urls({v: os.environ[v] for v in LISTRAK_URL_VARS})
         else:
             base = f"http://127.0.0.1:{os.environ.get('LOCAL_LISTRAK_PORT', '8025')}"
-            urls = (f"{base}/OAuth2/Token", f"{base}/email", f"{base}/data")
+            urls = (f"{base}/OAuth2/Token", f"{base}/email", f"{base}/data", f"{base}/privacy")
             self._set_listrak_urls(dict(zip(LISTRAK_URL_VARS, urls, strict=True)))
         self.provision()
         return self
@@ -283,7 +284,7 @@ class LocalStack:
             return
         if all(os.environ.get(v) for v in LISTRAK_URL_VARS):
             self._set_listrak_urls({v: os.environ[v] for v in LISTRAK_URL_VARS})
-            for integration in ("EMAIL", "DATA"):
+            for integration in ("EMAIL", "DATA", "PRIVACY"):
                 client_id = os.environ.get(f"LISTRAK_{integration}_CLIENT_ID")
                 client_secret = os.environ.get(f"LISTRAK_{integration}_CLIENT_SECRET")
                 if client_id and client_secret:
@@ -293,7 +294,7 @@ class LocalStack:
         require_free_port(port, "LOCAL_LISTRAK_PORT")
         self.sandbox = ListrakSandbox(port=port).start()
         self.resources.own_listrak = True
-        for integration in ("Email", "Data"):
+        for integration in ("Email", "Data", "Privacy"):
             client = (f"local-{integration.lower()}-client", secrets.token_urlsafe(18))
             self.sandbox.add_client(*client, integration=integration)
             self.credentials[integration] = client
@@ -304,6 +305,7 @@ class LocalStack:
                 "LISTRAK_AUTH_URL": self.sandbox.auth_url,
                 "LISTRAK_EMAIL_API_URL": self.sandbox.email_api_url,
                 "LISTRAK_DATA_API_URL": self.sandbox.data_api_url,
+                "LISTRAK_PRIVACY_API_URL": self.sandbox.privacy_api_url,
             }
         )
 

@@ -21,7 +21,7 @@ from local_stack.sandbox.wire import (
 def _parse_client(text: str) -> tuple[str, str, str]:
     parts = text.rsplit(":", 2)
     if len(parts) != 3 or parts[2] not in INTEGRATIONS:
-        raise argparse.ArgumentTypeError("expected CLIENT_ID:CLIENT_SECRET:Email|Data")
+        raise argparse.ArgumentTypeError("expected CLIENT_ID:CLIENT_SECRET:Email|Data|Privacy")
     return parts[0], parts[1], parts[2]
 
 
@@ -58,7 +58,9 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help='answer sends with their resendKey as resourceId (Listrak answers "null")',
     )
-    parser.add_argument("--client", action="append", type=_parse_client, default=[], metavar="ID:SECRET:Email|Data")
+    parser.add_argument(
+        "--client", action="append", type=_parse_client, default=[], metavar="ID:SECRET:Email|Data|Privacy"
+    )
     parser.add_argument("--message", action="append", type=_parse_message, default=[], metavar="LIST:MESSAGE")
     parser.add_argument("--list", action="append", type=_parse_list, default=[], metavar="ID:NAME", dest="lists")
     args = parser.parse_args(argv)

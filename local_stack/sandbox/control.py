@@ -28,6 +28,7 @@ CONTROL_ROUTES: dict[str, dict[str, str]] = {
     "clients": {"POST": "_control_clients"},
     "messages": {"POST": "_control_messages"},
     "contacts": {"GET": "_control_contacts"},
+    "forgets": {"GET": "_control_forgets"},
 }
 
 
@@ -137,6 +138,9 @@ class ControlRoutes:
 
     def _control_contacts(self, _request: Request) -> Reply:
         return Reply(200, self.contacts)  # JSON turns the integer keys (listId, fieldId) into strings
+
+    def _control_forgets(self, _request: Request) -> Reply:
+        return Reply(200, self.forget_requests)
 
     # -- connection bookkeeping ----------------------------------------------------------------------------
 

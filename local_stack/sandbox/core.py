@@ -16,7 +16,8 @@ from local_stack.sandbox.data_routes import DataRoutes
 from local_stack.sandbox.email_routes import EmailRoutes
 from local_stack.sandbox.faults import FAULT_KINDS, FaultQueues
 from local_stack.sandbox.list_imports import ListImportRoutes
-from local_stack.sandbox.records import Client, ContactList, ListImport, Send, Token
+from local_stack.sandbox.privacy_routes import PrivacyRoutes
+from local_stack.sandbox.records import Client, ContactList, ForgetRequest, ListImport, Send, Token
 from local_stack.sandbox.routing import route_of
 from local_stack.sandbox.server import SandboxHandler, SandboxServer
 from local_stack.sandbox.tokens import TokenRoutes
@@ -24,6 +25,7 @@ from local_stack.sandbox.wire import (
     ACTIVITY_LAG_SECONDS,
     COUNTERS,
     DATA_ENTITIES,
+    FORGET_DELAY_SECONDS,
     INTEGRATIONS,
     SEED_CLIENTS,
     SEED_TRANSACTIONAL_MESSAGES,
@@ -38,8 +40,10 @@ from local_stack.sandbox.wire import (
 # The sandbox
 
 
-class ListrakSandbox(TokenRoutes, EmailRoutes, DataRoutes, ContactRoutes, ListImportRoutes, ControlRoutes):
-    """Listrak's token endpoint, Email API and Data API, in a background thread on 127.0.0.1."""
+class ListrakSandbox(
+    TokenRoutes, EmailRoutes, DataRoutes, ContactRoutes, ListImportRoutes, PrivacyRoutes, ControlRoutes
+):
+    """Listrak's token endpoint, Email, Data and Privacy APIs, in a background thread on 127.0.0.1."""
 
     def __init__(
         self,
@@ -54,6 +58,7 @@ class ListrakSandbox(TokenRoutes, EmailRoutes, DataRoutes, ContactRoutes, ListIm
         slow_after_seconds: float = 30.0,
         resend_window_seconds: float = 30 * 86400,
         keep_imported_records: bool = True,
+        forget_delay_seconds: float = FORGET_DELAY_SECONDS,
     ):
         self.host = host
         self.port = port
@@ -80,6 +85,8 @@ class ListrakSandbox(TokenRoutes, EmailRoutes, DataRoutes, ContactRoutes, ListIm
         # every token, while sends still go.
         self.activity_refused_status: int | None = None
         self._offset = 0.0  # advance() moves the sandbox's clock forward
+        # A forget request reads PROCESSING for this many seconds of the sandbox's clock, then COMPLETE.
+        self.forget_delay_seconds = forget_delay_seconds
         self.resend_window_seconds = resend_window_seconds
         # Benchmarks import millions of records: counting them is enough there, keeping them is not.
         self.keep_imported_records = keep_imported_records
@@ -167,6 +174,10 @@ class ListrakSandbox(TokenRoutes, EmailRoutes, DataRoutes, ContactRoutes, ListIm
     @property
     def data_api_url(self) -> str:
         return self.url + "/data"
+
+    @property
+    def privacy_api_url(self) -> str:
+        return self.url + "/privacy"
 
     # -- configuration -------------------------------------------------------------------------------------
 
@@ -323,6 +334,7 @@ class ListrakSandbox(TokenRoutes, EmailRoutes, DataRoutes, ContactRoutes, ListIm
         self._refused_addresses: dict[str, str] = {}  # lower-cased address -> the state it has on every list
         self._list_imports: dict[int, ListImport] = {}
         self._list_import_seq = 0
+        self._forgets: dict[str, ForgetRequest] = {}
 
     def _now(self) -> float:
         return float(self._clock()) + self._offset

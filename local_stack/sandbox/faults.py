@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from local_stack.sandbox.wire import Reply, error_reply
 
-FAULT_ROUTES = ("token", "send", "resend", "activity", "data", "contacts", "*")
+FAULT_ROUTES = ("token", "send", "resend", "activity", "data", "contacts", "privacy", "*")
 STATUS_FAULTS = ("429", "500", "502", "503", "504")
 AFTER_STATUS_FAULTS = ("500_after", "502_after", "503_after", "504_after")
 FAULT_KINDS = (*STATUS_FAULTS, "slow", "drop", "revoke_token", *AFTER_STATUS_FAULTS, "slow_after", "drop_after")

@@ -113,3 +113,20 @@ class ListImport:
     polls: int = 0
     completed_at: float | None = None
     summary: dict[str, int] = field(default_factory=lambda: dict.fromkeys(LIST_IMPORT_SUMMARY_COUNTS, 0))
+
+
+@dataclass
+class ForgetRequest:
+    request_id: str
+    email: str | None
+    phone: str | None
+    submitted_at: float
+    completes_at: float
+
+    def public(self, now: float) -> dict[str, Any]:
+        return {
+            "requestID": self.request_id,
+            "emailAddress": self.email,
+            "phoneNumber": self.phone,
+            "status": "COMPLETE" if now >= self.completes_at else "PROCESSING",
+        }

@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-INTEGRATIONS = ("Email", "Data")
+INTEGRATIONS = ("Email", "Data", "Privacy")
 DATA_ENTITIES = ("Customer", "Order", "Product", "Review", "RatingSummary")
 SUBSCRIPTION_STATES = ("Subscribed", "Unsubscribed")  # what a request may set
 CONTACT_STATES = (*SUBSCRIPTION_STATES, "Banned", "Suppressed", "Pending")  # what a contact may be in
@@ -40,6 +40,7 @@ LIST_IMPORT_SUMMARY_COUNTS = (
 SEED_CLIENTS = (
     ("sandbox-email-client", "sandbox-email-secret", "Email"),
     ("sandbox-data-client", "sandbox-data-secret", "Data"),
+    ("sandbox-privacy-client", "sandbox-privacy-secret", "Privacy"),
 )
 SEED_TRANSACTIONAL_MESSAGES = ((1001, 2001),)
 
@@ -74,7 +75,11 @@ COUNTERS = (
     "contact_upserts",
     "list_imports",
     "list_import_status_polls",
+    "forget_requests",
+    "forget_polls",
 )
+# Seconds of the sandbox's clock a forget request stays PROCESSING before it reads COMPLETE, by default.
+FORGET_DELAY_SECONDS = 600.0
 # Body properties the spec defines (readOnly ones included: they are accepted and ignored, as ASP.NET does).
 CONTACT_KEYS = frozenset(
     {

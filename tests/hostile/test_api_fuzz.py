@@ -73,6 +73,8 @@ def test_every_route_of_the_template_is_fuzzed():
         "POST /imports",
         "POST /webhooks/shopify",
         "POST /events",
+        "POST /privacy/forget",
+        "GET /privacy/forget/{requestId}",
     }
 
 
@@ -81,9 +83,10 @@ def test_every_route_of_the_template_is_fuzzed():
 def test_no_generated_request_gets_a_server_error_or_an_error_that_names_nothing(api, sandbox, label, mode):
     operation = OPERATIONS[label]
     statuses: Counter[int] = Counter()
-    # The support route is IAM-authorised: each generated request is SigV4-signed, as a support client would.
+    # The support and privacy routes are IAM-authorised: each generated request is SigV4-signed, as a client would.
     session = requests.Session()
-    if "/support/" in label:
+    iam = "/support/" in label or "/privacy/" in label
+    if iam:
         session.auth = RequestsSigner(api.support, REGION)
 
     @FUZZ
@@ -97,8 +100,8 @@ def test_no_generated_request_gets_a_server_error_or_an_error_that_names_nothing
     hostile_request()
 
     assert sum(statuses.values()) >= MAX_EXAMPLES // 2, statuses  # the generator was not starved
-    if "/support/" in label:
-        assert statuses[404] + statuses[400] > 0, statuses  # signed: the cases reached the function
+    if iam:
+        assert statuses[404] + statuses[400] + statuses[202] > 0, statuses  # signed: the cases reached the function
     if mode is GenerationMode.NEGATIVE:
         assert any(400 <= s < 500 for s in statuses), statuses  # invalid input was refused, not served
 

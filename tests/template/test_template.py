@@ -88,8 +88,12 @@ def test_every_api_route_needs_an_api_key_but_the_signed_webhook_and_the_iam_rou
                 open_routes.append(event["Properties"]["Path"])
     # Shopify cannot send an API key; the HMAC of the body authenticates it instead.
     assert open_routes == ["/webhooks/shopify"]
-    # Only the support routes take IAM instead of the storefront key, and only they are under /support/.
-    assert iam_routes == ["/support/messages/{reference}/redirect"]
+    # Only the support and privacy routes take IAM instead of the storefront key.
+    assert sorted(iam_routes) == [
+        "/privacy/forget",
+        "/privacy/forget/{requestId}",
+        "/support/messages/{reference}/redirect",
+    ]
 
 
 def test_the_webhook_door_can_only_queue_on_the_storefront_bus_and_read_its_own_secret(template):
@@ -243,6 +247,8 @@ def test_every_route_is_served_by_exactly_one_function():
             ("POST", "/imports"),
             ("POST", "/webhooks/shopify"),
             ("POST", "/events"),
+            ("POST", "/privacy/forget"),
+            ("GET", "/privacy/forget/{requestId}"),
         ]
     )
 
@@ -368,8 +374,8 @@ def test_the_topic_policy_lets_only_this_accounts_alarms_publish(template):
 def test_every_alarm_notifies_the_topic_and_an_alarm_email_subscribes_only_when_set(template):
     alarms = template.of_type("AWS::CloudWatch::Alarm")
     # One per dead-letter queue, one per function's error rate, one for failed import files, one for failed sends,
-    # one for unconfirmed sends, two for Listrak's Activity refused or failing.
-    assert len(alarms) == 2 + len(template.of_type("AWS::Serverless::Function")) + 5
+    # one for unconfirmed sends, two for Listrak's Activity refused or failing, one for an overdue privacy request.
+    assert len(alarms) == 2 + len(template.of_type("AWS::Serverless::Function")) + 6
     for name, alarm in alarms.items():
         assert alarm["Properties"]["AlarmActions"] == [{"Ref": "AlarmTopic"}], name
     [subscription] = template.of_type("AWS::SNS::Subscription").values()
@@ -460,6 +466,7 @@ def test_snapstart_is_on_every_function_that_allows_it_and_each_primes_itself(te
         "ImportApiFunction",
         "HooksFunction",
         "ReconcileFunction",
+        "PrivacyApiFunction",
     }
     for name, p in props.items():
         # SnapStart takes no ephemeral storage above 512 MB, no EFS, no provisioned concurrency.

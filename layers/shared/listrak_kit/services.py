@@ -9,6 +9,7 @@ functions never load the import record rules.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Generic, TypeVar
 
@@ -27,6 +28,7 @@ from listrak_kit.settings import (
     HooksSettings,
     ImportSettings,
     ListrakSettings,
+    PrivacySettings,
     ResendSettings,
     SendSettings,
 )
@@ -35,12 +37,16 @@ if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
     from listrak_kit.aws.dead_letters import DeadLetterQueue
+    from listrak_kit.aws.tombstones import TombstoneCheck
     from listrak_kit.idempotency import Once
     from listrak_kit.imports.contacts import ContactSync
     from listrak_kit.imports.direct import DirectImporter
     from listrak_kit.imports.pipeline import ImportPipeline
     from listrak_kit.listrak.data_api import DataApi
     from listrak_kit.listrak.email_api import EmailApi
+    from listrak_kit.privacy.service import PrivacyRequests
+    from listrak_kit.privacy.shopify import ComplianceTopics
+    from listrak_kit.privacy.worker import PrivacyWorker
     from listrak_kit.resend.service import ResendService
     from listrak_kit.send.hooks import HookService
     from listrak_kit.send.service import SendService
@@ -202,6 +208,7 @@ def hooks_path(settings: HooksSettings, *, default_catalog: Path) -> HookService
         catalog=load_catalog(settings.CATALOG_PATH or default_catalog),
         bus=EventBridgeBus(settings.STOREFRONT_BUS_NAME),
         shopify_secret=SecretsManagerWebhookSecret(settings.SHOPIFY_WEBHOOK_SECRET_ID),
+        compliance=compliance_topics(settings.TABLE_NAME) if settings.TABLE_NAME else None,
     )
 
 
@@ -266,7 +273,7 @@ def import_pipeline(settings: ImportSettings) -> ImportPipeline:
     from listrak_kit.imports.chunks import ChunkLimits
     from listrak_kit.imports.pipeline import ImportPipeline
 
-    return ImportPipeline(
+    pipeline = ImportPipeline(
         contacts=contact_sync(settings),
         objects=S3Objects(settings.IMPORT_BUCKET),
         data_api=data_api(settings),
@@ -279,15 +286,87 @@ def import_pipeline(settings: ImportSettings) -> ImportPipeline:
         count=count,
         max_deliveries=settings.IMPORT_MAX_RECEIVES,
     )
+    pipeline.forgotten = forgotten_check(settings.TABLE_NAME, settings.PRIVACY_TOMBSTONE_KEY_SECRET)
+    return pipeline
 
 
 def direct_importer(settings: DataSettings) -> DirectImporter:
     from listrak_kit.imports.chunks import ChunkLimits
     from listrak_kit.imports.direct import DirectImporter
 
-    return DirectImporter(
+    importer = DirectImporter(
         data_api=data_api(settings),
         limits=ChunkLimits(
             settings.IMPORT_CHUNK_MAX_RECORDS, settings.IMPORT_CHUNK_MAX_BYTES, settings.IMPORT_RECORD_MAX_CHARS
         ),
+    )
+    importer.forgotten = forgotten_check(settings.TABLE_NAME, settings.PRIVACY_TOMBSTONE_KEY_SECRET)
+    return importer
+
+
+# -- privacy ---------------------------------------------------------------------------------------------------
+
+
+def forgotten_check(table_name: str, key_secret: str | None) -> TombstoneCheck | None:
+    """What an import asks of each record: does it name a forgotten person? (None without the tombstone key.)"""
+    from listrak_kit.aws.secrets import SecretsManagerKey
+    from listrak_kit.aws.tombstones import DynamoTombstones, TombstoneCheck
+
+    if not key_secret:
+        return None
+    return TombstoneCheck(DynamoTombstones(table_name), SecretsManagerKey(key_secret).get)
+
+
+def privacy_requests(table_name: str) -> PrivacyRequests:
+    from listrak_kit.aws.privacy_requests import DynamoPrivacyRequests
+    from listrak_kit.privacy.service import PrivacyRequests
+
+    return PrivacyRequests(store=DynamoPrivacyRequests(table_name))
+
+
+def compliance_topics(table_name: str) -> ComplianceTopics:
+    from listrak_kit.privacy.shopify import ComplianceTopics
+
+    return ComplianceTopics(privacy_requests(table_name))
+
+
+def privacy_worker(settings: PrivacySettings) -> PrivacyWorker:
+    from listrak_kit.aws.bus import EventBridgeBus
+    from listrak_kit.aws.erasure import ObjectEraser, QueueRedactor, TableEraser
+    from listrak_kit.aws.objects import S3Objects
+    from listrak_kit.aws.privacy_requests import DynamoPrivacyRequests
+    from listrak_kit.aws.secrets import SecretsManagerKey
+    from listrak_kit.aws.tombstones import DynamoTombstones
+    from listrak_kit.listrak.privacy_api import PrivacyApi
+    from listrak_kit.privacy.worker import PrivacyWorker, Stores, WorkerPolicy
+
+    def privacy_api() -> PrivacyApi:
+        return PrivacyApi(
+            authorized(
+                settings,
+                integration="privacy",
+                credentials_secret=settings.LISTRAK_PRIVACY_CREDENTIALS_SECRET,
+                cache_secret=settings.LISTRAK_PRIVACY_TOKEN_CACHE_SECRET,
+                base_url=settings.LISTRAK_PRIVACY_API_URL,
+            )
+        )
+
+    return PrivacyWorker(
+        store=DynamoPrivacyRequests(settings.TABLE_NAME),
+        privacy_api=cache(privacy_api),
+        tombstones=DynamoTombstones(settings.TABLE_NAME),
+        key=SecretsManagerKey(settings.PRIVACY_TOMBSTONE_KEY_SECRET).get,
+        stores=Stores(
+            table=TableEraser(settings.TABLE_NAME, settings.PRIVACY_ERASURE_PAGE),
+            bucket=ObjectEraser(settings.IMPORT_BUCKET, settings.PRIVACY_ERASURE_PAGE),
+            queues=QueueRedactor(settings.dead_letter_queues()),
+            objects=S3Objects(settings.IMPORT_BUCKET),
+        ),
+        bus=EventBridgeBus(settings.STOREFRONT_BUS_NAME),
+        policy=WorkerPolicy(
+            poll_seconds=settings.PRIVACY_POLL_SECONDS,
+            call_spacing_seconds=settings.PRIVACY_CALL_SPACING_SECONDS,
+            overdue_seconds=settings.PRIVACY_OVERDUE_SECONDS,
+        ),
+        count=count,
     )

@@ -22,6 +22,7 @@ class ListrakSettings(BaseModel):
     LISTRAK_AUTH_URL: str = "https://auth.listrak.com/OAuth2/Token"
     LISTRAK_EMAIL_API_URL: str = "https://api.listrak.com/email"
     LISTRAK_DATA_API_URL: str = "https://api.listrak.com/data"
+    LISTRAK_PRIVACY_API_URL: str = "https://api.listrak.com/privacy"
     LISTRAK_CONNECT_TIMEOUT: float = Field(3.05, gt=0, le=30)
     LISTRAK_READ_TIMEOUT: float = Field(10.0, gt=0, le=120)
     LISTRAK_MAX_ATTEMPTS: int = Field(4, ge=1, le=10)
@@ -76,6 +77,8 @@ class HooksSettings(BaseModel):
     STOREFRONT_BUS_NAME: str = Field(min_length=1)
     SHOPIFY_WEBHOOK_SECRET_ID: str = Field(min_length=1)
     CATALOG_PATH: str | None = None
+    # Where Shopify's compliance topics are recorded as privacy requests; without it they are ignored.
+    TABLE_NAME: str | None = None
 
 
 SettingsT = TypeVar("SettingsT", bound=BaseModel)
@@ -104,6 +107,8 @@ class DataSettings(ListrakSettings):
     # within this budget and the time the invocation has left.
     IMPORT_RETRY_ATTEMPTS: int = Field(8, ge=1, le=20)
     IMPORT_RETRY_BUDGET_SECONDS: float = Field(120.0, ge=0, le=600)
+    # Privacy: the key of the forgotten people's tombstones; records naming one are rejected as "forgotten".
+    PRIVACY_TOMBSTONE_KEY_SECRET: str | None = None
 
 
 class ImportSettings(DataSettings):
@@ -126,3 +131,34 @@ class ImportSettings(DataSettings):
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         return None if value == "" else value
+
+
+class PrivacyRequestSettings(BaseModel):
+    """What records a privacy request (the IAM routes, Shopify's compliance topics): the table alone."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    TABLE_NAME: str = Field(min_length=1)
+
+
+class PrivacySettings(ListrakSettings):
+    """The privacy worker: the Privacy integration, the tombstone key, and every place personal data may rest."""
+
+    LISTRAK_PRIVACY_CREDENTIALS_SECRET: str = Field(min_length=1)
+    LISTRAK_PRIVACY_TOKEN_CACHE_SECRET: str = Field(min_length=1)
+    PRIVACY_TOMBSTONE_KEY_SECRET: str = Field(min_length=1)
+    IMPORT_BUCKET: str = Field(min_length=1)
+    STOREFRONT_BUS_NAME: str = Field(min_length=1)
+    # The dead-letter queues whose parked messages are redacted (URLs, comma-separated).
+    PRIVACY_DEAD_LETTER_QUEUES: str = ""
+    # A forget request is polled at most this often: Listrak allows 20 Privacy calls in 10 s and 60 a minute.
+    PRIVACY_POLL_SECONDS: float = Field(300.0, ge=0, le=86_400)
+    # Between two Listrak calls of one sweep: with one sweep at a time, 1 s keeps within both limits.
+    PRIVACY_CALL_SPACING_SECONDS: float = Field(1.0, ge=0, le=60)
+    # A request not complete after this long is counted as PrivacyRequestOverdue (alarmed).
+    PRIVACY_OVERDUE_SECONDS: float = Field(3 * 86_400, ge=60)
+    # Items or object versions read per recorded step of an erasure.
+    PRIVACY_ERASURE_PAGE: int = Field(200, ge=1, le=1000)
+
+    def dead_letter_queues(self) -> list[str]:
+        return [url.strip() for url in self.PRIVACY_DEAD_LETTER_QUEUES.split(",") if url.strip()]

@@ -79,3 +79,20 @@ class SecretsManagerWebhookSecret:
                 "Shopify shows for the shop's webhooks (Settings > Notifications > Webhooks) or the app's client secret"
             )
         return value.strip()
+
+
+class SecretsManagerKey:
+    """A key the stack generated (the tombstones' HMAC key), read once per container: it never changes."""
+
+    def __init__(self, secret_id: str, provider: SecretsProvider | None = None):
+        self._secret_id = secret_id
+        self._provider = provider or SecretsProvider(boto3_client=aws_client("secretsmanager"))
+        self._value: bytes | None = None
+
+    def get(self) -> bytes:
+        if self._value is None:
+            value = self._provider.get(self._secret_id)
+            if not isinstance(value, str) or len(value.strip()) < 16 or PLACEHOLDER in value:
+                raise ConfigurationError(f"secret {self._secret_id} does not hold a key of at least 16 characters")
+            self._value = value.strip().encode("utf-8")
+        return self._value

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from listrak_kit.core.forgotten import FORGOTTEN_REASON, ForgottenCheck
 from listrak_kit.imports.chunks import Chunk, ChunkLimits, DataImports
 from listrak_kit.imports.fast import record_bytes
 from listrak_kit.imports.records import ENTITIES
@@ -36,6 +37,9 @@ class DirectOutcome:
 
 
 class DirectImporter:
+    # Privacy: the composition root sets it; a record that names a forgotten person is a reject ("forgotten").
+    forgotten: ForgottenCheck | None = None
+
     def __init__(self, *, data_api: DataImports, limits: ChunkLimits):
         self._data = data_api
         self.limits = limits
@@ -49,6 +53,8 @@ class DirectImporter:
                 outcome.reject(index, None, None, [("(record)", "must be an object")])
                 continue
             serialized, problems = record_bytes(entity, raw)
+            if self.forgotten is not None and self.forgotten.holds(raw):  # privacy: see core/forgotten.py
+                serialized, problems = None, [(spec.key_field, FORGOTTEN_REASON)]
             bound = self.limits.record_max_chars
             if serialized is not None and len(serialized) > bound and len(serialized.decode("utf-8")) > bound:
                 serialized, problems = None, [("(record)", f"over {bound} characters (IMPORT_RECORD_MAX_CHARS)")]

@@ -22,6 +22,7 @@ from listrak_kit.imports.running import PartRunner
 from listrak_kit.imports.sinks import ContactsSink, DataApiSink, Sink
 
 if TYPE_CHECKING:  # built by services.py only when a contacts list is configured
+    from listrak_kit.core.forgotten import ForgottenCheck
     from listrak_kit.imports.contacts import ContactSync
 
 __all__ = ["ImportPipeline", "PartOutcome", "PartTask", "manifest_key_for"]
@@ -76,6 +77,15 @@ class ImportPipeline:
             count=counter,
             max_deliveries=max_deliveries,
         )
+
+    @property
+    def forgotten(self) -> ForgottenCheck | None:
+        """Privacy: set by the composition root; a record that names a forgotten person is a reject ("forgotten")."""
+        return self.runner.forgotten
+
+    @forgotten.setter
+    def forgotten(self, check: ForgottenCheck | None) -> None:
+        self.runner.forgotten = check
 
     def scan(self, *, owner: str) -> list[tuple[str, str]]:
         return self.planner.scan(owner=owner)

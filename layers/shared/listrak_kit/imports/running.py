@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from typing import IO, Any, Protocol
 
+from listrak_kit.core.forgotten import FORGOTTEN_REASON, ForgottenCheck
 from listrak_kit.imports.chunks import Chunk, ChunkLimits, ImportFailed
 from listrak_kit.imports.part import PartOutcome, PartTask
 from listrak_kit.imports.ports import (
@@ -72,6 +73,7 @@ class PartRunner:
         self.limits = limits  # record_max_chars bounds what is read, whatever the sink
         self._count = count
         self.max_deliveries = max_deliveries  # the queue's maxReceiveCount (0: unknown)
+        self.forgotten: ForgottenCheck | None = None  # privacy: a record naming a forgotten person is a reject
 
     def run_part(
         self,
@@ -140,7 +142,7 @@ class PartRunner:
                         outcome.records += 1
                         if progress is not None and outcome.records % 1000 == 0:
                             progress(outcome.records)
-                        serialized = self._check(sink, raw, rejects)
+                        serialized = self._check(sink, raw, rejects, self.forgotten)
                         if serialized is None:
                             outcome.rejected += 1
                             continue
@@ -224,10 +226,12 @@ class PartRunner:
             return OrderItemsIndex(csv_records(text, array_fields=(), max_chars=self.limits.record_max_chars))
 
     @staticmethod
-    def _check(sink: Sink, raw: RawRecord, rejects: IO[str]) -> bytes | None:
+    def _check(sink: Sink, raw: RawRecord, rejects: IO[str], forgotten: ForgottenCheck | None) -> bytes | None:
         if raw.data is None:
             assert raw.error is not None
             problems = [raw.error]
+        elif forgotten is not None and forgotten.holds(raw.data):  # privacy: see core/forgotten.py
+            problems = [(sink.key_field, FORGOTTEN_REASON)]
         else:
             serialized, problems = sink.check(raw.data, raw.line)
             if serialized is not None:

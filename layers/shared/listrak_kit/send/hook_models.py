@@ -43,6 +43,7 @@ class HookAnswer(BaseModel):
     detail: str
     message: str | None = None  # the catalog message it sends
     reference: str | None = None  # the send's reference: GET /messages/{reference} finds it once sent
+    requestId: str | None = None  # a compliance topic's privacy request: GET /privacy/forget/{requestId}
 
     def as_dict(self) -> dict[str, Any]:
         return self.model_dump(exclude_none=True)

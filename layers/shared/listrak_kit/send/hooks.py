@@ -41,11 +41,24 @@ class Secret(Protocol):
     def get(self) -> str: ...
 
 
+class ComplianceTopics(Protocol):
+    """Shopify's mandatory compliance topics (customers/redact, ...): handled by the privacy feature."""
+
+    topics: frozenset[str]
+
+    def handle(
+        self, topic: str, payload: dict[str, Any], headers: dict[str, str], raw_body: bytes
+    ) -> dict[str, Any]: ...
+
+
 class HookService:
-    def __init__(self, *, catalog: Catalog, bus: Bus, shopify_secret: Secret):
+    def __init__(
+        self, *, catalog: Catalog, bus: Bus, shopify_secret: Secret, compliance: ComplianceTopics | None = None
+    ):
         self.catalog = catalog
         self._bus = bus
         self._shopify_secret = shopify_secret
+        self._compliance = compliance
 
     def shopify_webhook(self, raw_body: bytes, headers: dict[str, str]) -> HookAnswer:
         lowered = {k.lower(): v for k, v in headers.items()}
@@ -55,6 +68,9 @@ class HookService:
         if not topic:
             raise InvalidRequest([FieldProblem("X-Shopify-Topic", "missing (it selects the message to send)")])
         payload = _json_object(raw_body)
+        topic = topic.strip()
+        if self._compliance is not None and topic in self._compliance.topics:  # signed; their own checks
+            return HookAnswer.model_validate(self._compliance.handle(topic, payload, headers, raw_body))
         if problem := shopify.topic_problem(topic, payload):
             raise InvalidRequest([FieldProblem("X-Shopify-Topic", f"{problem}; nothing was sent")])
         detail = shopify.webhook_detail(headers, payload)
