@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from listrak_kit.masking import email_fingerprint
 from local_stack.api_server import proxy_event
 from tests.conftest import post_message
 from tests.handlers.test_imports import drop, jsonl
@@ -118,6 +119,10 @@ def test_after_a_forget_nothing_holds_the_address_listrak_forgot_and_later_impor
     record = stack.client("dynamodb").get_item(TableName=stack.refs["Table"], Key={"id": {"S": "send#order-1001"}})
     assert record["Item"]["status"]["S"] == "sent" and "payload" not in record["Item"]
     assert "emailFingerprint" not in json.dumps(record["Item"]).replace('"emailFingerprint": {"S": ""}', "")
+    # An unkeyed fingerprint is reversed by hashing a list of addresses: none is left in any item, in any field.
+    fingerprint = email_fingerprint(JANE)
+    table = stack.client("dynamodb").scan(TableName=stack.refs["Table"])["Items"]
+    assert [item["id"]["S"] for item in table if fingerprint in json.dumps(item)] == []
 
     # The same reference again is still a duplicate (exactly-once holds); a new send to the person is not blocked.
     assert post_message(stack, ORDER)[0] == 200

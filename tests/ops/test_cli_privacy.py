@@ -6,7 +6,6 @@ import json
 
 from tests.handlers.test_imports import drop, jsonl
 from tests.handlers.test_privacy import JANE, PRIVACY_ARN, forget, sweep
-from tests.ops.test_cli import cli  # noqa: F401 - the fixture
 
 CUSTOMER = {"email": JANE, "firstName": "Jane", "registered": True}
 
@@ -15,7 +14,7 @@ def imported(sandbox) -> list[str]:
     return [r["email"] for body in sandbox.data_imports["Customer"] for r in body]
 
 
-def test_list_show_and_lift(stack, sandbox, cli):  # noqa: F811
+def test_list_show_and_lift(stack, sandbox, cli):
     stack.env_overrides.update({"PRIVACY_CALL_SPACING_SECONDS": "0", "PRIVACY_POLL_SECONDS": "0"})
     request_id = forget(stack, {"emailAddress": JANE})[1]["requestId"]
     sweep(stack)

@@ -32,7 +32,8 @@ from listrak_kit.masking import email_fingerprint
 OWN_PREFIX = "privacy#"
 EXPORTS_PREFIX = "privacy/exports/"
 _UNSETTLED = ("sending", "pending")
-_SEND_DROPS = ("payload", "reconcileAt", "reconcileQueue", "emailFingerprint")
+# `recipient` (list/message/fingerprint) keys the index of sends by recipient: an unkeyed hash, so it goes too.
+_SEND_DROPS = ("payload", "reconcileAt", "reconcileQueue", "emailFingerprint", "recipient")
 _READ = 1024 * 1024
 
 
