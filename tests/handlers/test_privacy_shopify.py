@@ -36,7 +36,7 @@ def deliver(stack, topic, payload, event_id="cmp-1", **kw):
 
 def bus_events(stack) -> list[dict]:
     """What reached the storefront bus from the privacy worker (the local stack taps every bus into a queue)."""
-    sqs, url = stack.client("sqs"), stack._taps["StorefrontBus"]
+    sqs, url = stack.client("sqs"), stack.resources.taps["StorefrontBus"]
     found = []
     while messages := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []):
         for message in messages:

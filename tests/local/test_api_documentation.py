@@ -11,7 +11,7 @@ import requests
 from local_stack import ROOT
 
 DOCUMENT = json.loads((ROOT / "openapi.json").read_text(encoding="utf-8"))
-TAGS = {"send", "resend", "support", "storefront", "imports"}
+TAGS = {"send", "resend", "support", "storefront", "imports", "privacy"}
 
 
 def _operations() -> list[tuple[str, str, dict[str, Any]]]:
