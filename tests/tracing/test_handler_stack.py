@@ -152,6 +152,8 @@ PROBES: dict[str, tuple[Callable[[], dict[str, Any]], Callable[[dict[str, Any]],
     "SendEventFunction": (_storefront_event, lambda e: e["id"]),
     "ReconcileFunction": (lambda: {}, None),
     "ImportFunction": (lambda: {"action": "scan"}, None),
+    "PrivacyApiFunction": (lambda: _api("/nowhere"), lambda e: e["requestContext"]["requestId"]),
+    "PrivacyFunction": (lambda: {"action": "sweep"}, None),
 }
 
 
