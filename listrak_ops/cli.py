@@ -4,7 +4,8 @@
   listrak-sam send list [--status S]   sends in one state (unconfirmed, pending, failed...), newest first
   listrak-sam send settle REF --sent | --send-again   an operator's word on an unconfirmed send
   listrak-sam send logs REFERENCE      every function's log lines about one send (--print: the query)
-  listrak-sam send redirect REF --to A a resend to a corrected address, signed with your AWS credentials
+  listrak-sam send resend REF          a resend to the original address, signed with your AWS credentials
+  listrak-sam send redirect REF --to A a resend to a corrected address, likewise
   listrak-sam imports list             recent imports: manifests and their first rejects
   listrak-sam imports resume KEY       a failed or abandoned import file imported again
   listrak-sam dlq list                 dead-letter queues: counts and why the first messages failed
@@ -64,6 +65,8 @@ def _parser() -> argparse.ArgumentParser:
     word = settled.add_mutually_exclusive_group(required=True)
     word.add_argument("--sent", action="store_true", help="the recipient has it: mark it sent")
     word.add_argument("--send-again", action="store_true", help="it never went: send it once more")
+    resend = send.add_parser("resend", help="resend to the original address (support route, SigV4)")
+    resend.add_argument("reference")
     redirect = send.add_parser("redirect", help="resend to another address (support route, SigV4)")
     redirect.add_argument("reference")
     redirect.add_argument("--to", required=True, dest="email_address", help="the corrected address")
@@ -211,18 +214,20 @@ def send_list(args: argparse.Namespace, stack: Any) -> int:
 
 
 def send_redirect(args: argparse.Namespace, stack: Any) -> int:
+    """A resend through the support route: to `--to`'s address, or (send resend) to the original one."""
     from listrak_kit.masking import mask_email
     from listrak_ops.api import ApiUnreachable, redirect_path
 
     if stack.api is None:
         print(f"{stack.where} has no API to call", file=sys.stderr)
         return 2
+    to_address = getattr(args, "email_address", None)
     try:
-        status, body = stack.api.post(redirect_path(args.reference), {"emailAddress": args.email_address})
+        status, body = stack.api.post(redirect_path(args.reference), {"emailAddress": to_address} if to_address else {})
     except ApiUnreachable as exc:
         print(f"{exc} (with --local: LOCAL_API_URL and the LOCAL_SUPPORT_SECRET make api printed)", file=sys.stderr)
         return 2
-    to = mask_email(args.email_address)
+    to = mask_email(to_address) if to_address else "the original address"
     said = body.get("message") or body.get("status") or ""
     _print(args, {"status": status, **body}, f"{args.reference}: {status} {said} (to {to})".rstrip())
     return 0 if status in (200, 201) else 1
@@ -413,6 +418,7 @@ COMMANDS = {
     ("send", "list"): send_list,
     ("send", "logs"): send_logs,
     ("send", "redirect"): send_redirect,
+    ("send", "resend"): send_redirect,
     ("send", "settle"): send_settle,
     ("imports", "list"): imports_list,
     ("imports", "resume"): imports_resume,

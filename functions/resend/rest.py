@@ -105,8 +105,9 @@ def resend_message(
 
 @app.post(
     "/support/messages/<reference>/redirect",
-    summary="Resend to another address (support staff)",
-    description="IAM-signed (SigV4) only; the message must allow redirects (redirect = true in the catalog). "
+    summary="Resend to another address, or to the original one (support staff)",
+    description="IAM-signed (SigV4) only. With an emailAddress, the message must allow redirects (redirect = true "
+    "in the catalog); without one, it is resent to the address it was sent to. "
     "Each send may be redirected a few times per window (REDIRECT_MAX_PER_REFERENCE).",
     tags=["support"],
     security=[{"sigv4": []}],

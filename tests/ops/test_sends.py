@@ -131,3 +131,22 @@ def test_send_redirect_is_signed_with_the_operator_s_key_and_reaches_the_new_add
     assert "(to j***@example.org)" in out and "jane@example.org" not in out
     assert sandbox.stats["resends"] == 1
     assert [r["emailAddress"] for r in sandbox.resends] == ["jane@example.org"]
+
+
+def test_send_resend_goes_to_the_original_address_through_the_signed_support_route(
+    stack, sandbox, cli, api, monkeypatch
+) -> None:
+    sandbox.resend_key_in_send_response = True
+    body = {"emailAddress": "jane.doe@example.com", "message": "password-reset", "fields": {"firstName": "Jane"}}
+    body["fields"]["passwordResetLink"] = "https://shop.example.com/reset/1"
+    assert post_message(stack, {**body, "reference": "reset-88"})[0] == 201
+    monkeypatch.setenv("LOCAL_API_URL", api[0])
+    monkeypatch.setenv("LOCAL_SUPPORT_SECRET", stack.support.secret_access_key)
+
+    code, out, _ = cli("send", "resend", "reset-88")
+
+    # A password reset may not be redirected, but it may be resent to its owner.
+    assert code == 0 and out.startswith("reset-88: 201") and "(to the original address)" in out, out
+    assert [r["emailAddress"] for r in sandbox.resends] == ["jane.doe@example.com"]
+    shown = json.loads(cli("--json", "send", "show", "reset-88")[1])
+    assert [r["redirected"] for r in shown["resends"]] == [False]

@@ -31,11 +31,12 @@ class ResendBody(BaseModel):
 
 
 class RedirectBody(BaseModel):
-    """`POST /support/messages/{reference}/redirect` (IAM): resend to another address."""
+    """`POST /support/messages/{reference}/redirect` (IAM): resend to another address, or (without one) to the
+    original address, which is not stored and so cannot be given."""
 
     model_config = ConfigDict(extra="forbid")
 
-    emailAddress: EmailAddress
+    emailAddress: EmailAddress | None = None
 
 
 class ResendByKeyBody(BaseModel):
