@@ -20,6 +20,11 @@ ROUTES: tuple[tuple[str, re.Pattern[str], dict[str, str]], ...] = (
     ("resend", re.compile(_EMAIL_PREFIX + r"/Resend/([^/]+)/?$"), {"POST": "_handle_resend"}),
     ("activity", re.compile(_EMAIL_PREFIX + r"/Activity/?$"), {"GET": "_handle_activity"}),
     ("data", re.compile(r"^/data/v1/([^/]+)/?$"), {"POST": "_handle_data"}),
+    (
+        "sms",
+        re.compile(r"^/sms/v1/ShortCode/([^/]+)/PhoneList/([^/]+)/TransactionalMessage/([^/]+)/Message/?$"),
+        {"POST": "_handle_sms_send"},
+    ),
     ("lists", re.compile(r"^/email/v1/List/?$"), {"GET": "_handle_lists"}),
     (
         "lists",
