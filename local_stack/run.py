@@ -261,7 +261,8 @@ def main(argv: list[str] | None = None) -> int:
             stats = stack.sandbox.stats
             minted = ", ".join(f"{n} {name}" for name, n in stats["tokens_minted_by_integration"].items())
             print(
-                f"Listrak sandbox received {stats['sends']} sends and {stats['resends']} resend(s); "
+                f"Listrak sandbox received {stats['sends']} sends, {stats['resends']} resend(s) and "
+                f"{stats['sms_sends']} SMS; "
                 f"tokens minted: {minted}."
             )
         lines, queue_problems = queue_departures(stack, outcomes)

@@ -39,7 +39,7 @@ from local_stack.template import FunctionSpec, Template, patched_environ
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
-LISTRAK_URL_VARS = ("LISTRAK_AUTH_URL", "LISTRAK_EMAIL_API_URL", "LISTRAK_DATA_API_URL")
+LISTRAK_URL_VARS = ("LISTRAK_AUTH_URL", "LISTRAK_EMAIL_API_URL", "LISTRAK_DATA_API_URL", "LISTRAK_SMS_API_URL")
 # Shopify's partner event source, as the local stack names it (the template's parameter is empty by default).
 LOCAL_SHOPIFY_SOURCE = "aws.partner/shopify.com/1234567/local-storefront"
 # The secret the local shop signs its webhooks with (set SHOPIFY_WEBHOOK_SECRET to use your own); events/ samples
@@ -217,7 +217,7 @@ class LocalStack:
             self.listrak_urls = {v: os.environ[v] for v in LISTRAK_URL_VARS}
         else:
             base = f"http://127.0.0.1:{os.environ.get('LOCAL_LISTRAK_PORT', '8025')}"
-            urls = (f"{base}/OAuth2/Token", f"{base}/email", f"{base}/data")
+            urls = (f"{base}/OAuth2/Token", f"{base}/email", f"{base}/data", f"{base}/sms")
             self.listrak_urls = dict(zip(LISTRAK_URL_VARS, urls, strict=True))
         self.provision()
         return self
@@ -323,17 +323,17 @@ class LocalStack:
             return
         if all(os.environ.get(v) for v in LISTRAK_URL_VARS):
             self.listrak_urls = {v: os.environ[v] for v in LISTRAK_URL_VARS}
-            for integration in ("EMAIL", "DATA"):
+            for integration in ("EMAIL", "DATA", "SMS"):
                 client_id = os.environ.get(f"LISTRAK_{integration}_CLIENT_ID")
                 client_secret = os.environ.get(f"LISTRAK_{integration}_CLIENT_SECRET")
                 if client_id and client_secret:
                     self.credentials[integration.title()] = (client_id, client_secret)
             return
         self.sandbox = ListrakSandbox(port=int(os.environ.get("LOCAL_LISTRAK_PORT", "0"))).start()
-        for integration in ("Email", "Data"):
+        for integration in ("Email", "Data", "SMS"):
             client = (f"local-{integration.lower()}-client", secrets.token_urlsafe(18))
             self.sandbox.add_client(*client, integration=integration)
-            self.credentials[integration] = client
+            self.credentials[integration.title()] = client
         self.register_catalog()
         self.sandbox.add_list(*AUDIENCE_LIST)
         for group_id, group_name, fields in AUDIENCE_FIELDS:
@@ -345,6 +345,7 @@ class LocalStack:
             "LISTRAK_AUTH_URL": self.sandbox.auth_url,
             "LISTRAK_EMAIL_API_URL": self.sandbox.email_api_url,
             "LISTRAK_DATA_API_URL": self.sandbox.data_api_url,
+            "LISTRAK_SMS_API_URL": self.sandbox.sms_api_url,
         }
 
     @property

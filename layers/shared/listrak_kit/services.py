@@ -28,6 +28,7 @@ from listrak_kit.settings import (
     ListrakSettings,
     ResendSettings,
     SendSettings,
+    SmsSettings,
 )
 
 if TYPE_CHECKING:
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
     from listrak_kit.imports.pipeline import ImportPipeline
     from listrak_kit.listrak.data_api import DataApi
     from listrak_kit.listrak.email_api import EmailApi
+    from listrak_kit.listrak.sms_api import SmsApi
     from listrak_kit.resend.service import ResendService
     from listrak_kit.send.hooks import HookService
     from listrak_kit.send.service import SendService
@@ -114,6 +116,25 @@ def email_api(settings: EmailSettings) -> EmailApi:
     from listrak_kit.listrak.email_api import EmailApi
 
     return EmailApi(email_client(settings))
+
+
+def sms_api(settings: SmsSettings) -> SmsApi:
+    """The SMS integration's client: its own credentials and its own fleet-wide token."""
+    from listrak_kit.errors import ConfigurationError
+    from listrak_kit.listrak.sms_api import SmsApi
+
+    credentials, cache = settings.LISTRAK_SMS_CREDENTIALS_SECRET, settings.LISTRAK_SMS_TOKEN_CACHE_SECRET
+    if not (credentials and cache):
+        raise ConfigurationError("SMS needs the SMS integration's secrets (LISTRAK_SMS_..._SECRET)")
+    return SmsApi(
+        authorized(
+            settings,
+            integration="sms",
+            credentials_secret=credentials,
+            cache_secret=cache,
+            base_url=settings.LISTRAK_SMS_API_URL,
+        )
+    )
 
 
 def data_api(settings: DataSettings) -> DataApi:
