@@ -39,13 +39,13 @@ def catalog_problems(catalog_path: Path, template: Template) -> list[str]:
 
 
 def triggered_by(catalog: Any) -> dict[str, list[str]]:
-    """detail-type -> the messages its events may trigger."""
-    return {
-        detail_type: [entry.unconditional[0]]
-        if entry.unconditional
-        else sorted({n for n, _ in entry.by_value.values()})
-        for detail_type, entry in catalog.triggers.items()
-    }
+    """detail-type -> the messages (email and SMS) its events may trigger."""
+    triggered: dict[str, list[str]] = {}
+    for index in (catalog.triggers, catalog.sms_triggers):
+        for detail_type, entry in index.items():
+            names = [entry.unconditional[0]] if entry.unconditional else sorted({n for n, _ in entry.by_value.values()})
+            triggered[detail_type] = sorted({*triggered.get(detail_type, []), *names})
+    return triggered
 
 
 def trigger_problems(name: str, triggers: dict[str, list[str]], template: Template) -> list[str]:

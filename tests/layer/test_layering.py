@@ -32,6 +32,7 @@ RANKS: dict[str, int] = {
     "send": 5,
     "resend": 5,
     "imports": 5,
+    "sms": 5,
     "services": 6,
     "operations": 7,
 }

@@ -1,4 +1,5 @@
-"""Keep personal data out of logs and records: addresses are masked or hashed, never stored whole."""
+"""Keep personal data out of logs and records: addresses and phone numbers are masked or hashed, never stored
+whole."""
 
 from __future__ import annotations
 
@@ -24,11 +25,26 @@ def mask_email(address: str) -> str:
     return f"{local[0]}***@{domain}"
 
 
+# A phone number, wherever it sits in a line: `+` and 8 to 15 digits (single spaces, dots, dashes or brackets
+# between them), or a bare run of 10 to 15 digits (a normalised number) that no letter, digit, dot, dash or colon
+# touches (so that dates, times, versions and identifiers are left alone).
+PHONE = re.compile(
+    r"(?<![\w+])\+\(?\d(?:[ .()-]{0,2}\d){7,14}(?![\w])|(?<![\w.:-])\d{10,15}(?![\w.:-])",
+    re.ASCII,
+)
+
+
+def mask_phone(number: str) -> str:
+    """'15551234567' -> '***67'. The last two digits tell two numbers of one customer apart, nothing more."""
+    digits = [c for c in number if c.isdigit()]
+    return "***" + "".join(digits[-2:]) if len(digits) >= 2 else "***"
+
+
 def mask_addresses(text: str) -> str:
-    """Every address in `text` masked as mask_email does; everything else unchanged."""
-    if "@" not in text and "%40" not in text:
-        return text
-    return ADDRESS.sub(_mask_match, text)
+    """Every address in `text` masked as mask_email does, and every phone number as mask_phone does."""
+    if "@" in text or "%40" in text:
+        text = ADDRESS.sub(_mask_match, text)
+    return PHONE.sub(lambda match: mask_phone(match.group(0)), text)
 
 
 def _mask_match(match: re.Match[str]) -> str:
@@ -70,6 +86,11 @@ def mask_record(record: logging.LogRecord) -> logging.LogRecord:
     if record.exc_text:
         record.exc_text = mask_addresses(record.exc_text)
     return record
+
+
+def phone_fingerprint(number: str) -> str:
+    """A stable SHA-256 of a normalised number (digits only), so that a record never holds the number itself."""
+    return hashlib.sha256(f"tel:{number}".encode()).hexdigest()
 
 
 def email_fingerprint(address: str) -> str:
