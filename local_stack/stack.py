@@ -35,6 +35,7 @@ from local_stack import ROOT, TEMPLATE
 from local_stack.iam_auth import Principal
 from local_stack.sandbox import ListrakSandbox
 from local_stack.sandbox.wire import ACTIVITY_LAG_SECONDS
+from local_stack.sms_account import register_sms
 from local_stack.template import FunctionSpec, Template, patched_environ
 
 REGION = "us-east-1"
@@ -357,6 +358,7 @@ class LocalStack:
         if self.sandbox is not None:
             for list_id, message_id, fields in _catalog_messages(self.catalog_path):
                 self.sandbox.add_transactional_message(list_id, message_id, fields)
+            register_sms(self.sandbox, self.catalog_path)
 
     # -- provisioning -------------------------------------------------------------------------------
 

@@ -29,7 +29,7 @@ class SandboxTokens:
 
 
 @pytest.fixture
-def sandbox() -> Iterator[ListrakSandbox]:
+def sms_sandbox() -> Iterator[ListrakSandbox]:
     with ListrakSandbox(slow_after_seconds=0.5) as sandbox:
         sandbox.add_client("sms-client", "sms-secret", "SMS")
         sandbox.add_sms_message(SENDER, PHONE_LIST, MESSAGE)
@@ -38,9 +38,9 @@ def sandbox() -> Iterator[ListrakSandbox]:
 
 
 @pytest.fixture
-def sms_api(sandbox: ListrakSandbox) -> SmsApi:
+def sms_api(sms_sandbox: ListrakSandbox) -> SmsApi:
     http = ListrakHttp(
         timeouts=Timeouts(connect=1, read=0.3),
         retry=RetryPolicy(max_attempts=3, base_delay=0.01, max_delay=0.02, retry_budget_seconds=2),
     )
-    return SmsApi(AuthorizedListrak(http, SandboxTokens(sandbox), sandbox.sms_api_url))  # type: ignore[arg-type]
+    return SmsApi(AuthorizedListrak(http, SandboxTokens(sms_sandbox), sms_sandbox.sms_api_url))  # type: ignore[arg-type]

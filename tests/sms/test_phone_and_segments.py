@@ -115,3 +115,12 @@ def test_dates_ids_and_short_numbers_are_left_alone(line):
 def test_mask_phone_keeps_two_digits_at_most():
     assert mask_phone("15551234567") == "***67"
     assert mask_phone("7") == "***"
+
+
+@pytest.mark.parametrize("line", ["call (555) 123-4567", "call 555-123-4567 today", "call 555.123.4567"])
+def test_a_north_american_number_as_people_write_it_is_masked(line):
+    assert "123" not in mask_addresses(line) and "***67" in mask_addresses(line)
+
+
+def test_ten_digit_limits_in_import_reasons_are_left_alone():
+    assert mask_addresses("must be at most 2147483647") == "must be at most 2147483647"

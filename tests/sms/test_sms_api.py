@@ -15,11 +15,11 @@ def send(sms_api, number=SUBSCRIBED, **ids):
     return sms_api.send_transactional(phone_number=number, message_content="Your order shipped.", **target)
 
 
-def test_a_subscribed_number_is_sent_one_sms(sandbox, sms_api):
+def test_a_subscribed_number_is_sent_one_sms(sms_sandbox, sms_api):
     receipt = send(sms_api)
 
-    assert receipt.resource_id == sandbox.sms_sent[0]["resourceId"]
-    assert sandbox.sms_count(SUBSCRIBED) == 1
+    assert receipt.resource_id == sms_sandbox.sms_sent[0]["resourceId"]
+    assert sms_sandbox.sms_count(SUBSCRIBED) == 1
 
 
 @pytest.mark.parametrize(
@@ -33,16 +33,16 @@ def test_a_subscribed_number_is_sent_one_sms(sandbox, sms_api):
         ("Suspended", "suspended"),
     ],
 )
-def test_a_number_without_consent_is_a_typed_refusal_with_its_reason(sandbox, sms_api, state, reason):
+def test_a_number_without_consent_is_a_typed_refusal_with_its_reason(sms_sandbox, sms_api, state, reason):
     number = "15551239999"
     if state:
-        sandbox.set_phone_state(SENDER, PHONE_LIST, number, state)
+        sms_sandbox.set_phone_state(SENDER, PHONE_LIST, number, state)
 
     with pytest.raises(SmsNoConsent) as refused:
         send(sms_api, number)
 
     assert refused.value.reason == reason
-    assert sandbox.sms_count(number) == 0
+    assert sms_sandbox.sms_count(number) == 0
 
 
 def test_an_invalid_number_is_its_own_refusal(sms_api):
@@ -64,45 +64,45 @@ def test_an_invalid_number_is_its_own_refusal(sms_api):
         (lambda s: None, {"sender_code_id": 599}, "ERROR_UNABLE_TO_LOCATE_RESOURCE"),
     ],
 )
-def test_a_refused_target_is_its_own_refusal(sandbox, sms_api, setup, ids, code):
-    setup(sandbox)
+def test_a_refused_target_is_its_own_refusal(sms_sandbox, sms_api, setup, ids, code):
+    setup(sms_sandbox)
     with pytest.raises(SmsTargetRefused) as refused:
         send(sms_api, **ids)
     assert refused.value.code == code
 
 
 @pytest.mark.parametrize("fault", ["500_after", "502_after", "503_after", "504_after", "drop_after", "slow_after"])
-def test_an_answer_that_may_follow_a_send_is_never_repeated(sandbox, sms_api, fault):
-    sandbox.inject("sms", fault)
+def test_an_answer_that_may_follow_a_send_is_never_repeated(sms_sandbox, sms_api, fault):
+    sms_sandbox.inject("sms", fault)
 
     with pytest.raises(ListrakOutcomeUnknown):
         send(sms_api)
 
-    assert sandbox.sms_count(SUBSCRIBED) == 1
-    assert sandbox.stats["sms_sends"] == 1  # one request reached the route: no retry
+    assert sms_sandbox.sms_count(SUBSCRIBED) == 1
+    assert sms_sandbox.stats["sms_sends"] == 1  # one request reached the route: no retry
 
 
-def test_a_503_before_acting_is_not_repeated_either(sandbox, sms_api):
-    sandbox.inject("sms", "503")
+def test_a_503_before_acting_is_not_repeated_either(sms_sandbox, sms_api):
+    sms_sandbox.inject("sms", "503")
 
     with pytest.raises(ListrakOutcomeUnknown):
         send(sms_api)
 
-    assert sandbox.counts["faults"] == {"sms": {"503": 1}}
+    assert sms_sandbox.counts["faults"] == {"sms": {"503": 1}}
 
 
-def test_throttling_is_retried_because_it_proves_nothing_was_sent(sandbox, sms_api):
-    sandbox.inject("sms", "429", times=2)
+def test_throttling_is_retried_because_it_proves_nothing_was_sent(sms_sandbox, sms_api):
+    sms_sandbox.inject("sms", "429", times=2)
 
     send(sms_api)
 
-    assert sandbox.sms_count(SUBSCRIBED) == 1
+    assert sms_sandbox.sms_count(SUBSCRIBED) == 1
 
 
-def test_throttling_past_the_budget_is_unavailable_and_nothing_was_sent(sandbox, sms_api):
-    sandbox.inject("sms", "429", times=5)
+def test_throttling_past_the_budget_is_unavailable_and_nothing_was_sent(sms_sandbox, sms_api):
+    sms_sandbox.inject("sms", "429", times=5)
 
     with pytest.raises(ListrakUnavailable):
         send(sms_api)
 
-    assert sandbox.sms_count(SUBSCRIBED) == 0
+    assert sms_sandbox.sms_count(SUBSCRIBED) == 0

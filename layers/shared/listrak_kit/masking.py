@@ -26,10 +26,13 @@ def mask_email(address: str) -> str:
 
 
 # A phone number, wherever it sits in a line: `+` and 8 to 15 digits (single spaces, dots, dashes or brackets
-# between them), or a bare run of 10 to 15 digits (a normalised number) that no letter, digit, dot, dash or colon
-# touches (so that dates, times, versions and identifiers are left alone).
+# between them); a North American number written as one ("(555) 123-4567", "555-123-4567"); or a bare run of 11
+# to 15 digits (a number with its country code, as Listrak takes it). No letter, digit, dot, dash or colon may
+# touch a bare run, so dates, times, versions, identifiers and 32-bit limits (ten digits) are left alone.
 PHONE = re.compile(
-    r"(?<![\w+])\+\(?\d(?:[ .()-]{0,2}\d){7,14}(?![\w])|(?<![\w.:-])\d{10,15}(?![\w.:-])",
+    r"(?<![\w+])\+\(?\d(?:[ .()-]{0,2}\d){7,14}(?!\w)"
+    r"|(?<![\w.:-])\(?\d{3}\)?[ .-]{1,2}\d{3}[ .-]\d{4}(?![\w.:-])"
+    r"|(?<![\w.:-])\d{11,15}(?![\w.:-])",
     re.ASCII,
 )
 

@@ -9,6 +9,7 @@ functions never load the import record rules.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
@@ -42,6 +43,7 @@ if TYPE_CHECKING:
     from listrak_kit.resend.service import ResendService
     from listrak_kit.send.hooks import HookService
     from listrak_kit.send.service import SendService
+    from listrak_kit.sms.service import SmsService
 
 S = TypeVar("S")
 RESEND_KEY_PREFIX = "listrak-resend"
@@ -170,9 +172,11 @@ class OncePath(Generic[S]):
 
 @dataclass(frozen=True)
 class SendPath:
-    """The send service; its state machine needs to know how long each invocation may run."""
+    """The send service; its state machine needs to know how long each invocation may run. And the SMS service,
+    beside it on the same records."""
 
     service: SendService
+    sms: SmsService | None = None
 
     def begin(self, context: Any) -> None:
         self.service.begin(context)
@@ -182,10 +186,12 @@ def send_path(settings: SendSettings, *, default_catalog: Path) -> SendPath:
     from listrak_kit.aws.send_records import DynamoSendRecords
     from listrak_kit.catalog.model import load_catalog
     from listrak_kit.send.service import SendPolicy, SendService
+    from listrak_kit.sms.service import SmsService
 
+    catalog = load_catalog(settings.CATALOG_PATH or default_catalog)
     # One email per reference: the send record is the idempotency record (see send/service.py).
     service = SendService(
-        catalog=load_catalog(settings.CATALOG_PATH or default_catalog),
+        catalog=catalog,
         email_api=email_api(settings),
         records=DynamoSendRecords(settings.TABLE_NAME),
         count=count,
@@ -196,7 +202,16 @@ def send_path(settings: SendSettings, *, default_catalog: Path) -> SendPath:
             activity_page_size=settings.LISTRAK_ACTIVITY_PAGE_SIZE,
         ),
     )
-    return SendPath(service)
+    # At most one SMS per reference, on the same records (see sms/service.py).
+    sms = SmsService(
+        catalog=catalog,
+        sms_api=cache(lambda: sms_api(settings)),
+        records=DynamoSendRecords(settings.TABLE_NAME),
+        default_country=settings.SMS_DEFAULT_COUNTRY,
+        max_segments=settings.SMS_MAX_SEGMENTS,
+        count=count,
+    )
+    return SendPath(service, sms)
 
 
 def hooks_path(settings: HooksSettings, *, default_catalog: Path) -> HookService:

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import re
+import uuid
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BeforeValidator, Field, StrictInt, StrictStr, WithJsonSchema
+
+from listrak_kit.errors import FieldProblem
 
 INT32_MIN = -(2**31)
 INT32_MAX = 2**31 - 1
@@ -44,6 +47,16 @@ def text_problem(value: str) -> str | None:
     except UnicodeEncodeError:
         return "is not valid Unicode text (it holds a lone surrogate)"
     return None
+
+
+def reference_of(reference: str | None, idempotency_key: str | None, problems: list[FieldProblem]) -> str:
+    """A send's reference: the body's, else the Idempotency-Key header's, else a new one. A header that differs
+    from the body's reference, or is not a valid reference, is added to `problems` (as a FieldProblem)."""
+    if reference and idempotency_key and reference != idempotency_key:
+        problems.append(FieldProblem("reference", "differs from the Idempotency-Key header"))
+    elif idempotency_key is not None and not REFERENCE.match(idempotency_key):
+        problems.append(FieldProblem("Idempotency-Key", "must be 1 to 200 printable ASCII characters without spaces"))
+    return reference or idempotency_key or f"auto-{uuid.uuid4()}"
 
 
 def as_text(value: Any) -> str:

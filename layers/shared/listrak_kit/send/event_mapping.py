@@ -12,11 +12,12 @@ from pydantic import ValidationError
 
 from listrak_kit.catalog.item_block import check_items
 from listrak_kit.catalog.model import Catalog, Trigger
+from listrak_kit.core.paths import MISSING as _MISSING
+from listrak_kit.core.paths import first, lookup
+from listrak_kit.core.paths import found as _found
 from listrak_kit.core.problems import problems_from
 from listrak_kit.errors import FieldProblem, InvalidRequest, NotTriggered, UnknownMessage
 from listrak_kit.send.models import SendRequest
-
-_MISSING = object()
 
 
 def trigger_for(catalog: Catalog, *, detail_type: str, detail: Any) -> tuple[str, Trigger]:
@@ -121,27 +122,3 @@ def _item(item: Any, trigger: Trigger) -> Any:
         if mapped.get(slot) in (None, ""):
             mapped[slot] = default
     return mapped
-
-
-def first(document: Any, paths: list[str]) -> Any:
-    for path in paths:
-        value = lookup(document, path)
-        if value is not _MISSING:
-            return value
-    return _MISSING
-
-
-def _found(document: Any, paths: list[str]) -> str:
-    return next((p for p in paths if lookup(document, p) is not _MISSING), paths[0])
-
-
-def lookup(document: Any, path: str) -> Any:
-    current = document
-    for part in path.split("."):
-        if isinstance(current, dict) and part in current:
-            current = current[part]
-        elif isinstance(current, list) and part.isdigit() and int(part) < len(current):
-            current = current[int(part)]
-        else:
-            return _MISSING
-    return current
