@@ -75,6 +75,10 @@ class SmsService:
         self._clock = clock or SystemClock()
         self._count = count or (lambda _name: None)
 
+    @property
+    def catalog(self) -> Catalog:
+        return self._catalog
+
     def send(self, request: SmsRequest, *, idempotency_key: str | None = None) -> SmsOutcome:
         prepared = self.prepare(request, idempotency_key=idempotency_key)
         now = self._clock.now()
