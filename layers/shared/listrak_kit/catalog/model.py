@@ -8,12 +8,13 @@ import tomllib
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Annotated, Generic, Protocol, TypeVar
+from typing import Annotated, Any, Generic, Protocol, TypeVar
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, ValidationError, model_validator
 
 from listrak_kit.catalog.sms import SmsSpec, SmsTrigger
 from listrak_kit.core.fields import INT32_MAX, MESSAGE_NAME
+from listrak_kit.core.paths import lookup
 from listrak_kit.errors import ConfigurationError
 
 PLACEHOLDER = re.compile(r"\{([^{}\s][^{}]*)\}")
@@ -179,6 +180,17 @@ class Catalog(BaseModel):
     def sms_triggers(self) -> dict[str, TriggerIndex[SmsTrigger]]:
         """detail-type -> which SMS message each event of that type triggers (beside any email it triggers)."""
         return self._sms_index()
+
+    def sms_trigger_for(self, *, detail_type: str, detail: Any) -> tuple[str, SmsTrigger] | None:
+        """The SMS message this event triggers and how to read it, or None."""
+        entry = self.sms_triggers.get(detail_type)
+        if entry is None or not isinstance(detail, dict):
+            return None
+        if entry.unconditional is not None:
+            return entry.unconditional
+        assert entry.path is not None
+        value = lookup(detail, entry.path)
+        return entry.by_value.get(value) if isinstance(value, str) else None
 
     def _index(self) -> dict[str, TriggerIndex[Trigger]]:
         index: dict[str, TriggerIndex[Trigger]] = {}

@@ -15,6 +15,14 @@ def first(document: Any, paths: list[str]) -> Any:
     return MISSING
 
 
+def event_key(document: Any, paths: list[str]) -> str | None:
+    """The platform's own id of an event (a Shopify event id, a Klaviyo unique_id) at the first path present."""
+    unique = first(document, paths)
+    if isinstance(unique, (str, int)) and not isinstance(unique, bool) and str(unique):
+        return str(unique)
+    return None
+
+
 def found(document: Any, paths: list[str]) -> str:
     return next((p for p in paths if lookup(document, p) is not MISSING), paths[0])
 

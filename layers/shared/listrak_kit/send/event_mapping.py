@@ -12,8 +12,9 @@ from pydantic import ValidationError
 
 from listrak_kit.catalog.item_block import check_items
 from listrak_kit.catalog.model import Catalog, Trigger
+from listrak_kit.catalog.sms import SmsTrigger
 from listrak_kit.core.paths import MISSING as _MISSING
-from listrak_kit.core.paths import first, lookup
+from listrak_kit.core.paths import event_key, first, lookup
 from listrak_kit.core.paths import found as _found
 from listrak_kit.core.problems import problems_from
 from listrak_kit.errors import FieldProblem, InvalidRequest, NotTriggered, UnknownMessage
@@ -58,12 +59,9 @@ def checked_request(catalog: Catalog, name: str, trigger: Trigger, *, detail: An
     return request
 
 
-def reference_key(trigger: Trigger, detail: Any) -> str | None:
+def reference_key(trigger: Trigger | SmsTrigger, detail: Any) -> str | None:
     """The platform's own id of the event (a Shopify event id, a Klaviyo unique_id), when it has one."""
-    unique = first(detail, trigger.reference)
-    if isinstance(unique, (str, int)) and not isinstance(unique, bool) and str(unique):
-        return str(unique)
-    return None
+    return event_key(detail, trigger.reference)
 
 
 def request_for(name: str, trigger: Trigger, *, detail: dict[str, Any], event_id: str) -> SendRequest:

@@ -12,23 +12,10 @@ from typing import Any
 from pydantic import ValidationError
 
 from listrak_kit.catalog.model import Catalog
-from listrak_kit.catalog.sms import SmsTrigger
-from listrak_kit.core.paths import MISSING, first, found, lookup
+from listrak_kit.core.paths import MISSING, event_key, first, found
 from listrak_kit.core.problems import problems_from
 from listrak_kit.errors import FieldProblem, InvalidRequest
 from listrak_kit.sms.models import SmsRequest
-
-
-def sms_trigger_for(catalog: Catalog, *, detail_type: str, detail: Any) -> tuple[str, SmsTrigger] | None:
-    """The SMS message this event triggers and how to read it, or None."""
-    entry = catalog.sms_triggers.get(detail_type)
-    if entry is None or not isinstance(detail, dict):
-        return None
-    if entry.unconditional is not None:
-        return entry.unconditional
-    assert entry.path is not None
-    value = lookup(detail, entry.path)
-    return entry.by_value.get(value) if isinstance(value, str) else None
 
 
 @dataclass(frozen=True)
@@ -50,7 +37,7 @@ def _renamed(name: str, paths: dict[str, str]) -> str:
 
 def sms_request_from_event(catalog: Catalog, *, detail_type: str, detail: Any, event_id: str) -> EventSms | None:
     """The SMS this event sends, None when it sends none; InvalidRequest names the event's own paths."""
-    triggered = sms_trigger_for(catalog, detail_type=detail_type, detail=detail)
+    triggered = catalog.sms_trigger_for(detail_type=detail_type, detail=detail)
     if triggered is None:
         return None
     name, trigger = triggered
@@ -64,8 +51,7 @@ def sms_request_from_event(catalog: Catalog, *, detail_type: str, detail: Any, e
         value = first(detail, paths)
         if value is not MISSING and value is not None:
             fields[field_name] = value
-    unique = first(detail, trigger.reference)
-    key = str(unique) if isinstance(unique, (str, int)) and not isinstance(unique, bool) and str(unique) else event_id
+    key = event_key(detail, trigger.reference) or event_id
     rename = {"phoneNumber": f"detail.{found(detail, trigger.phoneNumber)}"}
     rename |= {f"fields.{n}": f"detail.{found(detail, p)}" for n, p in trigger.fields.items()}
     if trigger.reference:
