@@ -102,7 +102,9 @@ class SmsService:
             attemptToken=uuid.uuid4().hex,
         )
         if not self._begin(record):
-            return self._repeat(record, now)
+            repeated = self._repeat(record, now)
+            if repeated is not None:
+                return repeated
         settled = self._deliver(record)
         return SmsOutcome(result_of(settled), replayed=False)
 
@@ -189,12 +191,16 @@ class SmsService:
                 raise
             return existing.attemptToken == record.attemptToken
 
-    def _repeat(self, record: SendRecord, now: float) -> SmsOutcome:
+    def _repeat(self, record: SendRecord, now: float) -> SmsOutcome | None:
+        """What an earlier request with this reference became; None when the record is this request's own (write 1
+        retried by botocore after it applied): the send goes now."""
         existing = self._records.get(record.reference)
         if existing is None:
             raise Conflict(f"an SMS with reference {record.reference!r} is in progress; retry shortly", retry_after=2)
         if existing.payloadHash != record.payloadHash:
             raise Conflict(f"reference {record.reference!r} was already used for a different send")
+        if existing.attemptToken == record.attemptToken:
+            return None
         if existing.status == "sending" and now - from_iso(existing.sentAt) > STALE_SENDING_SECONDS:
             reason = "the invocation that sent it ended before Listrak's answer was recorded"
             existing = self._settle(existing, "unconfirmed", "in-flight", failure=reason)
