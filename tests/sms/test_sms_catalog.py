@@ -107,3 +107,15 @@ def test_the_sample_catalog_s_sms_fit_and_their_triggers_have_rules():
 
     assert catalog_problems(USER_CATALOG, Template.load(TEMPLATE)) == []
     assert set(load_catalog(USER_CATALOG).sms_triggers) == {"klaviyoEvent", "shopifyWebhook"}
+
+
+def test_make_check_names_an_sms_trigger_no_rule_delivers_as_an_sms_entry(tmp_path):
+    path = tmp_path / "catalog.toml"
+    path.write_text(
+        "[messages.order]\nlistId = 1\ntransactionalMessageId = 2\n\n"
+        '[sms.shipped]\nsenderCodeId = 5\nphoneListId = 6\ntransactionalMessageId = 7\ntext = "Shipped"\n'
+        'maxSegments = 1\n\n[[sms.shipped.triggers]]\ndetailType = "Parcel Scanned"\nphoneNumber = "phone"\n',
+        encoding="utf-8",
+    )
+    problems = [p for p in catalog_problems(path, Template.load(TEMPLATE)) if "Parcel Scanned" in p]
+    assert len(problems) == 1 and "sms.shipped has a trigger on detail-type 'Parcel Scanned'" in problems[0]
