@@ -19,6 +19,7 @@ from local_stack.sandbox.list_imports import ListImportRoutes
 from local_stack.sandbox.records import Client, ContactList, ListImport, Send, Token
 from local_stack.sandbox.routing import route_of
 from local_stack.sandbox.server import SandboxHandler, SandboxServer
+from local_stack.sandbox.sms_routes import SmsAccount, SmsRoutes
 from local_stack.sandbox.tokens import TokenRoutes
 from local_stack.sandbox.wire import (
     ACTIVITY_LAG_SECONDS,
@@ -26,6 +27,7 @@ from local_stack.sandbox.wire import (
     DATA_ENTITIES,
     INTEGRATIONS,
     SEED_CLIENTS,
+    SEED_SMS_MESSAGES,
     SEED_TRANSACTIONAL_MESSAGES,
     ApiError,
     Outcome,
@@ -38,8 +40,8 @@ from local_stack.sandbox.wire import (
 # The sandbox
 
 
-class ListrakSandbox(TokenRoutes, EmailRoutes, DataRoutes, ContactRoutes, ListImportRoutes, ControlRoutes):
-    """Listrak's token endpoint, Email API and Data API, in a background thread on 127.0.0.1."""
+class ListrakSandbox(TokenRoutes, EmailRoutes, DataRoutes, SmsRoutes, ContactRoutes, ListImportRoutes, ControlRoutes):
+    """Listrak's token endpoint, Email, Data and SMS APIs, in a background thread on 127.0.0.1."""
 
     def __init__(
         self,
@@ -102,6 +104,7 @@ class ListrakSandbox(TokenRoutes, EmailRoutes, DataRoutes, ContactRoutes, ListIm
         # (listId, transactionalMessageId) -> its profile fields {segmentationFieldId: maxLength}, or None: unchecked
         self._messages: dict[tuple[int, int], dict[int, int] | None] = {}
         self._lists: dict[int, ContactList] = {}  # lists and their profile fields survive reset(), like clients
+        self._sms = SmsAccount()  # sender codes, phone lists and numbers' states survive reset(); SMS sent do not
         self._server: SandboxServer | None = None
         self._thread: threading.Thread | None = None
         self._stopping = threading.Event()
@@ -168,6 +171,10 @@ class ListrakSandbox(TokenRoutes, EmailRoutes, DataRoutes, ContactRoutes, ListIm
     def data_api_url(self) -> str:
         return self.url + "/data"
 
+    @property
+    def sms_api_url(self) -> str:
+        return self.url + "/sms"
+
     # -- configuration -------------------------------------------------------------------------------------
 
     def add_client(self, client_id: str, client_secret: str, integration: str) -> None:
@@ -195,6 +202,8 @@ class ListrakSandbox(TokenRoutes, EmailRoutes, DataRoutes, ContactRoutes, ListIm
             self.add_client(client_id, client_secret, integration)
         for list_id, message_id in SEED_TRANSACTIONAL_MESSAGES:
             self.add_transactional_message(list_id, message_id)
+        for sender_code_id, phone_list_id, message_id in SEED_SMS_MESSAGES:
+            self.add_sms_message(sender_code_id, phone_list_id, message_id)
         return self
 
     def inject(
@@ -225,7 +234,7 @@ class ListrakSandbox(TokenRoutes, EmailRoutes, DataRoutes, ContactRoutes, ListIm
             return self._new_token(integration, self.token_ttl_seconds if ttl_seconds is None else ttl_seconds)
 
     def reset(self) -> None:
-        """Forget every token, send, import, contact and fault, and undo advance(); configuration stays."""
+        """Forget every token, send, SMS, import, contact and fault, and undo advance(); configuration stays."""
         with self._lock:
             self._clear_state()
             self._offset = 0.0
@@ -280,6 +289,7 @@ class ListrakSandbox(TokenRoutes, EmailRoutes, DataRoutes, ContactRoutes, ListIm
                     for entity in DATA_ENTITIES
                 },
                 "listImports": len(self._list_imports),
+                "sms": self._sms_counts(),
                 "faults": self._faults.counts(),
             }
 
@@ -323,6 +333,8 @@ class ListrakSandbox(TokenRoutes, EmailRoutes, DataRoutes, ContactRoutes, ListIm
         self._refused_addresses: dict[str, str] = {}  # lower-cased address -> the state it has on every list
         self._list_imports: dict[int, ListImport] = {}
         self._list_import_seq = 0
+        self._sms.sent = []
+        self._sms_seq = 0
 
     def _now(self) -> float:
         return float(self._clock()) + self._offset

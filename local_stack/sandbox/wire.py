@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-INTEGRATIONS = ("Email", "Data")
+INTEGRATIONS = ("Email", "Data", "SMS")
 DATA_ENTITIES = ("Customer", "Order", "Product", "Review", "RatingSummary")
 SUBSCRIPTION_STATES = ("Subscribed", "Unsubscribed")  # what a request may set
 CONTACT_STATES = (*SUBSCRIPTION_STATES, "Banned", "Suppressed", "Pending")  # what a contact may be in
@@ -40,8 +40,10 @@ LIST_IMPORT_SUMMARY_COUNTS = (
 SEED_CLIENTS = (
     ("sandbox-email-client", "sandbox-email-secret", "Email"),
     ("sandbox-data-client", "sandbox-data-secret", "Data"),
+    ("sandbox-sms-client", "sandbox-sms-secret", "SMS"),
 )
 SEED_TRANSACTIONAL_MESSAGES = ((1001, 2001),)
+SEED_SMS_MESSAGES = ((501, 601, 701),)  # (senderCodeId, phoneListId, transactionalMessageId)
 
 JSON_CONTENT_TYPE = "application/json; charset=utf-8"
 
@@ -74,6 +76,8 @@ COUNTERS = (
     "contact_upserts",
     "list_imports",
     "list_import_status_polls",
+    "sms_sends",
+    "sms_refused",
 )
 # Body properties the spec defines (readOnly ones included: they are accepted and ignored, as ASP.NET does).
 CONTACT_KEYS = frozenset(
