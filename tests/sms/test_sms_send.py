@@ -286,3 +286,21 @@ def test_an_email_record_is_stored_as_before(stack, sandbox):
     stored = item(stack, ORDER["reference"])
     assert "channel" not in stored and "phoneMasked" not in stored and "senderCodeId" not in stored
     assert get_message(stack, ORDER["reference"])[1]["channel"] == "email"
+
+
+def test_an_operator_may_not_send_an_unconfirmed_sms_again_but_may_mark_it_sent(stack, sandbox):
+    """`listrak-sam send settle --send-again` hands a send to the email reconciler: an SMS must never go there."""
+    from listrak_ops.sends import settle as operator_settle
+
+    table = stack.refs["Table"]
+    sandbox.inject("sms", "500")
+    assert post_message(stack, SHIPPED)[1]["status"] == "unconfirmed"
+
+    refused = operator_settle(table, "ship-1004", sent=False)
+
+    assert "SMS" in refused and "nothing changed" in refused
+    view = get_message(stack, "ship-1004")[1]
+    assert view["status"] == "unconfirmed" and view["channel"] == "sms"
+    assert operator_settle(table, "ship-1004", sent=True) == "ship-1004: marked sent"
+    assert get_message(stack, "ship-1004")[1]["status"] == "sent"
+    assert sandbox.sms_count(SUBSCRIBED) == 0
