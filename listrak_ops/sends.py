@@ -127,6 +127,8 @@ def settle(table: str, reference: str, *, sent: bool) -> str:
         return f"no send {reference!r}"
     if record.status != "unconfirmed":
         return f"{reference}: {record.status}, not unconfirmed: nothing changed"
+    if record.channel == "sms" and not sent:  # the reconciler sends email only; an SMS is sent at most once
+        return f"{reference}: an SMS is never sent again (Listrak's SMS API has no Activity): nothing changed"
     last = record.attempts[-1].n if record.attempts else 1
     records.operator_settle(reference, record.attemptToken or "", last, sent=sent, now=int(time.time()))
     return f"{reference}: marked sent" if sent else f"{reference}: will be sent again, once, at the next reconcile"

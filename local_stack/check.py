@@ -39,13 +39,13 @@ def catalog_problems(catalog_path: Path, template: Template) -> list[str]:
 
 
 def triggered_by(catalog: Any) -> dict[str, list[str]]:
-    """detail-type -> the messages its events may trigger."""
-    return {
-        detail_type: [entry.unconditional[0]]
-        if entry.unconditional
-        else sorted({n for n, _ in entry.by_value.values()})
-        for detail_type, entry in catalog.triggers.items()
-    }
+    """detail-type -> the catalog entries (`messages.<name>`, `sms.<name>`) its events may trigger."""
+    triggered: dict[str, list[str]] = {}
+    for table, index in (("messages", catalog.triggers), ("sms", catalog.sms_triggers)):
+        for detail_type, entry in index.items():
+            names = [entry.unconditional[0]] if entry.unconditional else sorted({n for n, _ in entry.by_value.values()})
+            triggered[detail_type] = sorted({*triggered.get(detail_type, []), *(f"{table}.{n}" for n in names)})
+    return triggered
 
 
 def trigger_problems(name: str, triggers: dict[str, list[str]], template: Template) -> list[str]:
@@ -69,7 +69,7 @@ def trigger_problems(name: str, triggers: dict[str, list[str]], template: Templa
 def missing_from_rule(detail_type: str, template: Template, *, messages: list[str], catalog: str) -> str:
     """What to add where, when no rule delivers a detail-type the catalog has a trigger for."""
     rules = template.catalog_rules()
-    source = f"{catalog}: {', '.join(f'messages.{m}' for m in messages)} has a trigger on detail-type {detail_type!r}"
+    source = f"{catalog}: {', '.join(messages)} has a trigger on detail-type {detail_type!r}"
     if not rules:
         return f"{source}, but no function that loads a catalog has an EventBridgeRule in {_shown(template.path)}"
     rule = rules[0]

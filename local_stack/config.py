@@ -16,7 +16,13 @@ from local_stack.cli import UsageError
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
-LISTRAK_URL_VARS = ("LISTRAK_AUTH_URL", "LISTRAK_EMAIL_API_URL", "LISTRAK_DATA_API_URL", "LISTRAK_PRIVACY_API_URL")
+LISTRAK_URL_VARS = (
+    "LISTRAK_AUTH_URL",
+    "LISTRAK_EMAIL_API_URL",
+    "LISTRAK_DATA_API_URL",
+    "LISTRAK_PRIVACY_API_URL",
+    "LISTRAK_SMS_API_URL",
+)
 # Shopify's partner event source, as the local stack names it (the template's parameter is empty by default).
 LOCAL_SHOPIFY_SOURCE = "aws.partner/shopify.com/1234567/local-storefront"
 # The secret the local shop signs its webhooks with (set SHOPIFY_WEBHOOK_SECRET to use your own); events/ samples

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from local_stack.sandbox import ListrakSandbox
+from local_stack.sms_account import register_sms
 
 # The maxLength of the catalog's profile fields in the sandbox: a send with a longer value is refused
 # (as long as the project's default SEND_FIELD_MAX_CHARS).
@@ -23,9 +24,10 @@ AUDIENCE_FIELDS = (
 
 
 def register_catalog(sandbox: ListrakSandbox, path: Path) -> None:
-    """Lets the sandbox know the catalog's messages, as the user's Listrak account would."""
+    """Lets the sandbox know the catalog's messages (its SMS too), as the user's Listrak account would."""
     for list_id, message_id, fields in catalog_messages(path):
         sandbox.add_transactional_message(list_id, message_id, fields)
+    register_sms(sandbox, path)
 
 
 def add_audience(sandbox: ListrakSandbox) -> None:

@@ -2,7 +2,8 @@
 
 Each sample says what it is designed to do, in its top-level "expected" (left out of the event the function
 sees): {"outcome": "sent|resent|duplicate|found|accepted|ignored|rejected", "statusCode": <API answer>,
-"onTheBus": <the outcome of the event a door put on the bus>, "parkedIn": <queue>}.
+"onTheBus": <the outcome of the event a door put on the bus>, "parkedIn": <queue>, "sms": <the outcome of the SMS
+a storefront event triggered beside its email>}.
 The run ends with one verdict line, and exits 1 when any sample, or any queue, is not as designed: a queue must
 hold exactly the samples expected to be parked in it.
 """
@@ -39,6 +40,7 @@ class Outcome:
     parked_in: str | None = None  # the queue (logical id) an event ended in
     on_the_bus: str | None = None  # what became of the event a door put on the bus
     expected: dict[str, Any] | None = None
+    sms: str | None = None  # what became of the SMS a storefront event triggered
 
     def departure(self) -> str | None:
         """How this outcome differs from what the sample is designed to do, or None."""
@@ -56,6 +58,9 @@ class Outcome:
         if "parkedIn" in expected or self.parked_in:
             want.append(f"parked in {expected.get('parkedIn') or 'no queue'}")
             got.append(f"parked in {self.parked_in or 'no queue'}")
+        if "sms" in expected or self.sms:
+            want.append(f"with SMS {expected.get('sms') or 'none'}")
+            got.append(f"with SMS {self.sms or 'none'}")
         if want == got:
             return None
         return f"expected {' '.join(want)}, got {' '.join(got)}"
@@ -87,6 +92,7 @@ def run_sample(stack: LocalStack, path: Path) -> Outcome:
                     outcome.detail += f"; on the bus -> {target}: {queued.status} {queued.detail}"
                     outcome.parked_in = outcome.parked_in or queued.parked_in
                     outcome.on_the_bus = queued.status
+                    outcome.sms = outcome.sms or queued.sms
     outcome.expected = expected
     return outcome
 
@@ -139,7 +145,11 @@ def _async_outcome(stack: LocalStack, name: str, function: str, outcome: Any) ->
                 f"parked in {queue} at once, not retried: {result['reason']}",
                 parked_in=queue,
             )
-        return Outcome(name, function, result["status"], f"reference={result['reference']} resendKey={_short(result)}")
+        detail = f"reference={result['reference']} resendKey={_short(result)}"
+        sms = result.get("sms")
+        if sms:
+            detail += f"; SMS {sms['status']} {sms.get('reference') or ''} {sms.get('reason') or ''}".rstrip()
+        return Outcome(name, function, result["status"], detail, sms=sms["status"] if sms else None)
     kind = type(outcome.error).__name__
     queue = stack.logical_id_of(outcome.parked_in) if outcome.parked_in else None
     where = queue or "nowhere (no on-failure destination)"
@@ -272,7 +282,8 @@ def main(argv: list[str] | None = None) -> int:
             by_integration = stats["tokens_minted_by_integration"].items()
             minted = ", ".join(f"{n} {name}" for name, n in by_integration if n) or "none"
             print(
-                f"Listrak sandbox received {stats['sends']} sends and {stats['resends']} resend(s); "
+                f"Listrak sandbox received {stats['sends']} sends, {stats['resends']} resend(s) and "
+                f"{stats['sms_sends']} SMS; "
                 f"tokens minted: {minted}."
             )
         lines, queue_problems = queue_departures(stack, outcomes)

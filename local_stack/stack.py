@@ -171,7 +171,7 @@ class LocalStack:
             self._set_listrak_urls({v: os.environ[v] for v in LISTRAK_URL_VARS})
         else:
             base = f"http://127.0.0.1:{os.environ.get('LOCAL_LISTRAK_PORT', '8025')}"
-            urls = (f"{base}/OAuth2/Token", f"{base}/email", f"{base}/data", f"{base}/privacy")
+            urls = (f"{base}/OAuth2/Token", f"{base}/email", f"{base}/data", f"{base}/privacy", f"{base}/sms")
             self._set_listrak_urls(dict(zip(LISTRAK_URL_VARS, urls, strict=True)))
         self.provision()
         return self
@@ -284,7 +284,7 @@ class LocalStack:
             return
         if all(os.environ.get(v) for v in LISTRAK_URL_VARS):
             self._set_listrak_urls({v: os.environ[v] for v in LISTRAK_URL_VARS})
-            for integration in ("EMAIL", "DATA", "PRIVACY"):
+            for integration in ("EMAIL", "DATA", "PRIVACY", "SMS"):
                 client_id = os.environ.get(f"LISTRAK_{integration}_CLIENT_ID")
                 client_secret = os.environ.get(f"LISTRAK_{integration}_CLIENT_SECRET")
                 if client_id and client_secret:
@@ -294,10 +294,10 @@ class LocalStack:
         require_free_port(port, "LOCAL_LISTRAK_PORT")
         self.sandbox = ListrakSandbox(port=port).start()
         self.resources.own_listrak = True
-        for integration in ("Email", "Data", "Privacy"):
+        for integration in ("Email", "Data", "Privacy", "SMS"):
             client = (f"local-{integration.lower()}-client", secrets.token_urlsafe(18))
             self.sandbox.add_client(*client, integration=integration)
-            self.credentials[integration] = client
+            self.credentials[integration.title()] = client
         self.register_catalog()
         add_audience(self.sandbox)
         self._set_listrak_urls(
@@ -306,6 +306,7 @@ class LocalStack:
                 "LISTRAK_EMAIL_API_URL": self.sandbox.email_api_url,
                 "LISTRAK_DATA_API_URL": self.sandbox.data_api_url,
                 "LISTRAK_PRIVACY_API_URL": self.sandbox.privacy_api_url,
+                "LISTRAK_SMS_API_URL": self.sandbox.sms_api_url,
             }
         )
 

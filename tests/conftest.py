@@ -33,6 +33,7 @@ for _name in (
     "LISTRAK_EMAIL_API_URL",
     "LISTRAK_DATA_API_URL",
     "LISTRAK_PRIVACY_API_URL",
+    "LISTRAK_SMS_API_URL",
     "LOCAL_API_KEY",
 ):
     os.environ.pop(_name, None)

@@ -1,4 +1,5 @@
-"""Storefront events from EventBridge: each catalog trigger sends its message once per event.
+"""Storefront events from EventBridge: each catalog trigger sends its message once per event, and an SMS trigger
+its SMS at most once (to the event's phone number, when it has one).
 
 Shopify webhooks (detail-type shopifyWebhook) and Klaviyo Create Event bodies (klaviyoEvent) come as the
 platforms send them; a topic or metric the catalog does not name is ignored, not parked.
@@ -22,6 +23,7 @@ from listrak_kit.observability import logger, observed
 from listrak_kit.send.event_mapping import request_from_event
 from listrak_kit.services import SendPath, count, send_path
 from listrak_kit.settings import SendSettings, load_settings
+from listrak_kit.sms.event_mapping import sms_request_from_event
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -80,10 +82,45 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
 
 def _send(event: StorefrontEvent) -> dict[str, Any]:
     sender = path().service
-    request = request_from_event(sender.catalog, detail_type=event.detail_type, detail=event.detail, event_id=event.id)
+    sms = _send_sms(event)
+    try:
+        request = request_from_event(
+            sender.catalog, detail_type=event.detail_type, detail=event.detail, event_id=event.id
+        )
+    except (NotTriggered, UnknownMessage):
+        if sms is not None:  # an event that triggers only an SMS
+            return sms
+        raise
     outcome = sender.send(request)
-    return {
+    result: dict[str, Any] = {
         "reference": outcome.result.reference,
         "status": "duplicate" if outcome.replayed and outcome.result.status == "sent" else outcome.result.status,
         "resendKey": outcome.result.resendKey,
     }
+    return result | ({"sms": sms} if sms is not None else {})
+
+
+def _send_sms(event: StorefrontEvent) -> dict[str, Any] | None:
+    """The event's SMS, if it triggers one. A number or field that cannot be sent is reported, not retried (the
+    event's email still goes); an SMS without consent is skipped. Only Listrak being unavailable fails the
+    invocation, and a redelivery then sends the SMS once, as it never went."""
+    service = path().sms
+    if service is None:
+        return None
+    try:
+        triggered = sms_request_from_event(
+            service.catalog, detail_type=event.detail_type, detail=event.detail, event_id=event.id
+        )
+        if triggered is None:
+            return None
+        try:
+            sent = service.send(triggered.request)
+        except InvalidRequest as refused:
+            raise triggered.named(refused) from None
+    except InvalidRequest as refused:
+        logger.warning("sms not sendable", extra={"problems": str(refused)})
+        return {"channel": "sms", "status": "rejected", "reason": str(refused)}
+    result = sent.result
+    status = "duplicate" if sent.replayed and result.status == "sent" else result.status
+    answer = {"channel": "sms", "reference": result.reference, "status": status}
+    return answer | ({"reason": result.reason} if result.reason else {})

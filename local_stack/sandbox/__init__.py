@@ -1,5 +1,5 @@
-"""A strict, stateful stand-in for Listrak: the OAuth2 token endpoint and the Email, Data and Privacy API routes this
-project calls, with Listrak's envelopes, status codes and quirks, plus fault injection and counters.
+"""A strict, stateful stand-in for Listrak: the OAuth2 token endpoint and the Email, Data, SMS and Privacy API
+routes this project calls, with Listrak's envelopes, status codes and quirks, plus fault injection and counters.
 
 In-process (tests, the local stack):
 
@@ -15,7 +15,7 @@ As a process (another process drives it through the /_sandbox/... control routes
 
     python -m local_stack.sandbox --port 8025
 
-Modules: wire (envelopes, value checks), records (what it holds), faults, tokens, email_routes, data_routes,
+Modules: wire (envelopes, value checks), records (what it holds), faults, tokens, email_routes, data_routes, sms_routes,
 contacts, list_imports, privacy_routes, control, server (HTTP), core (ListrakSandbox). Only the standard
 library is used.
 """

@@ -21,7 +21,7 @@ from local_stack.sandbox.wire import (
 def _parse_client(text: str) -> tuple[str, str, str]:
     parts = text.rsplit(":", 2)
     if len(parts) != 3 or parts[2] not in INTEGRATIONS:
-        raise argparse.ArgumentTypeError("expected CLIENT_ID:CLIENT_SECRET:Email|Data|Privacy")
+        raise argparse.ArgumentTypeError("expected CLIENT_ID:CLIENT_SECRET:Email|Data|Privacy|SMS")
     return parts[0], parts[1], parts[2]
 
 
@@ -59,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
         help='answer sends with their resendKey as resourceId (Listrak answers "null")',
     )
     parser.add_argument(
-        "--client", action="append", type=_parse_client, default=[], metavar="ID:SECRET:Email|Data|Privacy"
+        "--client", action="append", type=_parse_client, default=[], metavar="ID:SECRET:Email|Data|Privacy|SMS"
     )
     parser.add_argument("--message", action="append", type=_parse_message, default=[], metavar="LIST:MESSAGE")
     parser.add_argument("--list", action="append", type=_parse_list, default=[], metavar="ID:NAME", dest="lists")
@@ -96,8 +96,9 @@ def main(argv: list[str] | None = None) -> int:
         f"  auth_url       {sandbox.auth_url}",
         f"  email_api_url  {sandbox.email_api_url}",
         f"  data_api_url   {sandbox.data_api_url}",
+        f"  sms_api_url    {sandbox.sms_api_url}",
         f"  control        {sandbox.url}/_sandbox/stats",
-        "                 (also /counts, /sends, /contacts, /faults, /advance, /revoke, /reset)",
+        "                 (also /counts, /sends, /sms, /contacts, /faults, /advance, /revoke, /reset)",
         "Clients (integration  client_id  client_secret):",
         *(f"  {client.integration:<5}  {client_id}  {client.secret}" for client_id, client in clients),
         "Transactional messages (listId  transactionalMessageId):",

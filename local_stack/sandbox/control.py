@@ -29,6 +29,7 @@ CONTROL_ROUTES: dict[str, dict[str, str]] = {
     "messages": {"POST": "_control_messages"},
     "contacts": {"GET": "_control_contacts"},
     "forgets": {"GET": "_control_forgets"},
+    "sms": {"GET": "_control_sms_sent", "POST": "_control_sms"},
 }
 
 
@@ -134,6 +135,34 @@ class ControlRoutes:
             self.add_transactional_message(list_id, message_id, checked)
         except (TypeError, ValueError) as exc:
             raise invalid(f"fields must map segmentationFieldIds to positive maxLengths: {exc}") from None
+        return Reply(200, {"status": 200})
+
+    def _control_sms_sent(self, _request: Request) -> Reply:
+        return Reply(200, self.sms_sent)
+
+    def _control_sms(self, request: Request) -> Reply:
+        """{senderCodeId, phoneListId, transactionalMessageId?, senderEnabled?, listActive?} adds or changes an SMS
+        message's sender code and list; {senderCodeId, phoneListId, phoneNumber, state} sets a number's state."""
+        payload = self._control_json(request)
+        sender, phone_list = payload.get("senderCodeId"), payload.get("phoneListId")
+        if not all(isinstance(v, int) and not isinstance(v, bool) for v in (sender, phone_list)):
+            raise invalid("senderCodeId and phoneListId must be integers.")
+        try:
+            if "phoneNumber" in payload:
+                self.set_phone_state(sender, phone_list, str(payload["phoneNumber"]), str(payload.get("state")))
+            else:
+                message = payload.get("transactionalMessageId")
+                if not isinstance(message, int) or isinstance(message, bool):
+                    raise ValueError("transactionalMessageId must be an integer")
+                self.add_sms_message(
+                    sender,
+                    phone_list,
+                    message,
+                    sender_enabled=payload.get("senderEnabled", True) is True,
+                    list_active=payload.get("listActive", True) is True,
+                )
+        except ValueError as exc:
+            raise invalid(str(exc)) from None
         return Reply(200, {"status": 200})
 
     def _control_contacts(self, _request: Request) -> Reply:

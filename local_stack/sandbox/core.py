@@ -20,6 +20,7 @@ from local_stack.sandbox.privacy_routes import PrivacyRoutes
 from local_stack.sandbox.records import Client, ContactList, ForgetRequest, ListImport, Send, Token
 from local_stack.sandbox.routing import route_of
 from local_stack.sandbox.server import SandboxHandler, SandboxServer
+from local_stack.sandbox.sms_routes import SmsAccount, SmsRoutes
 from local_stack.sandbox.tokens import TokenRoutes
 from local_stack.sandbox.wire import (
     ACTIVITY_LAG_SECONDS,
@@ -28,6 +29,7 @@ from local_stack.sandbox.wire import (
     FORGET_DELAY_SECONDS,
     INTEGRATIONS,
     SEED_CLIENTS,
+    SEED_SMS_MESSAGES,
     SEED_TRANSACTIONAL_MESSAGES,
     ApiError,
     Outcome,
@@ -41,9 +43,9 @@ from local_stack.sandbox.wire import (
 
 
 class ListrakSandbox(
-    TokenRoutes, EmailRoutes, DataRoutes, ContactRoutes, ListImportRoutes, PrivacyRoutes, ControlRoutes
+    TokenRoutes, EmailRoutes, DataRoutes, SmsRoutes, ContactRoutes, ListImportRoutes, PrivacyRoutes, ControlRoutes
 ):
-    """Listrak's token endpoint, Email, Data and Privacy APIs, in a background thread on 127.0.0.1."""
+    """Listrak's token endpoint, Email, Data, SMS and Privacy APIs, in a background thread on 127.0.0.1."""
 
     def __init__(
         self,
@@ -109,6 +111,7 @@ class ListrakSandbox(
         # (listId, transactionalMessageId) -> its profile fields {segmentationFieldId: maxLength}, or None: unchecked
         self._messages: dict[tuple[int, int], dict[int, int] | None] = {}
         self._lists: dict[int, ContactList] = {}  # lists and their profile fields survive reset(), like clients
+        self._sms = SmsAccount()  # sender codes, phone lists and numbers' states survive reset(); SMS sent do not
         self._server: SandboxServer | None = None
         self._thread: threading.Thread | None = None
         self._stopping = threading.Event()
@@ -179,6 +182,10 @@ class ListrakSandbox(
     def privacy_api_url(self) -> str:
         return self.url + "/privacy"
 
+    @property
+    def sms_api_url(self) -> str:
+        return self.url + "/sms"
+
     # -- configuration -------------------------------------------------------------------------------------
 
     def add_client(self, client_id: str, client_secret: str, integration: str) -> None:
@@ -206,6 +213,8 @@ class ListrakSandbox(
             self.add_client(client_id, client_secret, integration)
         for list_id, message_id in SEED_TRANSACTIONAL_MESSAGES:
             self.add_transactional_message(list_id, message_id)
+        for sender_code_id, phone_list_id, message_id in SEED_SMS_MESSAGES:
+            self.add_sms_message(sender_code_id, phone_list_id, message_id)
         return self
 
     def inject(
@@ -236,7 +245,7 @@ class ListrakSandbox(
             return self._new_token(integration, self.token_ttl_seconds if ttl_seconds is None else ttl_seconds)
 
     def reset(self) -> None:
-        """Forget every token, send, import, contact and fault, and undo advance(); configuration stays."""
+        """Forget every token, send, SMS, import, contact and fault, and undo advance(); configuration stays."""
         with self._lock:
             self._clear_state()
             self._offset = 0.0
@@ -291,6 +300,7 @@ class ListrakSandbox(
                     for entity in DATA_ENTITIES
                 },
                 "listImports": len(self._list_imports),
+                "sms": self._sms_counts(),
                 "faults": self._faults.counts(),
             }
 
@@ -335,6 +345,8 @@ class ListrakSandbox(
         self._list_imports: dict[int, ListImport] = {}
         self._list_import_seq = 0
         self._forgets: dict[str, ForgetRequest] = {}
+        self._sms.sent = []
+        self._sms_seq = 0
 
     def _now(self) -> float:
         return float(self._clock()) + self._offset

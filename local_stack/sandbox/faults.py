@@ -3,7 +3,7 @@
 Before acting (nothing is recorded): "429", "500", "502", "503", "504" answer that status; "drop" closes the
 connection without an answer. "revoke_token" revokes every token, then serves the request (which then fails 401).
 
-Acting, then failing (the send, resend, import or contact change IS recorded): "500_after", "502_after",
+Acting, then failing (the send, resend, SMS, import or contact change IS recorded): "500_after", "502_after",
 "503_after", "504_after" answer that status; "drop_after" closes the connection; "slow_after" answers only after
 `delay` seconds (the sandbox's `slow_after_seconds` when no delay is given: past the client's read timeout).
 "slow" also acts first and then answers after `delay` (it is "slow_after" with an explicit delay).
@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from local_stack.sandbox.wire import Reply, error_reply
 
-FAULT_ROUTES = ("token", "send", "resend", "activity", "data", "contacts", "privacy", "*")
+FAULT_ROUTES = ("token", "send", "resend", "activity", "data", "contacts", "privacy", "sms", "*")
 STATUS_FAULTS = ("429", "500", "502", "503", "504")
 AFTER_STATUS_FAULTS = ("500_after", "502_after", "503_after", "504_after")
 FAULT_KINDS = (*STATUS_FAULTS, "slow", "drop", "revoke_token", *AFTER_STATUS_FAULTS, "slow_after", "drop_after")

@@ -22,6 +22,11 @@ ROUTES: tuple[tuple[str, re.Pattern[str], dict[str, str]], ...] = (
     ("lists", re.compile(_LIST_PREFIX + r"/TransactionalMessage/?$"), {"GET": "_handle_messages"}),
     ("lists", re.compile(_EMAIL_PREFIX + r"/?$"), {"GET": "_handle_message"}),
     ("data", re.compile(r"^/data/v1/([^/]+)/?$"), {"POST": "_handle_data"}),
+    (
+        "sms",
+        re.compile(r"^/sms/v1/ShortCode/([^/]+)/PhoneList/([^/]+)/TransactionalMessage/([^/]+)/Message/?$"),
+        {"POST": "_handle_sms_send"},
+    ),
     ("lists", re.compile(r"^/email/v1/List/?$"), {"GET": "_handle_lists"}),
     ("privacy", re.compile(r"^/privacy/v1/Forget/?$"), {"POST": "_handle_forget"}),
     ("privacy", re.compile(r"^/privacy/v1/Forget/([^/]+)/?$"), {"GET": "_handle_forget_status"}),

@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-INTEGRATIONS = ("Email", "Data", "Privacy")
+INTEGRATIONS = ("Email", "Data", "Privacy", "SMS")
 DATA_ENTITIES = ("Customer", "Order", "Product", "Review", "RatingSummary")
 SUBSCRIPTION_STATES = ("Subscribed", "Unsubscribed")  # what a request may set
 CONTACT_STATES = (*SUBSCRIPTION_STATES, "Banned", "Suppressed", "Pending")  # what a contact may be in
@@ -41,8 +41,10 @@ SEED_CLIENTS = (
     ("sandbox-email-client", "sandbox-email-secret", "Email"),
     ("sandbox-data-client", "sandbox-data-secret", "Data"),
     ("sandbox-privacy-client", "sandbox-privacy-secret", "Privacy"),
+    ("sandbox-sms-client", "sandbox-sms-secret", "SMS"),
 )
 SEED_TRANSACTIONAL_MESSAGES = ((1001, 2001),)
+SEED_SMS_MESSAGES = ((501, 601, 701),)  # (senderCodeId, phoneListId, transactionalMessageId)
 
 JSON_CONTENT_TYPE = "application/json; charset=utf-8"
 
@@ -77,6 +79,8 @@ COUNTERS = (
     "list_import_status_polls",
     "forget_requests",
     "forget_polls",
+    "sms_sends",
+    "sms_refused",
 )
 # Seconds of the sandbox's clock a forget request stays PROCESSING before it reads COMPLETE, by default.
 FORGET_DELAY_SECONDS = 600.0

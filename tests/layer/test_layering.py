@@ -35,6 +35,7 @@ RANKS: dict[str, int] = {
     "resend": 5,
     "imports": 5,
     "privacy": 5,
+    "sms": 5,
     "services": 6,
 }
 KERNEL_RANK = 0  # the kernel's modules are one group: they may import each other

@@ -43,7 +43,7 @@ def test_make_run_sends_every_sample_and_reports_each(capsys, monkeypatch, stack
         else:
             assert "-> SendEventFunction: sent" in lines[sample], lines[sample]
     # 9 API and simplified-event sends, 9 Klaviyo, 3 Shopify by EventBridge and 1 by HTTPS
-    assert "received 22 sends and 1 resend(s); tokens minted: 1 Email, 1 Data." in out
+    assert "received 25 sends, 1 resend(s) and 6 SMS; tokens minted: 1 Email, 1 Data, 1 SMS." in out
     assert "the schedule found 0 file(s) left to import" in out
     assert out.strip().splitlines()[-1] == f"All {len(lines)} samples behaved as designed."
 

@@ -98,7 +98,7 @@ def test_token_success_has_listraks_shape(http, sandbox):
     assert body["token_type"] == "bearer" and body["expires_in"] == 3599
     assert len(body["access_token"]) >= 100 and "." not in body["access_token"]  # opaque, not a JWT
     assert sandbox.stats["tokens_minted"] == 1
-    assert sandbox.stats["tokens_minted_by_integration"] == {"Email": 1, "Data": 0, "Privacy": 0}
+    assert sandbox.stats["tokens_minted_by_integration"] == {"Email": 1, "Data": 0, "Privacy": 0, "SMS": 0}
 
 
 def test_bad_credentials_answer_a_bare_error(http, sandbox):
@@ -146,7 +146,7 @@ def test_a_token_only_opens_its_own_integration(http, sandbox):
 
     assert send(http, sandbox, data_token).json() == UNAUTHORIZED
     assert import_data(http, sandbox, email_token).json() == UNAUTHORIZED
-    assert sandbox.stats["tokens_minted_by_integration"] == {"Email": 1, "Data": 1, "Privacy": 0}
+    assert sandbox.stats["tokens_minted_by_integration"] == {"Email": 1, "Data": 1, "Privacy": 0, "SMS": 0}
     assert sandbox.stats["unauthorized"] == 2
 
 
@@ -717,7 +717,7 @@ def test_stats_start_complete_and_are_copies(sandbox):
         "faults_injected",
     ):
         assert stats[name] == 0
-    assert stats["tokens_minted_by_integration"] == {"Email": 0, "Data": 0, "Privacy": 0}
+    assert stats["tokens_minted_by_integration"] == {"Email": 0, "Data": 0, "Privacy": 0, "SMS": 0}
     stats["tokens_minted_by_integration"]["Email"] = 99
     assert sandbox.stats["tokens_minted_by_integration"]["Email"] == 0
 

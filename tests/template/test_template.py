@@ -374,8 +374,9 @@ def test_the_topic_policy_lets_only_this_accounts_alarms_publish(template):
 def test_every_alarm_notifies_the_topic_and_an_alarm_email_subscribes_only_when_set(template):
     alarms = template.of_type("AWS::CloudWatch::Alarm")
     # One per dead-letter queue, one per function's error rate, one for failed import files, one for failed sends,
-    # one for unconfirmed sends, two for Listrak's Activity refused or failing, one for an overdue privacy request.
-    assert len(alarms) == 2 + len(template.of_type("AWS::Serverless::Function")) + 6
+    # one for unconfirmed sends, two for Listrak's Activity refused or failing, one for an overdue privacy request,
+    # one for unconfirmed SMS.
+    assert len(alarms) == 2 + len(template.of_type("AWS::Serverless::Function")) + 7
     for name, alarm in alarms.items():
         assert alarm["Properties"]["AlarmActions"] == [{"Ref": "AlarmTopic"}], name
     [subscription] = template.of_type("AWS::SNS::Subscription").values()
@@ -494,3 +495,25 @@ def test_the_dashboard_shows_every_alarm_every_function_and_every_queue(template
     unknown = {n for n in names if not n.startswith("AWS::")} - set(template.resources)
     assert not unknown, f"the dashboard names resources the template lacks: {sorted(unknown)}"
     assert "${Dashboard}" in template.body["Outputs"]["DashboardUrl"]["Value"]["Fn::Sub"]
+
+
+def test_the_sms_sending_functions_hold_the_sms_integration_and_nothing_else_does(template):
+    functions = function_props(template)
+    for name, props in functions.items():
+        variables = props.get("Environment", {}).get("Variables", {})
+        by_sid = {s["Sid"]: s for s in statements(props)}
+        if name in ("SendApiFunction", "SendEventFunction"):
+            assert variables["LISTRAK_SMS_CREDENTIALS_SECRET"] == {"Ref": "SmsCredentialsSecret"}
+            assert variables["LISTRAK_SMS_TOKEN_CACHE_SECRET"] == {"Ref": "SmsTokenCacheSecret"}
+            assert by_sid["ShareSmsToken"]["Resource"] == {"Ref": "SmsTokenCacheSecret"}
+            keys = by_sid["SmsTokenLock"]["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"]
+            assert keys == ["lock#token#sms"]
+        else:
+            assert "LISTRAK_SMS_CREDENTIALS_SECRET" not in variables, name
+            assert not any("Sms" in sid for sid in by_sid), name
+
+
+def test_an_unconfirmed_sms_is_alarmed(template):
+    alarm = template.resources["SmsUnconfirmedAlarm"]["Properties"]
+    assert alarm["MetricName"] == "SmsUnconfirmed" and alarm["Threshold"] == 0
+    assert alarm["AlarmActions"] == [{"Ref": "AlarmTopic"}]

@@ -94,11 +94,12 @@ def test_an_escaping_error_reaches_the_trace_and_the_caller_masked(trace: Record
 
     with pytest.raises(Exception) as caught:
         handler({"to": ADDRESS}, Context())
-    # masked whole: `input_value='jane.doe@...` keeps no part of the local part (i***@ or j***@, by where it stands)
-    assert ADDRESS not in str(caught.value) and "***@example.com" in str(caught.value)
+    # An address is masked whole: in pydantic's text, input_value='jane.doe@... is all one address.
+    masked = "j***@example.com" if kind == "message" else "i***@example.com"
+    assert ADDRESS not in str(caught.value) and masked in str(caught.value)
     [subsegment] = trace.subsegments
     recorded = subsegment.metadata["handler error"]
-    assert ADDRESS not in recorded and "***@example.com" in recorded
+    assert ADDRESS not in recorded and masked in recorded
 
 
 def test_the_correlation_id_is_read_from_the_path_given(trace: RecordingProvider) -> None:

@@ -59,6 +59,7 @@ def raw_body(event: Any) -> bytes:
 
 
 JSON_ONLY = "the body must be JSON (Content-Type: application/json)"
+CHANNEL_TAGS = ("email", "sms")
 
 
 def _json_object(text: str) -> Any:
@@ -145,6 +146,8 @@ def rest_api() -> APIGatewayRestResolver:
         for error in exc.errors():
             loc = list(error.get("loc", ()))
             if loc and loc[0] in ("body", "query", "path", "header"):
+                loc = loc[1:]
+            if loc and loc[0] in CHANNEL_TAGS:  # POST /messages: which kind of body it was read as
                 loc = loc[1:]
             if error.get("type") == "json_invalid":
                 reason = str((error.get("ctx") or {}).get("error") or "")

@@ -1,4 +1,5 @@
-"""Keep personal data out of logs and records: addresses are masked or hashed, never stored whole."""
+"""Keep personal data out of logs and records: addresses and phone numbers are masked or hashed, never stored
+whole."""
 
 from __future__ import annotations
 
@@ -37,19 +38,37 @@ def mask_email(address: str) -> str:
     return f"{local[0]}***@{domain}"
 
 
+# A phone number, wherever it sits in a line: `+` and 8 to 15 digits (single spaces, dots, dashes or brackets
+# between them); a North American number written as one ("(555) 123-4567", "555-123-4567"); or a bare run of 11
+# to 15 digits (a number with its country code, as Listrak takes it). No letter, digit, dot, dash or colon may
+# touch a bare run, so dates, times, versions, identifiers and 32-bit limits (ten digits) are left alone.
+PHONE = re.compile(
+    r"(?<![\w+])\+\(?\d(?:[ .()-]{0,2}\d){7,14}(?!\w)"
+    r"|(?<![\w.:-])\(?\d{3}\)?[ .-]{1,2}\d{3}[ .-]\d{4}(?![\w.:-])"
+    r"|(?<![\w.:-])\d{11,15}(?![\w.:-])",
+    re.ASCII,
+)
+
+
+def mask_phone(number: str) -> str:
+    """'15551234567' -> '***67'. The last two digits tell two numbers of one customer apart, nothing more."""
+    digits = [c for c in number if c.isdigit()]
+    return "***" + "".join(digits[-2:]) if len(digits) >= 2 else "***"
+
+
 def mask_addresses(text: str) -> str:
-    """Every address in `text` masked as mask_email does; everything else unchanged."""
-    if "@" not in text and "%40" not in text:
-        return text
-    parts, pos = [], 0
-    while match := ADDRESS.search(text, pos):
-        parts += [text[pos : match.start()], _mask_match(match)]
-        pos = match.end()
-        while adjacent := ADJACENT_ADDRESS.match(text, pos):
-            parts.append(_mask_match(adjacent))
-            pos = adjacent.end()
-    parts.append(text[pos:])
-    return "".join(parts)
+    """Every address in `text` masked as mask_email does, and every phone number as mask_phone does."""
+    if "@" in text or "%40" in text:
+        parts, pos = [], 0
+        while match := ADDRESS.search(text, pos):
+            parts += [text[pos : match.start()], _mask_match(match)]
+            pos = match.end()
+            while adjacent := ADJACENT_ADDRESS.match(text, pos):
+                parts.append(_mask_match(adjacent))
+                pos = adjacent.end()
+        parts.append(text[pos:])
+        text = "".join(parts)
+    return PHONE.sub(lambda match: mask_phone(match.group(0)), text)
 
 
 def _mask_match(match: re.Match[str]) -> str:
@@ -93,6 +112,11 @@ def mask_record(record: logging.LogRecord) -> logging.LogRecord:
     if record.exc_text:
         record.exc_text = mask_addresses(record.exc_text)
     return record
+
+
+def phone_fingerprint(number: str) -> str:
+    """A stable SHA-256 of a normalised number (digits only), so that a record never holds the number itself."""
+    return hashlib.sha256(f"tel:{number}".encode()).hexdigest()
 
 
 def email_fingerprint(address: str) -> str:

@@ -31,6 +31,7 @@ from listrak_kit.settings import (
     PrivacySettings,
     ResendSettings,
     SendSettings,
+    SmsSettings,
 )
 
 if TYPE_CHECKING:
@@ -44,12 +45,14 @@ if TYPE_CHECKING:
     from listrak_kit.imports.pipeline import ImportPipeline
     from listrak_kit.listrak.data_api import DataApi
     from listrak_kit.listrak.email_api import EmailApi
+    from listrak_kit.listrak.sms_api import SmsApi
     from listrak_kit.privacy.service import PrivacyRequests
     from listrak_kit.privacy.shopify import ComplianceTopics
     from listrak_kit.privacy.worker import PrivacyWorker
     from listrak_kit.resend.service import ResendService
     from listrak_kit.send.hooks import HookService
     from listrak_kit.send.service import SendService
+    from listrak_kit.sms.service import SmsService
 
 S = TypeVar("S")
 RESEND_KEY_PREFIX = "listrak-resend"
@@ -126,6 +129,25 @@ def email_api(settings: EmailSettings) -> EmailApi:
     return EmailApi(email_client(settings))
 
 
+def sms_api(settings: SmsSettings) -> SmsApi:
+    """The SMS integration's client: its own credentials and its own fleet-wide token."""
+    from listrak_kit.errors import ConfigurationError
+    from listrak_kit.listrak.sms_api import SmsApi
+
+    credentials, cache = settings.LISTRAK_SMS_CREDENTIALS_SECRET, settings.LISTRAK_SMS_TOKEN_CACHE_SECRET
+    if not (credentials and cache):
+        raise ConfigurationError("SMS needs the SMS integration's secrets (LISTRAK_SMS_..._SECRET)")
+    return SmsApi(
+        authorized(
+            settings,
+            integration="sms",
+            credentials_secret=credentials,
+            cache_secret=cache,
+            base_url=settings.LISTRAK_SMS_API_URL,
+        )
+    )
+
+
 def data_api(settings: DataSettings) -> DataApi:
     from listrak_kit.listrak.data_api import DataApi
 
@@ -159,10 +181,12 @@ class OncePath(Generic[S]):
 
 @dataclass(frozen=True)
 class SendPath:
-    """The send service; its state machine needs to know how long each invocation may run."""
+    """The send service; its state machine needs to know how long each invocation may run. And the SMS service,
+    beside it on the same records."""
 
     service: SendService
     dead_letters: DeadLetterQueue | None = None  # where an event that can never be sent is parked at once
+    sms: SmsService | None = None
 
     def begin(self, context: LambdaContext) -> None:
         self.service.begin(seconds_left(context))
@@ -177,12 +201,14 @@ def send_path(settings: SendSettings, *, default_catalog: Path) -> SendPath:
     from listrak_kit.listrak.email_api import EmailApi
     from listrak_kit.send.field_lengths import FieldLengths
     from listrak_kit.send.service import SendPolicy, SendService
+    from listrak_kit.sms.service import SmsService
 
+    catalog = load_catalog(settings.CATALOG_PATH or default_catalog)
     client = email_client(settings)  # one token for the send and the profile field lengths
     # One email per reference: the send record is the idempotency record (see send/service.py).
     service = SendService(
         field_lengths=FieldLengths(ContactsApi(client), SystemClock()),
-        catalog=load_catalog(settings.CATALOG_PATH or default_catalog),
+        catalog=catalog,
         email_api=EmailApi(client),
         records=DynamoSendRecords(settings.TABLE_NAME),
         count=count,
@@ -193,8 +219,17 @@ def send_path(settings: SendSettings, *, default_catalog: Path) -> SendPath:
             activity_page_size=settings.LISTRAK_ACTIVITY_PAGE_SIZE,
         ),
     )
+    # At most one SMS per reference, on the same records (see sms/service.py).
+    sms = SmsService(
+        catalog=catalog,
+        sms_api=cache(lambda: sms_api(settings)),
+        records=DynamoSendRecords(settings.TABLE_NAME),
+        default_country=settings.SMS_DEFAULT_COUNTRY,
+        max_segments=settings.SMS_MAX_SEGMENTS,
+        count=count,
+    )
     dead_letters = settings.SEND_DEAD_LETTER_QUEUE_URL
-    return SendPath(service, DeadLetterQueue(dead_letters) if dead_letters else None)
+    return SendPath(service, DeadLetterQueue(dead_letters) if dead_letters else None, sms)
 
 
 def hooks_path(settings: HooksSettings, *, default_catalog: Path) -> HookService:

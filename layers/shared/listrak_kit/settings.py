@@ -23,6 +23,7 @@ class ListrakSettings(BaseModel):
     LISTRAK_EMAIL_API_URL: str = "https://api.listrak.com/email"
     LISTRAK_DATA_API_URL: str = "https://api.listrak.com/data"
     LISTRAK_PRIVACY_API_URL: str = "https://api.listrak.com/privacy"
+    LISTRAK_SMS_API_URL: str = "https://api.listrak.com/sms"
     LISTRAK_CONNECT_TIMEOUT: float = Field(3.05, gt=0, le=30)
     LISTRAK_READ_TIMEOUT: float = Field(10.0, gt=0, le=120)
     LISTRAK_MAX_ATTEMPTS: int = Field(4, ge=1, le=10)
@@ -36,7 +37,19 @@ class EmailSettings(ListrakSettings):
     LISTRAK_EMAIL_TOKEN_CACHE_SECRET: str = Field(min_length=1)
 
 
-class SendSettings(EmailSettings):
+class SmsSettings(ListrakSettings):
+    """The SMS integration (its own credentials and token), in the functions that send SMS beside email."""
+
+    # Unset: SMS is not configured, and an SMS request is refused as a misconfiguration (email is unaffected).
+    LISTRAK_SMS_CREDENTIALS_SECRET: str | None = None
+    LISTRAK_SMS_TOKEN_CACHE_SECRET: str | None = None
+    # The country a number written without one belongs to (ISO 3166 alpha-2; see sms/phone.py for those known).
+    SMS_DEFAULT_COUNTRY: str = Field("US", pattern=r"^[A-Z]{2}$")
+    # The most segments a raw SMS (one not in the catalog, which has its own maxSegments) may take.
+    SMS_MAX_SEGMENTS: int = Field(10, ge=1, le=10)
+
+
+class SendSettings(EmailSettings, SmsSettings):
     CATALOG_PATH: str | None = None
     # Bounds on what a send may ask Listrak to store, checked before anything is expanded (a 400 names them).
     # One profile field value: Listrak stores at most the field's own maxLength (an int32 set per field, no

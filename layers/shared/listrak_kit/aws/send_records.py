@@ -50,6 +50,8 @@ class DynamoSendRecords:
     def begin(self, record: SendRecord) -> bool:
         """Write 1: the item in `sending`, only if the reference is new. False when it exists already."""
         item: dict[str, Any] = {k: v for k, v in record.model_dump().items() if v is not None and k != "attempts"}
+        if item["channel"] == "email":  # the default, left out: an email's item is as it always was
+            del item["channel"]
         item["attempts"] = {str(a.n): a.model_dump(exclude_none=True) for a in record.attempts}
         item[KEY] = self.item_id(record.reference)
         item[RECIPIENT] = recipient_of(record.listId, record.transactionalMessageId, record.emailFingerprint)
@@ -105,6 +107,19 @@ class DynamoSendRecords:
         sets: dict[str, Any] = {"status": "failed", "failure": failure}
         if outcome:
             sets[f"attempts.{n}.outcome"] = outcome
+        self._update(reference, token, sets, _UNSETTLED_ONLY)
+
+    def settle_once(
+        self, reference: str, token: str, n: int, *, status: str, outcome: str, failure: str | None = None
+    ) -> None:
+        """An at-most-once send (SMS) settled from its one answer: `sent`, `skipped` or `unconfirmed`, never to be
+        attempted again, so the payload (the number and text) goes whatever the outcome."""
+        sets: dict[str, Any] = {"status": status, f"attempts.{n}.outcome": outcome}
+        if failure:
+            sets["failure"] = failure
+            sets[f"attempts.{n}.detail"] = failure
+        else:
+            sets[f"attempts.{n}.resolvedBy"] = "answer"
         self._update(reference, token, sets, _UNSETTLED_ONLY)
 
     def release(self, reference: str, token: str) -> None:

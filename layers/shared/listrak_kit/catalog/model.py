@@ -8,11 +8,13 @@ import tomllib
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Generic, Literal, Protocol, TypeVar
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, ValidationError, model_validator
 
+from listrak_kit.catalog.sms import SmsSpec, SmsTrigger
 from listrak_kit.core.fields import INT32_MAX, MESSAGE_NAME
+from listrak_kit.core.paths import lookup
 from listrak_kit.errors import ConfigurationError
 
 PLACEHOLDER = re.compile(r"\{([^{}\s][^{}]*)\}")
@@ -207,14 +209,43 @@ class Catalog(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     messages: dict[Annotated[str, StringConstraints(pattern=MESSAGE_NAME)], MessageSpec]
+    sms: dict[Annotated[str, StringConstraints(pattern=MESSAGE_NAME)], SmsSpec] = {}
 
     @model_validator(mode="after")
     def _unique_triggers(self) -> Catalog:
         self._index()  # raises on any ambiguity
+        both = sorted(set(self.messages) & set(self.sms))
+        if both:  # one name, one message: requests and references name it
+            raise ValueError(f"names used by both an email and an SMS message: {', '.join(both)}")
+        self._sms_index()
         return self
 
-    def _index(self) -> dict[str, TriggerIndex]:
-        index: dict[str, TriggerIndex] = {}
+    def _sms_index(self) -> dict[str, TriggerIndex[SmsTrigger]]:
+        index: dict[str, TriggerIndex[SmsTrigger]] = {}
+        for name, spec in self.sms.items():
+            for trigger in spec.triggers:
+                entry = index.setdefault(trigger.detailType, TriggerIndex(detail_type=trigger.detailType))
+                entry.add(name, trigger)
+        return index
+
+    @cached_property
+    def sms_triggers(self) -> dict[str, TriggerIndex[SmsTrigger]]:
+        """detail-type -> which SMS message each event of that type triggers (beside any email it triggers)."""
+        return self._sms_index()
+
+    def sms_trigger_for(self, *, detail_type: str, detail: Any) -> tuple[str, SmsTrigger] | None:
+        """The SMS message this event triggers and how to read it, or None."""
+        entry = self.sms_triggers.get(detail_type)
+        if entry is None or not isinstance(detail, dict):
+            return None
+        if entry.unconditional is not None:
+            return entry.unconditional
+        assert entry.path is not None
+        value = lookup(detail, entry.path)
+        return entry.by_value.get(value) if isinstance(value, str) else None
+
+    def _index(self) -> dict[str, TriggerIndex[Trigger]]:
+        index: dict[str, TriggerIndex[Trigger]] = {}
         for name, spec in self.messages.items():
             for _, trigger in spec.all_triggers():
                 entry = index.setdefault(trigger.detailType, TriggerIndex(detail_type=trigger.detailType))
@@ -222,7 +253,7 @@ class Catalog(BaseModel):
         return index
 
     @cached_property
-    def triggers(self) -> dict[str, TriggerIndex]:
+    def triggers(self) -> dict[str, TriggerIndex[Trigger]]:
         """detail-type -> which message each event of that type triggers."""
         return self._index()
 
@@ -254,16 +285,24 @@ class Catalog(BaseModel):
         return {dt: entry.unconditional[0] for dt, entry in self.triggers.items() if entry.unconditional}
 
 
+class Conditional(Protocol):
+    @property
+    def condition(self) -> tuple[str, str] | None: ...
+
+
+T = TypeVar("T", bound=Conditional)
+
+
 @dataclass
-class TriggerIndex:
+class TriggerIndex(Generic[T]):
     """The triggers sharing one detail-type: all test the same path (or none does), each for its own value."""
 
     detail_type: str
     path: str | None = None
-    unconditional: tuple[str, Trigger] | None = None
-    by_value: dict[str, tuple[str, Trigger]] = field(default_factory=dict)
+    unconditional: tuple[str, T] | None = None
+    by_value: dict[str, tuple[str, T]] = field(default_factory=dict)
 
-    def add(self, name: str, trigger: Trigger) -> None:
+    def add(self, name: str, trigger: T) -> None:
         condition = trigger.condition
         if condition is None:
             if self.unconditional or self.by_value:

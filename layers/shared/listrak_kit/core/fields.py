@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import re
+import uuid
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BeforeValidator, Field, StrictInt, StrictStr, WithJsonSchema
+
+from listrak_kit.errors import FieldProblem
 
 INT32_MIN = -(2**31)
 INT32_MAX = 2**31 - 1
@@ -67,6 +70,16 @@ def nesting_problem(value: Any, limit: int = MAX_NESTING) -> str | None:
         if not level:
             return None
     return f"nested deeper than {limit} levels"
+
+
+def reference_of(reference: str | None, idempotency_key: str | None, problems: list[FieldProblem]) -> str:
+    """A send's reference: the body's, else the Idempotency-Key header's, else a new one. A header that differs
+    from the body's reference, or is not a valid reference, is added to `problems` (as a FieldProblem)."""
+    if reference and idempotency_key and reference != idempotency_key:
+        problems.append(FieldProblem("reference", "differs from the Idempotency-Key header"))
+    elif idempotency_key is not None and not REFERENCE.fullmatch(idempotency_key):
+        problems.append(FieldProblem("Idempotency-Key", REFERENCE_FORM))
+    return reference or idempotency_key or f"auto-{uuid.uuid4()}"
 
 
 def as_text(value: Any) -> str:

@@ -13,7 +13,9 @@ RESEND_WINDOW_SECONDS = 30 * 24 * 3600  # Listrak resends a transactional email 
 
 # `unconfirmed`: Listrak's answer was ambiguous and Activity can neither confirm the send nor be trusted to show
 # its absence. Alarmed, looked at again, settled by later Activity evidence or by an operator; never guessed.
-SendStatus = Literal["sending", "pending", "unconfirmed", "sent", "failed"]
+# `skipped` (SMS only): the number has no consent (not subscribed, pending, banned, suspended); nothing was sent.
+SendStatus = Literal["sending", "pending", "unconfirmed", "sent", "failed", "skipped"]
+Channel = Literal["email", "sms"]
 UNSETTLED = ("sending", "pending", "unconfirmed")
 
 
@@ -67,3 +69,9 @@ class SendRecord(BaseModel):
     attemptToken: str | None = None
     reconcileAt: int | None = None  # epoch seconds; present only while the send is sending or pending
     sendAgain: bool = False  # an operator said an unconfirmed send never went: the reconciler sends it once more
+    # An SMS (channel "sms") keeps its number masked here (emailMasked is empty, emailFingerprint is the number's),
+    # listId is its phone list, and it is never reconciled: the SMS API has no Activity (see sms/service.py).
+    channel: Channel = "email"
+    senderCodeId: int | None = None
+    phoneMasked: str | None = None
+    segments: int | None = None

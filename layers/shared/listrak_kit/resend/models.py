@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, StrictStr
 
 from listrak_kit.core.fields import EmailAddress, Id, Reference, StoredReference
-from listrak_kit.core.send_record import Attempt, ResendEntry, SendStatus
+from listrak_kit.core.send_record import Attempt, Channel, ResendEntry, SendStatus
 
 
 def _uuid(value: str) -> str:
@@ -79,6 +79,8 @@ class MessageView(BaseModel):
 
     reference: str
     status: SendStatus
+    # "sms": `to` is the masked number, `listId` the phone list; `skipped` means no consent (`failure` says which).
+    channel: Channel = "email"
     message: str | None
     listId: int
     transactionalMessageId: int

@@ -66,10 +66,11 @@ class ResendService:
             message=record.message,
             listId=record.listId,
             transactionalMessageId=record.transactionalMessageId,
-            to=record.emailMasked,
+            channel=record.channel,
+            to=record.phoneMasked or "***" if record.channel == "sms" else record.emailMasked,
             sentAt=record.sentAt,
             resendableUntil=to_iso(closes_at),
-            resendable=self._clock.now() <= closes_at,
+            resendable=record.channel == "email" and self._clock.now() <= closes_at,
             hasResendKey=record.resendKey is not None,
             resendCount=record.resendCount,
             resends=record.resends,
@@ -142,6 +143,8 @@ class ResendService:
 
     @staticmethod
     def _check_sent(record: SendRecord) -> None:
+        if record.channel == "sms":
+            raise Conflict(f"reference {record.reference!r} is an SMS: Listrak's SMS API has no resend")
         if record.status == "failed":
             raise Conflict(f"reference {record.reference!r} was never sent: {record.failure}")
         if record.status != "sent":

@@ -12,12 +12,14 @@ from pydantic import ValidationError
 
 from listrak_kit.catalog.item_block import check_items
 from listrak_kit.catalog.model import Catalog, Trigger
+from listrak_kit.catalog.sms import SmsTrigger
 from listrak_kit.core.fields import nesting_problem
+from listrak_kit.core.paths import MISSING as _MISSING
+from listrak_kit.core.paths import event_key, first, lookup
+from listrak_kit.core.paths import found as _found
 from listrak_kit.core.problems import problems_from
 from listrak_kit.errors import FieldProblem, InvalidRequest, NotTriggered, UnknownMessage
 from listrak_kit.send.models import SendRequest
-
-_MISSING = object()
 
 
 def trigger_for(catalog: Catalog, *, detail_type: str, detail: Any) -> tuple[str, Trigger]:
@@ -60,12 +62,9 @@ def checked_request(catalog: Catalog, name: str, trigger: Trigger, *, detail: An
     return request
 
 
-def reference_key(trigger: Trigger, detail: Any) -> str | None:
+def reference_key(trigger: Trigger | SmsTrigger, detail: Any) -> str | None:
     """The platform's own id of the event (a Shopify event id, a Klaviyo unique_id), when it has one."""
-    unique = first(detail, trigger.reference)
-    if isinstance(unique, (str, int)) and not isinstance(unique, bool) and str(unique):
-        return str(unique)
-    return None
+    return event_key(detail, trigger.reference)
 
 
 def reference_for(name: str, trigger: Trigger, detail: Any, event_id: str) -> str:
@@ -128,27 +127,3 @@ def _item(item: Any, trigger: Trigger) -> Any:
         if mapped.get(slot) in (None, ""):
             mapped[slot] = default
     return mapped
-
-
-def first(document: Any, paths: list[str]) -> Any:
-    for path in paths:
-        value = lookup(document, path)
-        if value is not _MISSING:
-            return value
-    return _MISSING
-
-
-def _found(document: Any, paths: list[str]) -> str:
-    return next((p for p in paths if lookup(document, p) is not _MISSING), paths[0])
-
-
-def lookup(document: Any, path: str) -> Any:
-    current = document
-    for part in path.split("."):
-        if isinstance(current, dict) and part in current:
-            current = current[part]
-        elif isinstance(current, list) and part.isdigit() and int(part) < len(current):
-            current = current[int(part)]
-        else:
-            return _MISSING
-    return current

@@ -12,7 +12,7 @@ import json
 from datetime import datetime
 from typing import Any, Protocol
 
-from listrak_kit.catalog.model import Catalog
+from listrak_kit.catalog.model import Catalog, Trigger
 from listrak_kit.errors import (
     FieldProblem,
     InvalidRequest,
@@ -86,14 +86,21 @@ class HookService:
         return self._accept(source=KLAVIYO_SOURCE, detail_type=KLAVIYO_DETAIL_TYPE, detail=body)
 
     def _accept(self, *, source: str, detail_type: str, detail: dict[str, Any]) -> HookAnswer:
+        sms = self.catalog.sms_trigger_for(detail_type=detail_type, detail=detail)
+        email: tuple[str, Trigger] | None
         try:
-            name, trigger = trigger_for(self.catalog, detail_type=detail_type, detail=detail)
-        except NotTriggered as ignored:
-            return HookAnswer(status="ignored", detail=str(ignored))
-        except UnknownMessage as ignored:  # a catalog without any trigger of this kind ignores them all
-            return HookAnswer(status="ignored", detail=f"{ignored}; nothing was sent")
-        # The problems the send would meet, found now: nothing is queued that cannot be sent.
-        checked_request(self.catalog, name, trigger, detail=detail, event_id="pending")
+            email = trigger_for(self.catalog, detail_type=detail_type, detail=detail)
+        except (NotTriggered, UnknownMessage) as ignored:
+            if sms is None:  # (a catalog without any trigger of this kind ignores them all)
+                said = str(ignored) if isinstance(ignored, NotTriggered) else f"{ignored}; nothing was sent"
+                return HookAnswer(status="ignored", detail=said)
+            email = None  # it sends an SMS only
+        if email is not None:
+            # The problems the send would meet, found now: nothing is queued that cannot be sent.
+            checked_request(self.catalog, *email, detail=detail, event_id="pending")
+        triggered = email or sms
+        assert triggered is not None
+        name, read_by = triggered
         text = json.dumps(detail, separators=(",", ":"), ensure_ascii=False)
         try:
             size = len(text.encode("utf-8"))
@@ -104,7 +111,7 @@ class HookService:
         if size > MAX_DETAIL_BYTES:
             raise PayloadTooLarge(f"the event is larger than {MAX_DETAIL_BYTES} bytes; nothing was queued")
         event_id = self._bus.put(source=source, detail_type=detail_type, detail=text)
-        reference = f"{name}/{reference_key(trigger, detail) or event_id}"
+        reference = f"{name}/{reference_key(read_by, detail) or event_id}"
         return HookAnswer(status="accepted", detail=f"queued: it sends {name} once", message=name, reference=reference)
 
 

@@ -17,7 +17,7 @@ from typing import Any
 from listrak_kit.catalog.item_block import render_items
 from listrak_kit.catalog.model import Catalog
 from listrak_kit.clock import Clock, SystemClock, from_iso, to_iso
-from listrak_kit.core.fields import REFERENCE, as_text
+from listrak_kit.core.fields import as_text, reference_of
 from listrak_kit.core.limits import RECORD_MAX_BYTES, ValueLimits, dynamo_bytes
 from listrak_kit.core.send_record import RESEND_WINDOW_SECONDS, UNSETTLED, Attempt, SendRecord
 from listrak_kit.errors import (
@@ -167,13 +167,7 @@ class SendService(Reconciling):
     def prepare(self, request: SendRequest, *, idempotency_key: str | None = None) -> PreparedSend:
         """Everything that can be checked before Listrak is called; raises InvalidRequest or UnknownMessage."""
         problems: list[FieldProblem] = []
-        if request.reference and idempotency_key and request.reference != idempotency_key:
-            problems.append(FieldProblem("reference", "differs from the Idempotency-Key header"))
-        elif idempotency_key is not None and not REFERENCE.match(idempotency_key):
-            problems.append(
-                FieldProblem("Idempotency-Key", "must be 1 to 200 printable ASCII characters without spaces")
-            )
-        reference = request.reference or idempotency_key or f"auto-{uuid.uuid4()}"
+        reference = reference_of(request.reference, idempotency_key, problems)
 
         values: list[dict[str, Any]] = []
         if request.message is not None:

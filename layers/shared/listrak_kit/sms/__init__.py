@@ -1,0 +1,1 @@
+"""Transactional SMS: phone numbers, segment counting, and the send with consent respected, at most once."""
