@@ -282,3 +282,42 @@ def test_an_event_the_bus_refused_is_put_on_the_next_run(records):
     world.later(60)
     world.poller.run()
     assert [t for t, _ in world.bus.events] == ["Email Complained"]
+
+
+def test_an_accepted_send_is_counted_and_its_message_noted_once_an_hour(records):
+    from listrak_kit.delivery.registry import MessageRegistry
+
+    counted: list[tuple[str, str]] = []
+    clock = Clock()
+    registry = MessageRegistry(records, lambda metric, message: counted.append((metric, message)), clock.now)
+    world = World(records)
+    world.sent("raw-1", ANN, NOW, message=OTHER)
+    record = records.get("raw-1")
+    assert record is not None
+    assert records.messages(NOW - 10) == [(LIST, OTHER)]
+    clock.t += 7200
+    registry.accepted(record)
+    registry.accepted(record)
+    assert counted == [("DeliverySent", f"{LIST}/{OTHER}")] * 2
+    assert records.messages(NOW + 7000) == [(LIST, OTHER)]  # noted again, once
+    assert records.messages(NOW + 7201) == []
+
+
+def test_a_note_that_fails_never_fails_the_send():
+    from listrak_kit.delivery.registry import MessageRegistry
+
+    class Down:
+        def note_message(self, *args: Any) -> None:
+            raise RuntimeError("dynamodb down")
+
+    record = SendRecord(
+        reference="r",
+        status="sent",
+        listId=LIST,
+        transactionalMessageId=MESSAGE,
+        emailMasked="a***@example.com",
+        emailFingerprint="f" * 64,
+        sentAt=to_iso(NOW),
+        resendableUntil=to_iso(NOW + RESEND_WINDOW_SECONDS),
+    )
+    MessageRegistry(Down(), lambda *_: None).accepted(record)

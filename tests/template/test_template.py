@@ -313,7 +313,7 @@ def test_dead_letter_queues_and_error_rates_raise_alarms(template):
         m["MetricStat"]["Metric"]["Dimensions"][0]["Value"]["Ref"]
         for a in alarms.values()
         for m in a["Properties"].get("Metrics", [])
-        if "MetricStat" in m
+        if "MetricStat" in m and m["MetricStat"]["Metric"]["Namespace"] == "AWS/Lambda"
     }
     assert rated == set(template.of_type("AWS::Serverless::Function"))
     assert all(a["Properties"]["AlarmActions"] == [{"Ref": "AlarmTopic"}] for a in alarms.values())
@@ -368,8 +368,8 @@ def test_the_topic_policy_lets_only_this_accounts_alarms_publish(template):
 def test_every_alarm_notifies_the_topic_and_an_alarm_email_subscribes_only_when_set(template):
     alarms = template.of_type("AWS::CloudWatch::Alarm")
     # One per dead-letter queue, one per function's error rate, one for failed import files, one for failed sends,
-    # one for unconfirmed sends, two for Listrak's Activity refused or failing.
-    assert len(alarms) == 2 + len(template.of_type("AWS::Serverless::Function")) + 5
+    # one for unconfirmed sends, two for Listrak's Activity refused or failing, one for the bounce rate.
+    assert len(alarms) == 2 + len(template.of_type("AWS::Serverless::Function")) + 6
     for name, alarm in alarms.items():
         assert alarm["Properties"]["AlarmActions"] == [{"Ref": "AlarmTopic"}], name
     [subscription] = template.of_type("AWS::SNS::Subscription").values()
@@ -460,6 +460,7 @@ def test_snapstart_is_on_every_function_that_allows_it_and_each_primes_itself(te
         "ImportApiFunction",
         "HooksFunction",
         "ReconcileFunction",
+        "DeliveryFunction",
     }
     for name, p in props.items():
         # SnapStart takes no ephemeral storage above 512 MB, no EFS, no provisioned concurrency.
@@ -487,3 +488,21 @@ def test_the_dashboard_shows_every_alarm_every_function_and_every_queue(template
     unknown = {n for n in names if not n.startswith("AWS::")} - set(template.resources)
     assert not unknown, f"the dashboard names resources the template lacks: {sorted(unknown)}"
     assert "${Dashboard}" in template.body["Outputs"]["DashboardUrl"]["Value"]["Fn::Sub"]
+
+
+def test_the_bounce_rate_alarm_divides_bounces_by_sends_over_its_parameter(template):
+    alarm = template.resources["BounceRateAlarm"]["Properties"]
+    assert alarm["Threshold"] == {"Ref": "BounceRateAlarmPercent"}
+    names = {m["Id"]: m["MetricStat"]["Metric"]["MetricName"] for m in alarm["Metrics"] if "MetricStat" in m}
+    assert names == {"bounced": "DeliveryBounced", "sent": "DeliverySent"}
+
+
+def test_the_stores_delivery_events_never_reach_the_storefront_rule(template):
+    """The poller puts `Email Bounced`... on the storefront bus; the rule that sends emails must not take them."""
+    from listrak_kit.core.delivery import DETAIL_TYPES
+
+    rule = function_props(template)["SendEventFunction"]["Events"]
+    patterns = [e["Properties"]["Pattern"] for e in rule.values() if e["Type"] == "EventBridgeRule"]
+    taken = {t for p in patterns for t in p.get("detail-type", [])}
+    assert taken and not taken & set(DETAIL_TYPES.values())
+    assert all("detail-type" in p for p in patterns)

@@ -128,7 +128,7 @@ class DeliveryPoller:
                 if isinstance(exc, ListrakRejected) and exc.status not in (401, 403):
                     raise
                 report.stopped = "refused"
-                self._count("DeliveryActivityRefused", self._name(pair))
+                self._count("ActivityRefused", self._name(pair))  # the Activity refused alarm
                 logger.error(
                     "delivery: Activity refused; the Email integration needs Listrak's Reporting permission",
                     extra={"status": exc.status},

@@ -120,8 +120,10 @@ class SendService:
         count: Callable[[str], None] | None = None,
         policy: SendPolicy | None = None,
         limits: ValueLimits | None = None,
+        on_accepted: Callable[[SendRecord], None] | None = None,  # Listrak took the send (delivery's registry)
     ):
         self._limits = limits or ValueLimits()
+        self._on_accepted = on_accepted or (lambda _record: None)
         self._catalog = catalog
         self._email_api = email_api
         self._records = records
@@ -323,6 +325,7 @@ class SendService:
                 raise
             return self._refused_again(record, n, exc)
         self._count("SendAccepted")
+        self._on_accepted(record)
         self._witness.offer_probe(record, record.payload["emailAddress"], self._clock.now())
         resend_key = receipt.resend_key
         try:
