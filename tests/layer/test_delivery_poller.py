@@ -14,12 +14,12 @@ from moto import mock_aws
 from listrak_kit.aws.clients import aws_client
 from listrak_kit.aws.delivery_records import DynamoDeliveryRecords
 from listrak_kit.clock import from_iso, to_iso
+from listrak_kit.core.delivery import delivery_of
 from listrak_kit.core.send_record import RESEND_WINDOW_SECONDS, Attempt, SendRecord
 from listrak_kit.delivery.poller import DeliveryPoller, PollPolicy
 from listrak_kit.errors import BusUnavailable
 from listrak_kit.listrak.errors import ListrakNotFound, ListrakUnauthorized, ListrakUnavailable
 from listrak_kit.masking import email_fingerprint, mask_email
-from listrak_kit.send.service import result_of
 from tests.layer.test_send_records_contract import _dynamo_table
 
 NOW = 1_795_000_000.0
@@ -123,7 +123,8 @@ class World:
     def delivery(self, reference: str) -> dict[str, Any]:
         record = self.records.get(reference)
         assert record is not None
-        return result_of(record).model_dump()["delivery"]
+        sent = record.status == "sent"
+        return delivery_of(record.deliverySeen, record.bounceReason, sent=sent, sent_at=record.sentAt).model_dump()
 
     def later(self, seconds: float) -> None:
         self.clock.t += seconds

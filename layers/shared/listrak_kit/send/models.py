@@ -6,7 +6,6 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictStr, model_validator
 
-from listrak_kit.core.delivery import Delivery
 from listrak_kit.core.fields import MESSAGE_NAME, EmailAddress, FieldValue, Id, Reference, Text
 
 
@@ -65,4 +64,3 @@ class SendResult(BaseModel):
     resendableUntil: str | None
     attempts: int = 1
     failure: str | None = None
-    delivery: Delivery | None = None  # what Listrak's Activity showed became of the email

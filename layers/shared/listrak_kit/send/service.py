@@ -17,7 +17,6 @@ from typing import Any, ParamSpec, Protocol
 from listrak_kit.catalog.item_block import render_items
 from listrak_kit.catalog.model import Catalog
 from listrak_kit.clock import Clock, SystemClock, from_iso, to_iso
-from listrak_kit.core.delivery import delivery_of
 from listrak_kit.core.fields import REFERENCE, as_text
 from listrak_kit.core.limits import RECORD_MAX_BYTES, ValueLimits, dynamo_bytes
 from listrak_kit.core.send_record import RESEND_WINDOW_SECONDS, UNSETTLED, Attempt, SendRecord
@@ -528,5 +527,4 @@ def result_of(record: SendRecord) -> SendResult:
         resendableUntil=to_iso(from_iso(record.sentAt) + RESEND_WINDOW_SECONDS) if sent else None,
         attempts=len(record.attempts),
         failure=record.failure,
-        delivery=delivery_of(record.deliverySeen, record.bounceReason, sent=sent, sent_at=record.sentAt),
     )
