@@ -322,3 +322,26 @@ def test_a_note_that_fails_never_fails_the_send():
         resendableUntil=to_iso(NOW + RESEND_WINDOW_SECONDS),
     )
     MessageRegistry(Down(), lambda *_: None).accepted(record)
+
+
+def test_a_window_whose_pages_end_early_is_read_again_from_its_start(records):
+    world = World(records, page_size=1)
+    for i in range(3):
+        world.sent(f"order-{i}", f"buyer{i}@example.com", NOW - 300 + i)
+        world.activity.add(MESSAGE, f"buyer{i}@example.com", f"k{i}", NOW - 300 + i, NOW - 60, bounce=True)
+    real = world.activity.activity_page
+
+    def second_page_fails(**kw: Any) -> tuple[list[dict[str, Any]], str | None]:
+        if kw["cursor"] == "1":
+            raise ListrakUnavailable("502 on page 2", status=502)
+        return real(**kw)
+
+    world.activity.activity_page = second_page_fails  # type: ignore[method-assign]
+    report = world.poller.run()
+    assert report.stopped == "unavailable" and report.matched == 1
+    assert "watermark" not in records.poll_state(LIST, MESSAGE)
+    world.activity.activity_page = real  # type: ignore[method-assign]
+    world.later(60)
+    world.poller.run()
+    assert [world.delivery(f"order-{i}")["status"] for i in range(3)] == ["bounced"] * 3
+    assert sorted(d["reference"] for _, d in world.bus.events) == ["order-0", "order-1", "order-2"]
