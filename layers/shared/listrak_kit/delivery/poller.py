@@ -30,6 +30,9 @@ from listrak_kit.observability import logger
 EVENT_SOURCE = "listrak-sam.delivery"
 METRICS = {"bounced": "DeliveryBounced", "complained": "DeliveryComplained", "unsubscribed": "DeliveryUnsubscribed"}
 MESSAGE_GONE_RECHECK_SECONDS = 86400  # a message Listrak no longer knows is asked for again once a day
+# Rows this container has taken to their end (recorded and told): the overlap reads each one several times, and
+# what was seen only grows, so a row showing nothing new is skipped without a lookup.
+DONE_KEPT = 50_000
 
 
 class DeliveryRecords(Protocol):
@@ -101,6 +104,7 @@ class DeliveryPoller:
         self._clock = clock
         self._count = count  # (metric, message) -> one more
         self._policy = policy or PollPolicy()
+        self._done: dict[str, frozenset[str]] = {}  # resendKey -> what has been recorded and told of it
 
     def run(self) -> PollReport:
         report = PollReport()
@@ -193,8 +197,12 @@ class DeliveryPoller:
         for row in _one_per_email(rows):
             report.rows += 1
             address = row.get("emailAddress")
-            if not kinds_in(row):
+            kinds = kinds_in(row)
+            if not kinds:
                 continue  # nothing done with it yet
+            if kinds <= self._done.get(str(row.get("resendKey")), frozenset()):
+                report.matched += 1
+                continue
             if not isinstance(address, str) or not row.get("resendKey") or not isinstance(row.get("sendDate"), str):
                 self._unmatched(pair, report, "a row without an address, a resendKey or a send date")
                 continue
@@ -256,6 +264,10 @@ class DeliveryPoller:
             self._records.mark_notified(record.reference, kind, at)
             report.events += 1
             self._count(METRICS.get(kind, "Delivery" + kind.capitalize()), self._name(pair))
+        key = str(row["resendKey"])
+        self._done[key] = self._done.pop(key, frozenset()) | frozenset(record.deliverySeen)
+        if len(self._done) > DONE_KEPT:
+            del self._done[next(iter(self._done))]
 
 
 def _one_per_email(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
