@@ -345,3 +345,22 @@ def test_a_window_whose_pages_end_early_is_read_again_from_its_start(records):
     world.poller.run()
     assert [world.delivery(f"order-{i}")["status"] for i in range(3)] == ["bounced"] * 3
     assert sorted(d["reference"] for _, d in world.bus.events) == ["order-0", "order-1", "order-2"]
+
+
+def test_a_saved_cursor_listrak_refuses_restarts_its_window(records):
+    from listrak_kit.listrak.errors import ListrakRejected
+
+    world = World(records, max_calls=1, page_size=1)
+    for i in range(2):
+        world.sent(f"order-{i}", f"buyer{i}@example.com", NOW - 300 + i)
+        world.activity.add(MESSAGE, f"buyer{i}@example.com", f"k{i}", NOW - 300 + i, NOW - 60, open=True)
+    assert world.poller.run().stopped == "budget"
+    world.activity.faults.append(ListrakRejected("The cursor parameter is invalid.", status=400))
+    world.later(60)
+    world.poller.run()
+    assert ("DeliveryCursorRefused", "order-confirmation") in world.metrics
+    assert "cursor" not in records.poll_state(LIST, MESSAGE) and "watermark" not in records.poll_state(LIST, MESSAGE)
+    for _ in range(3):
+        world.later(60)
+        world.poller.run()
+    assert [world.delivery(f"order-{i}")["status"] for i in range(2)] == ["opened", "opened"]

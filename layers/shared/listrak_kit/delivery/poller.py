@@ -129,15 +129,20 @@ class DeliveryPoller:
                 self._count("DeliveryMessageGone", self._name(pair))
                 logger.warning("delivery: Listrak no longer knows the message", extra={"of": self._name(pair)})
             except (ListrakUnauthorized, ListrakRejected) as exc:
-                if isinstance(exc, ListrakRejected) and exc.status not in (401, 403):
+                if isinstance(exc, ListrakUnauthorized) or exc.status in (401, 403):
+                    report.stopped = "refused"
+                    self._count("ActivityRefused", self._name(pair))  # the Activity refused alarm
+                    logger.error(
+                        "delivery: Activity refused; the Email integration needs Listrak's Reporting permission",
+                        extra={"status": exc.status},
+                    )
+                    break
+                if not state.get("windowEnd"):
                     raise
-                report.stopped = "refused"
-                self._count("ActivityRefused", self._name(pair))  # the Activity refused alarm
-                logger.error(
-                    "delivery: Activity refused; the Email integration needs Listrak's Reporting permission",
-                    extra={"status": exc.status},
-                )
-                break
+                # A saved cursor Listrak no longer takes: the window is read again from its start next run.
+                self._records.save_poll_state(*pair, _without_window(state))
+                self._count("DeliveryCursorRefused", self._name(pair))
+                logger.warning("delivery: a saved cursor was refused", extra={"status": exc.status})
             except ListrakError as exc:
                 report.stopped = "unavailable"
                 self._count("DeliveryActivityFailed", self._name(pair))
@@ -187,7 +192,7 @@ class DeliveryPoller:
             if following is None:
                 break
             cursor = following
-        done = {k: v for k, v in state.items() if k not in ("windowStart", "windowEnd", "cursor", "gone")}
+        done = {k: v for k, v in _without_window(state).items() if k != "gone"}
         self._records.save_poll_state(*pair, {**done, "watermark": from_iso(end) - abs(model.zone_shift or 0)})
 
     def _rows(
@@ -268,6 +273,10 @@ class DeliveryPoller:
         self._done[key] = self._done.pop(key, frozenset()) | frozenset(record.deliverySeen)
         if len(self._done) > DONE_KEPT:
             del self._done[next(iter(self._done))]
+
+
+def _without_window(state: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in state.items() if k not in ("windowStart", "windowEnd", "cursor")}
 
 
 def _one_per_email(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
