@@ -364,3 +364,17 @@ def test_a_saved_cursor_listrak_refuses_restarts_its_window(records):
         world.later(60)
         world.poller.run()
     assert [world.delivery(f"order-{i}")["status"] for i in range(2)] == ["opened", "opened"]
+
+
+def test_a_send_recorded_before_deliveries_were_kept_gets_them(records):
+    world = World(records)
+    world.sent("order-1", ANN, NOW - 300)
+    aws_client("dynamodb").update_item(
+        TableName="delivery-tests",
+        Key={"id": {"S": "send#order-1"}},
+        UpdateExpression="REMOVE deliverySeen, deliveryNotified",
+    )
+    world.activity.add(MESSAGE, ANN, "k1", NOW - 299, NOW - 60, bounce=True, bounceReason="Mailbox full")
+    assert world.poller.run().events == 1
+    assert world.delivery("order-1")["status"] == "bounced"
+    assert records.add_delivery("never-sent", {"opened": to_iso(NOW)}, None) is None

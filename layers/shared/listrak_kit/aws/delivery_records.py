@@ -63,61 +63,55 @@ class DynamoDeliveryRecords(DynamoSendRecords):
 
     def add_delivery(self, reference: str, seen: dict[str, str], bounce_reason: str | None) -> SendRecord | None:
         """Adds what was seen to the send (each kept at its first date; nothing ever removed). Returns the send as
-        it is now, or None when there is no such send."""
-        client = aws_client("dynamodb")
-        key = {KEY: {"S": self.item_id(reference)}}
-        try:
-            self._ensure_map(key, "deliverySeen")
-            names: dict[str, str] = {"#id": KEY}
-            values: dict[str, Any] = {}
-            clauses = []
-            for i, (kind, at) in enumerate(sorted(seen.items())):
-                names[f"#k{i}"] = kind
-                values[f":v{i}"] = {"S": at}
-                clauses.append(f"deliverySeen.#k{i} = if_not_exists(deliverySeen.#k{i}, :v{i})")
-            if bounce_reason:
-                values[":reason"] = {"S": bounce_reason}
-                clauses.append("bounceReason = if_not_exists(bounceReason, :reason)")
-            answer = client.update_item(
-                TableName=self._table,
-                Key=key,
-                UpdateExpression="SET " + ", ".join(clauses),
-                ConditionExpression="attribute_exists(#id)",
-                ExpressionAttributeNames=names,
-                ExpressionAttributeValues=values,
-                ReturnValues="ALL_NEW",
-            )
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                return None  # the send's record has expired since the row was matched
-            raise
-        return self._record(answer.get("Attributes"))
-
-    def _ensure_map(self, key: dict[str, Any], name: str) -> None:
-        """A map must exist before one of its entries can be set (a send made before deliveries were kept)."""
-        aws_client("dynamodb").update_item(
-            TableName=self._table,
-            Key=key,
-            UpdateExpression="SET #map = if_not_exists(#map, :empty)",
-            ConditionExpression="attribute_exists(#id)",
-            ExpressionAttributeNames={"#id": KEY, "#map": name},
-            ExpressionAttributeValues={":empty": {"M": {}}},
-        )
+        it is now, or None when there is no such send (its record expired since the row was matched)."""
+        names: dict[str, str] = {}
+        values: dict[str, Any] = {}
+        clauses = []
+        for i, (kind, at) in enumerate(sorted(seen.items())):
+            names[f"#k{i}"] = kind
+            values[f":v{i}"] = {"S": at}
+            clauses.append(f"#map.#k{i} = if_not_exists(#map.#k{i}, :v{i})")
+        if bounce_reason:
+            values[":reason"] = {"S": bounce_reason}
+            clauses.append("bounceReason = if_not_exists(bounceReason, :reason)")
+        answer = self._set_in_map(reference, "deliverySeen", clauses, names, values)
+        return self._record(answer.get("Attributes")) if answer is not None else None
 
     def mark_notified(self, reference: str, kind: str, at: str) -> None:
+        self._set_in_map(reference, "deliveryNotified", ["#map.#kind = :at"], {"#kind": kind}, {":at": {"S": at}})
+
+    def _set_in_map(
+        self, reference: str, name: str, clauses: list[str], names: dict[str, str], values: dict[str, Any]
+    ) -> dict[str, Any] | None:
+        """One update of entries of the send's map `name`; None when the send does not exist. A send made before
+        the map was kept gets it first (an entry can be set only in a map that exists)."""
         client = aws_client("dynamodb")
         key = {KEY: {"S": self.item_id(reference)}}
-        names = {"#id": KEY}
+        arguments = {
+            "TableName": self._table,
+            "Key": key,
+            "UpdateExpression": "SET " + ", ".join(clauses),
+            "ExpressionAttributeNames": {"#map": name, **names},
+            "ExpressionAttributeValues": values,
+            "ReturnValues": "ALL_NEW",
+        }
         try:
-            self._ensure_map(key, "deliveryNotified")
-            client.update_item(
-                TableName=self._table,
-                Key=key,
-                UpdateExpression="SET deliveryNotified.#kind = :at",
-                ConditionExpression="attribute_exists(#id)",
-                ExpressionAttributeNames={**names, "#kind": kind},
-                ExpressionAttributeValues={":at": {"S": at}},
-            )
+            # The map exists only on an existing item: one condition says both.
+            return dict(client.update_item(**arguments, ConditionExpression="attribute_exists(#map)"))
         except ClientError as exc:
             if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
                 raise
+        try:
+            client.update_item(
+                TableName=self._table,
+                Key=key,
+                UpdateExpression="SET #map = if_not_exists(#map, :empty)",
+                ConditionExpression="attribute_exists(#id)",
+                ExpressionAttributeNames={"#id": KEY, "#map": name},
+                ExpressionAttributeValues={":empty": {"M": {}}},
+            )
+            return dict(client.update_item(**arguments, ConditionExpression="attribute_exists(#map)"))
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return None
+            raise
