@@ -378,3 +378,16 @@ def test_a_send_recorded_before_deliveries_were_kept_gets_them(records):
     assert world.poller.run().events == 1
     assert world.delivery("order-1")["status"] == "bounced"
     assert records.add_delivery("never-sent", {"opened": to_iso(NOW)}, None) is None
+
+
+def test_rows_dated_without_a_zone_still_find_their_only_send(records):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    world = World(records)
+    world.sent("order-1", ANN, NOW - 300)
+    world.activity.add(MESSAGE, ANN, "k1", NOW - 299, NOW - 60, open=True)
+    local = datetime.fromtimestamp(NOW - 299, ZoneInfo("America/New_York")).strftime("%Y-%m-%dT%H:%M:%S")
+    world.activity.rows[MESSAGE][0]["sendDate"] = local  # Eastern time, no zone written
+    assert world.poller.run().matched == 1
+    assert world.delivery("order-1")["status"] == "opened"
