@@ -150,6 +150,7 @@ PROBES: dict[str, tuple[Callable[[], dict[str, Any]], Callable[[dict[str, Any]],
     "ImportApiFunction": (lambda: _api("/nowhere"), lambda e: e["requestContext"]["requestId"]),
     "SendEventFunction": (_storefront_event, lambda e: e["id"]),
     "ReconcileFunction": (lambda: {}, None),
+    "DeliveryFunction": (lambda: {"action": "delivery"}, None),
     "ImportFunction": (lambda: {"action": "scan"}, None),
 }
 
