@@ -9,7 +9,7 @@ import os
 import sys
 import time
 
-from bench import cold_start, imports, package_sizes, token_economy, validation, warm_send
+from bench import cold_start, delivery, imports, package_sizes, token_economy, validation, warm_send
 from bench.common import ROOT, machine
 
 RESULTS = ROOT / "bench" / "results" / "latest.json"
@@ -81,6 +81,16 @@ def table(results: dict) -> str:
         f"{checks['floor']['records_per_second']:,}/s: **{checks['ratio']}x** | <= {checks['target']}x, same bytes | "
         f"{verdict(checks['ratio'] <= checks['target'] and checks['same_bytes'])} |"
     )
+    if poll := results.get("delivery"):
+        calls = poll["activity_calls_per_run"]
+        rows.append(
+            f"| delivery poller, {poll['sends']:,} sends a day over {poll['messages']} messages, {poll['runs']} runs "
+            f"every {poll['period_seconds']:g} s | Activity calls per run {calls['mean']} (max {calls['max']}), "
+            f"{poll['activity_calls']:,} a day; CPU {poll['cpu_seconds']} s a day; DynamoDB {poll['dynamodb_reads']:,} "
+            f"reads, {poll['dynamodb_writes']:,} writes | the same pages parsed bare {poll['floor_cpu_seconds']} s: "
+            f"**{poll['ratio']}x** | every row matched, one event per change | "
+            f"{verdict(poll['sends_with_delivery'] == poll['rows_with_activity'])} |"
+        )
     runs = results["imports"]["runs"]
     peaks = [run["peak_mib"] for run in runs.values()]
     for count, run in runs.items():
@@ -148,6 +158,8 @@ def main(argv: list[str] | None = None) -> int:
     results["cold_start"] = cold_start.measure()
     print("validation ...", flush=True)
     results["validation"] = validation.measure()
+    print("delivery poller ...", flush=True)
+    results["delivery"] = delivery.measure()
     print("package sizes ...", flush=True)
     results["package_sizes"] = package_sizes.measure()
     print("warm send ...", flush=True)

@@ -2,6 +2,7 @@
 
   listrak-sam send show REFERENCE      a send's state and history (its resends)
   listrak-sam send list [--status S]   sends in one state (unconfirmed, pending, failed...), newest first
+  listrak-sam send history --email A   every send to one address (by its fingerprint), with its delivery
   listrak-sam send settle REF --sent | --send-again   an operator's word on an unconfirmed send
   listrak-sam send logs REFERENCE      every function's log lines about one send (--print: the query)
   listrak-sam send resend REF          a resend to the original address, signed with your AWS credentials
@@ -57,6 +58,8 @@ def _parser() -> argparse.ArgumentParser:
     send = commands.add_parser("send", help="sends").add_subparsers(dest="command", required=True)
     show = send.add_parser("show", help="a send's state and history")
     show.add_argument("reference")
+    sent_to = send.add_parser("history", help="every send to one address, newest first, with its delivery")
+    sent_to.add_argument("--email", required=True, dest="email_address", help="the address (never printed whole)")
     listing_sends = send.add_parser("list", help="sends in one state (default: every unsettled one), newest first")
     listing_sends.add_argument("--status", choices=SEND_STATES, help="the state")
     listing_sends.add_argument("--limit", type=int, default=50, help="at most this many (default 50)")
@@ -154,14 +157,38 @@ PRIVATE_FIELDS = {"payload", "payloadHash", "attemptToken", "emailFingerprint"}
 def send_show(args: argparse.Namespace, stack: Any) -> int:
     from listrak_kit.aws.clients import aws_client
     from listrak_kit.aws.send_records import DynamoSendRecords
+    from listrak_ops.sends import with_delivery
 
     aws_client.cache_clear()
     record = DynamoSendRecords(stack.table).get(args.reference)
     if record is None:
         print(f"no send {args.reference!r} in {stack.where} (never sent, or past the resend window)", file=sys.stderr)
         return 1
-    view = record.model_dump(mode="json", exclude=PRIVATE_FIELDS)
+    view = with_delivery(record, PRIVATE_FIELDS)
     _print(args, view, send_text(view))
+    return 0
+
+
+def delivery_text(delivery: dict[str, Any]) -> str:
+    reason = f" ({delivery['bounceReason']})" if delivery.get("bounceReason") else ""
+    seen = ", ".join(f"{kind} {at}" for kind, at in delivery.get("seen", {}).items() if kind != "sent")
+    return f"{delivery['status']}{reason}" + (f"; seen: {seen}" if seen else "")
+
+
+def send_history(args: argparse.Namespace, stack: Any) -> int:
+    from listrak_kit.aws.clients import aws_client
+    from listrak_kit.masking import mask_email
+    from listrak_ops.sends import history, with_delivery
+
+    aws_client.cache_clear()
+    found = [with_delivery(r, PRIVATE_FIELDS) for r in history(stack.table, args.email_address)]
+    lines = [
+        f"{r['reference']}  {r['status']}  {r.get('message') or '(raw ids)'}  sent at {r['sentAt']}  "
+        f"delivery {delivery_text(r['delivery'])}"
+        for r in found
+    ]
+    to = mask_email(args.email_address)
+    _print(args, found, "\n".join([f"sends to {to}:", *lines]) if lines else f"no sends to {to} in {stack.where}")
     return 0
 
 
@@ -176,6 +203,7 @@ def send_text(view: dict[str, Any]) -> str:
         f"sent at           {view.get('sentAt')}",
         f"resendable until  {view.get('resendableUntil')}"
         + ("" if view.get("resendKey") else " (no resendKey yet: Listrak's activity will give it)"),
+        f"delivery          {delivery_text(view['delivery'])}",
     ]
     attempts = view.get("attempts") or []
     if attempts:
@@ -416,6 +444,7 @@ def privacy_lift(args: argparse.Namespace, stack: Any) -> int:
 COMMANDS = {
     ("send", "show"): send_show,
     ("send", "list"): send_list,
+    ("send", "history"): send_history,
     ("send", "logs"): send_logs,
     ("send", "redirect"): send_redirect,
     ("send", "resend"): send_redirect,

@@ -132,3 +132,34 @@ def settle(table: str, reference: str, *, sent: bool) -> str:
     last = record.attempts[-1].n if record.attempts else 1
     records.operator_settle(reference, record.attemptToken or "", last, sent=sent, now=int(time.time()))
     return f"{reference}: marked sent" if sent else f"{reference}: will be sent again, once, at the next reconcile"
+
+
+def with_delivery(record: SendRecord, private: set[str]) -> dict[str, Any]:
+    """A send for people: its record without the private fields, and what became of the email (delivery)."""
+    from listrak_kit.core.delivery import delivery_of
+
+    view = record.model_dump(mode="json", exclude=private | {"deliverySeen", "bounceReason", "deliveryNotified"})
+    sent = record.status == "sent"
+    view["delivery"] = delivery_of(
+        record.deliverySeen, record.bounceReason, sent=sent, sent_at=record.sentAt
+    ).model_dump()
+    return view
+
+
+def history(table: str, email_address: str, *, now: float | None = None) -> list[SendRecord]:
+    """Every send to one address still kept (30 days), newest first: found by the address's fingerprint in the
+    index of sends by recipient, for each message sent to lately."""
+    from listrak_kit.aws.delivery_records import DynamoDeliveryRecords
+    from listrak_kit.core.send_record import RESEND_WINDOW_SECONDS
+    from listrak_kit.masking import email_fingerprint
+
+    records = DynamoDeliveryRecords(table)
+    fingerprint = email_fingerprint(email_address)
+    since = (now if now is not None else time.time()) - RESEND_WINDOW_SECONDS
+    found: dict[str, SendRecord] = {}
+    for list_id, message_id in records.messages(since):
+        for indexed in records.by_recipient(list_id, message_id, fingerprint, "0"):
+            record = records.get(indexed.reference)  # the index holds what matching needs; the send holds the rest
+            if record is not None:
+                found[record.reference] = record
+    return sorted(found.values(), key=lambda r: (r.sentAt, r.reference), reverse=True)

@@ -30,6 +30,7 @@ CONTROL_ROUTES: dict[str, dict[str, str]] = {
     "contacts": {"GET": "_control_contacts"},
     "forgets": {"GET": "_control_forgets"},
     "sms": {"GET": "_control_sms_sent", "POST": "_control_sms"},
+    "activity": {"POST": "_control_activity"},
 }
 
 
@@ -164,6 +165,27 @@ class ControlRoutes:
         except ValueError as exc:
             raise invalid(str(exc)) from None
         return Reply(200, {"status": 200})
+
+    def _control_activity(self, request: Request) -> Reply:
+        """{"emailAddress", "kind": bounce|open|click|unsubscribe|abuse, "bounceReason"?, "listId"?,
+        "transactionalMessageId"?}: the latest such send to that address shows that activity from now on."""
+        payload = self._control_json(request)
+        email, kind = payload.get("emailAddress"), payload.get("kind")
+        list_id, message_id = payload.get("listId"), payload.get("transactionalMessageId")
+        reason = payload.get("bounceReason")
+        if not isinstance(email, str) or not isinstance(kind, str):
+            raise invalid("emailAddress and kind must be strings.")
+        if any(v is not None and (not isinstance(v, int) or isinstance(v, bool)) for v in (list_id, message_id)):
+            raise invalid("listId and transactionalMessageId must be integers.")
+        if reason is not None and not isinstance(reason, str):
+            raise invalid("bounceReason must be a string.")
+        try:
+            resend_key = self.mark_activity(
+                email, kind, bounce_reason=reason, list_id=list_id, transactional_message_id=message_id
+            )
+        except ValueError as exc:
+            raise invalid(str(exc)) from None
+        return Reply(200, {"status": 200, "resendKey": resend_key})
 
     def _control_contacts(self, _request: Request) -> Reply:
         return Reply(200, self.contacts)  # JSON turns the integer keys (listId, fieldId) into strings

@@ -27,9 +27,44 @@ from local_stack.sandbox.wire import (
     route_int,
 )
 
+# Activity's flags, as its rows name them; `activityType` takes one of them (Listrak does not document its values:
+# the sandbox takes the row's own names, any case, and refuses others).
+ACTIVITY_KINDS = ("abuse", "bounce", "click", "open", "read", "unsubscribe")
+
 
 class EmailRoutes:
     """Mixed into ListrakSandbox: its lock, clock, counters and sends."""
+
+    def mark_activity(
+        self,
+        email: str,
+        kind: str,
+        *,
+        bounce_reason: str | None = None,
+        list_id: int | None = None,
+        transactional_message_id: int | None = None,
+    ) -> str:
+        """The latest send to `email` (of that message, if given) shows `kind` from now on (its first time is kept;
+        a click counts again). Returns the send's resendKey."""
+        if kind not in ACTIVITY_KINDS:
+            raise ValueError(f"kind must be one of {', '.join(ACTIVITY_KINDS)}, not {kind!r}")
+        with self._lock:
+            matching = [
+                s
+                for s in self._sends
+                if s.email.lower() == email.strip().lower()
+                and list_id in (None, s.list_id)
+                and transactional_message_id in (None, s.message_id)
+            ]
+            if not matching:
+                raise ValueError("no send to that address (of that message) is known")
+            send = max(matching, key=lambda s: (s.sent_at, s.seq))
+            send.activity.setdefault(kind, self._now())
+            if kind == "click":
+                send.click_count += 1
+            if kind == "bounce":
+                send.bounce_reason = send.bounce_reason or bounce_reason or "Unknown"
+            return send.resend_key
 
     def _locate(self, params: tuple[str, ...], not_found_message: str) -> tuple[int, int]:
         list_id, message_id = route_int(params[0]), route_int(params[1])
@@ -152,6 +187,9 @@ class EmailRoutes:
         date_type = (query.get("dateType") or "Send").strip().lower()
         if (query.get("dateType") or "Send") not in ("Send", "Activity"):
             raise invalid("The dateType parameter must be Send or Activity.")
+        activity_type = (query.get("activityType") or "").strip().lower() or None
+        if activity_type is not None and activity_type not in ACTIVITY_KINDS:
+            raise invalid(f"The activityType parameter must be one of {', '.join(ACTIVITY_KINDS)}.")
         raw_count = (query.get("count") or str(ACTIVITY_DEFAULT_COUNT)).strip()
         count = int(raw_count) if DIGITS.match(raw_count) else 0
         if not 1 <= count <= ACTIVITY_MAX_COUNT:
@@ -176,9 +214,16 @@ class EmailRoutes:
                     continue
                 if email is not None and send.email.lower() != email:
                     continue
-                if date_type == "activity" and (start is not None or end is not None):
-                    continue  # no send here has any activity, so none has an activityDate in range
-                second = math.floor(send.dated_at)  # sendDate has whole seconds; filter on what is shown
+                if activity_type is not None and not self._shows(send, activity_type, now):
+                    continue
+                if date_type == "activity":
+                    first = self._first_activity(send, now)
+                    if first is None and (start is not None or end is not None):
+                        continue  # no activity, so no activityDate in range
+                    dated = first + self.clock_offset_seconds if first is not None else send.dated_at
+                else:
+                    dated = send.dated_at
+                second = math.floor(dated)  # dates have whole seconds; filter on what is shown
                 if (start is not None and second < start) or (end is not None and second > end):
                     continue
                 rows.append(send)
@@ -187,26 +232,37 @@ class EmailRoutes:
             if len(rows) > count:
                 next_cursor = secrets.token_urlsafe(24)
                 self._cursors[next_cursor] = (list_id, message_id, (page[-1].sent_at, page[-1].seq))
-        data = [
-            {
-                "emailAddress": send.email,
-                "sendDate": send.send_date,
-                "resendKey": send.resend_key,
-                "activityDate": None,
-                "abuse": False,
-                "bounce": False,
-                "bounceReason": None,
-                "click": False,
-                "clickCount": 0,
-                "open": False,
-                "orderTotal": 0.0,
-                "read": False,
-                "unsubscribe": False,
-                "externalContactID": None,
-            }
-            for send in page
-        ]
+        data = [self._activity_row(send, now) for send in page]
         return Reply(200, {"status": 200, "nextPageCursor": next_cursor, "data": data})
+
+    def _shows(self, send: Send, kind: str, now: float) -> bool:
+        at = send.activity.get(kind)
+        if kind == "read":  # an open is a read in Listrak's terms too
+            at = min((t for k, t in send.activity.items() if k in ("open", "read")), default=None)
+        return at is not None and at <= now
+
+    def _first_activity(self, send: Send, now: float) -> float | None:
+        return min((at for at in send.activity.values() if at <= now), default=None)
+
+    def _activity_row(self, send: Send, now: float) -> dict[str, object]:
+        first = self._first_activity(send, now)
+        bounced, zone = self._shows(send, "bounce", now), self.send_date_zone
+        return {
+            "emailAddress": send.email,
+            "sendDate": send.send_date,
+            "resendKey": send.resend_key,
+            "activityDate": None if first is None else local_iso(first + self.clock_offset_seconds, zone),
+            "abuse": self._shows(send, "abuse", now),
+            "bounce": bounced,
+            "bounceReason": send.bounce_reason if bounced else None,
+            "click": self._shows(send, "click", now),
+            "clickCount": send.click_count if self._shows(send, "click", now) else 0,
+            "open": self._shows(send, "open", now),
+            "orderTotal": 0.0,
+            "read": self._shows(send, "read", now),
+            "unsubscribe": self._shows(send, "unsubscribe", now),
+            "externalContactID": None,
+        }
 
 
 def _message_view(message_id: int) -> dict[str, object]:

@@ -33,6 +33,11 @@ class Send:
     send_date: str
     dated_at: float = 0.0  # the moment sendDate stands for (Listrak's clock, when the email left its queue)
     visible_at: float = 0.0  # when Activity starts showing it (the sandbox's clock)
+    # What the recipient did with it: an Activity flag (bounce, open, click, unsubscribe, abuse) -> when it was
+    # first seen (the sandbox's clock); clicks counted, a bounce with its reason.
+    activity: dict[str, float] = field(default_factory=dict)
+    click_count: int = 0
+    bounce_reason: str | None = None
 
     def public(self) -> dict[str, Any]:
         return {

@@ -33,6 +33,7 @@ RANKS: dict[str, int] = {
     "catalog": 4,
     "send": 5,
     "resend": 5,
+    "delivery": 5,
     "imports": 5,
     "privacy": 5,
     "sms": 5,

@@ -150,3 +150,29 @@ def test_send_resend_goes_to_the_original_address_through_the_signed_support_rou
     assert [r["emailAddress"] for r in sandbox.resends] == ["jane.doe@example.com"]
     shown = json.loads(cli("--json", "send", "show", "reset-88")[1])
     assert [r["redirected"] for r in shown["resends"]] == [False]
+
+
+def test_send_show_and_history_print_delivery_found_by_the_address_fingerprint(stack, sandbox, cli) -> None:
+    sandbox.activity_delay_seconds = 0
+    # Two sends to one address minutes apart: a row is either's only when its resendKey says whose it is.
+    sandbox.resend_key_in_send_response = True
+    assert post_message(stack, {**JANE, "reference": "jane-1"})[0] == 201
+    sandbox.mark_activity("jane.doe@example.com", "bounce", bounce_reason="Mailbox full")
+    assert post_message(stack, {**JANE, "reference": "jane-2"})[0] == 201
+    other = {**JANE, "emailAddress": "bo@example.com", "reference": "bo-1"}
+    assert post_message(stack, other)[0] == 201
+    stack.fire_schedule("DeliveryFunction", "Poll")
+
+    code, out, _ = cli("send", "show", "jane-1")
+    assert code == 0 and "delivery          bounced (Mailbox full)" in out
+
+    code, out, err = cli("send", "history", "--email", "jane.doe@example.com")
+    assert code == 0, err
+    lines = out.strip().splitlines()
+    assert lines[0] == "sends to j***@example.com:"
+    assert [line.split()[0] for line in lines[1:]] == ["jane-2", "jane-1"]
+    assert "delivery bounced (Mailbox full)" in lines[2] and "delivery sent" in lines[1]
+    assert "jane.doe" not in out and "bo-1" not in out
+
+    code, raw, _ = cli("--json", "send", "history", "--email", "JANE.DOE@example.com")
+    assert [v["delivery"]["status"] for v in json.loads(raw)] == ["sent", "bounced"] and "jane.doe" not in raw

@@ -319,7 +319,7 @@ def test_dead_letter_queues_and_error_rates_raise_alarms(template):
         m["MetricStat"]["Metric"]["Dimensions"][0]["Value"]["Ref"]
         for a in alarms.values()
         for m in a["Properties"].get("Metrics", [])
-        if "MetricStat" in m
+        if "MetricStat" in m and m["MetricStat"]["Metric"]["Namespace"] == "AWS/Lambda"
     }
     assert rated == set(template.of_type("AWS::Serverless::Function"))
     assert all(a["Properties"]["AlarmActions"] == [{"Ref": "AlarmTopic"}] for a in alarms.values())
@@ -375,8 +375,8 @@ def test_every_alarm_notifies_the_topic_and_an_alarm_email_subscribes_only_when_
     alarms = template.of_type("AWS::CloudWatch::Alarm")
     # One per dead-letter queue, one per function's error rate, one for failed import files, one for failed sends,
     # one for unconfirmed sends, two for Listrak's Activity refused or failing, one for an overdue privacy request,
-    # one for unconfirmed SMS.
-    assert len(alarms) == 2 + len(template.of_type("AWS::Serverless::Function")) + 7
+    # one for unconfirmed SMS, one for the bounce rate.
+    assert len(alarms) == 2 + len(template.of_type("AWS::Serverless::Function")) + 8
     for name, alarm in alarms.items():
         assert alarm["Properties"]["AlarmActions"] == [{"Ref": "AlarmTopic"}], name
     [subscription] = template.of_type("AWS::SNS::Subscription").values()
@@ -468,6 +468,7 @@ def test_snapstart_is_on_every_function_that_allows_it_and_each_primes_itself(te
         "HooksFunction",
         "ReconcileFunction",
         "PrivacyApiFunction",
+        "DeliveryFunction",
     }
     for name, p in props.items():
         # SnapStart takes no ephemeral storage above 512 MB, no EFS, no provisioned concurrency.
@@ -517,3 +518,21 @@ def test_an_unconfirmed_sms_is_alarmed(template):
     alarm = template.resources["SmsUnconfirmedAlarm"]["Properties"]
     assert alarm["MetricName"] == "SmsUnconfirmed" and alarm["Threshold"] == 0
     assert alarm["AlarmActions"] == [{"Ref": "AlarmTopic"}]
+
+
+def test_the_bounce_rate_alarm_divides_bounces_by_sends_over_its_parameter(template):
+    alarm = template.resources["BounceRateAlarm"]["Properties"]
+    assert alarm["Threshold"] == {"Ref": "BounceRateAlarmPercent"}
+    names = {m["Id"]: m["MetricStat"]["Metric"]["MetricName"] for m in alarm["Metrics"] if "MetricStat" in m}
+    assert names == {"bounced": "DeliveryBounced", "sent": "DeliverySent"}
+
+
+def test_the_stores_delivery_events_never_reach_the_storefront_rule(template):
+    """The poller puts `Email Bounced`... on the storefront bus; the rule that sends emails must not take them."""
+    from listrak_kit.core.delivery import DETAIL_TYPES
+
+    rule = function_props(template)["SendEventFunction"]["Events"]
+    patterns = [e["Properties"]["Pattern"] for e in rule.values() if e["Type"] == "EventBridgeRule"]
+    taken = {t for p in patterns for t in p.get("detail-type", [])}
+    assert taken and not taken & set(DETAIL_TYPES.values())
+    assert all("detail-type" in p for p in patterns)

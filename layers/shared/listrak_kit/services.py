@@ -24,6 +24,7 @@ from listrak_kit.listrak.tokens import TokenMinter, TokenPolicy, TokenProvider
 from listrak_kit.observability import logger, metrics
 from listrak_kit.settings import (
     DataSettings,
+    DeliverySettings,
     EmailSettings,
     HooksSettings,
     ImportSettings,
@@ -39,6 +40,7 @@ if TYPE_CHECKING:
 
     from listrak_kit.aws.dead_letters import DeadLetterQueue
     from listrak_kit.aws.tombstones import TombstoneCheck
+    from listrak_kit.delivery.poller import DeliveryPoller
     from listrak_kit.idempotency import Once
     from listrak_kit.imports.contacts import ContactSync
     from listrak_kit.imports.direct import DirectImporter
@@ -60,6 +62,21 @@ RESEND_KEY_PREFIX = "listrak-resend"
 
 def count(name: str, value: float = 1) -> None:
     metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
+
+
+def count_for_message(name: str, message: str) -> None:
+    """One more of `name`, in all and for one message (a `message` dimension: its own metric, written at once)."""
+    from aws_lambda_powertools.metrics import single_metric
+
+    count(name)
+    with single_metric(
+        name=name,
+        unit=MetricUnit.Count,
+        value=1,
+        namespace=metrics.namespace,
+        default_dimensions=metrics.default_dimensions,
+    ) as metric:
+        metric.add_dimension(name="message", value=message)
 
 
 # -- Listrak clients -------------------------------------------------------------------------------------------
@@ -194,9 +211,10 @@ class SendPath:
 
 def send_path(settings: SendSettings, *, default_catalog: Path) -> SendPath:
     from listrak_kit.aws.dead_letters import DeadLetterQueue
-    from listrak_kit.aws.send_records import DynamoSendRecords
+    from listrak_kit.aws.delivery_records import DynamoDeliveryRecords
     from listrak_kit.catalog.model import load_catalog
     from listrak_kit.clock import SystemClock
+    from listrak_kit.delivery.registry import MessageRegistry
     from listrak_kit.listrak.contacts_api import ContactsApi
     from listrak_kit.listrak.email_api import EmailApi
     from listrak_kit.send.field_lengths import FieldLengths
@@ -205,13 +223,15 @@ def send_path(settings: SendSettings, *, default_catalog: Path) -> SendPath:
 
     catalog = load_catalog(settings.CATALOG_PATH or default_catalog)
     client = email_client(settings)  # one token for the send and the profile field lengths
+    records = DynamoDeliveryRecords(settings.TABLE_NAME)
     # One email per reference: the send record is the idempotency record (see send/service.py).
     service = SendService(
         field_lengths=FieldLengths(ContactsApi(client), SystemClock()),
         catalog=catalog,
         email_api=EmailApi(client),
-        records=DynamoSendRecords(settings.TABLE_NAME),
+        records=records,
         count=count,
+        on_accepted=MessageRegistry(records, count_for_message).accepted,
         limits=settings.value_limits(),
         policy=SendPolicy(
             reconcile_after_seconds=settings.SEND_RECONCILE_AFTER_SECONDS,
@@ -223,13 +243,39 @@ def send_path(settings: SendSettings, *, default_catalog: Path) -> SendPath:
     sms = SmsService(
         catalog=catalog,
         sms_api=cache(lambda: sms_api(settings)),
-        records=DynamoSendRecords(settings.TABLE_NAME),
+        records=records,
         default_country=settings.SMS_DEFAULT_COUNTRY,
         max_segments=settings.SMS_MAX_SEGMENTS,
         count=count,
     )
     dead_letters = settings.SEND_DEAD_LETTER_QUEUE_URL
     return SendPath(service, DeadLetterQueue(dead_letters) if dead_letters else None, sms)
+
+
+def delivery_poller(settings: DeliverySettings, *, default_catalog: Path) -> DeliveryPoller:
+    """Delivery status from Activity, told to the store on its bus (see delivery/poller.py)."""
+    from listrak_kit.aws.bus import EventBridgeBus
+    from listrak_kit.aws.delivery_records import DynamoDeliveryRecords
+    from listrak_kit.catalog.model import load_catalog
+    from listrak_kit.clock import SystemClock
+    from listrak_kit.delivery.poller import DeliveryPoller, PollPolicy
+
+    catalog = load_catalog(settings.CATALOG_PATH or default_catalog)
+    return DeliveryPoller(
+        email_api=email_api(settings),
+        records=DynamoDeliveryRecords(settings.TABLE_NAME),
+        bus=EventBridgeBus(settings.STOREFRONT_BUS_NAME),
+        names={(m.listId, m.transactionalMessageId): name for name, m in catalog.messages.items()},
+        clock=SystemClock(),
+        count=count_for_message,
+        policy=PollPolicy(
+            max_calls=settings.DELIVERY_MAX_CALLS,
+            overlap_seconds=settings.DELIVERY_OVERLAP_SECONDS,
+            first_window_seconds=settings.DELIVERY_FIRST_WINDOW_SECONDS,
+            page_size=settings.LISTRAK_ACTIVITY_PAGE_SIZE,
+            span_seconds=settings.SEND_RECONCILE_AFTER_SECONDS,
+        ),
+    )
 
 
 def hooks_path(settings: HooksSettings, *, default_catalog: Path) -> HookService:

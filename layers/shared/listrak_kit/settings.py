@@ -74,6 +74,15 @@ class SendSettings(EmailSettings, SmsSettings):
     SEND_DEAD_LETTER_QUEUE_URL: str | None = None
 
 
+class DeliverySettings(SendSettings):
+    """The delivery poller: where it tells the store, and how much of Activity one run may read."""
+
+    STOREFRONT_BUS_NAME: str = Field(min_length=1)
+    DELIVERY_MAX_CALLS: int = Field(20, ge=1, le=1000)  # Activity calls per run, all messages together
+    DELIVERY_OVERLAP_SECONDS: float = Field(900.0, ge=0, le=86_400)
+    DELIVERY_FIRST_WINDOW_SECONDS: float = Field(86_400.0, ge=60, le=30 * 86_400)
+
+
 class ResendSettings(EmailSettings):
     LISTRAK_ACTIVITY_PAGE_SIZE: int = Field(1000, ge=1, le=5000)
     # Redirects (a resend to another address, support credential only) per send within a window: enough to

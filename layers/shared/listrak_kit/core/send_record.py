@@ -63,6 +63,10 @@ class SendRecord(BaseModel):
     sendAgainIfUnsure: bool = False
     attempts: list[Attempt] = []
     failure: str | None = None
+    # What Activity showed became of the email (listrak_kit.core.delivery): status -> first seen; only added to.
+    deliverySeen: dict[str, str] = {}
+    bounceReason: str | None = None
+    deliveryNotified: dict[str, str] = {}  # status -> when the store's event for it was put on the bus
     # The state machine's own fields (never shown to callers):
     payloadHash: str | None = None
     payload: dict[str, Any] | None = None  # the address and values, kept only while the outcome is unknown

@@ -92,6 +92,37 @@ class EmailApi:
             code="ACTIVITY_INCOMPLETE",
         )
 
+    def activity_page(
+        self,
+        *,
+        list_id: int,
+        transactional_message_id: int,
+        date_type: str,
+        start_date: str,
+        end_date: str,
+        cursor: str = "Start",
+        page_size: int = 1000,
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        """One page of Activity rows whose date of `date_type` (Send or Activity) is between the dates, and the
+        cursor of the next page (None: this was the last)."""
+        answer = self._listrak.call(
+            "GET",
+            f"/v1/List/{list_id}/TransactionalMessage/{transactional_message_id}/Activity",
+            params={
+                "dateType": date_type,
+                "startDate": start_date,
+                "endDate": end_date,
+                "cursor": cursor,
+                "count": str(page_size),
+            },
+            replay_safe=True,
+            what="transactional activity",
+        )
+        body = answer.body if isinstance(answer.body, dict) else {}
+        following = body.get("nextPageCursor")
+        rows = [row for row in body.get("data") or [] if isinstance(row, dict)]
+        return rows, str(following) if following else None
+
     def resend_transactional(
         self,
         *,

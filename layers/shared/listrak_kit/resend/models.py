@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, StrictStr
 
+from listrak_kit.core.delivery import Delivery
 from listrak_kit.core.fields import EmailAddress, Id, Reference, StoredReference
 from listrak_kit.core.send_record import Attempt, Channel, ResendEntry, SendStatus
 
@@ -93,6 +94,9 @@ class MessageView(BaseModel):
     resends: list[ResendEntry]
     attempts: list[Attempt]
     failure: str | None
+    # What Listrak's Activity showed became of the email: `status` by precedence (bounced > complained >
+    # unsubscribed > clicked > opened > sent; `unknown` before it was sent), and when each was first seen.
+    delivery: Delivery
 
 
 __all__ = [

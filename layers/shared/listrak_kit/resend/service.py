@@ -8,6 +8,7 @@ from typing import Any, Protocol
 from listrak_kit.clock import Clock, SystemClock, from_iso, to_iso
 from listrak_kit.core.activity_match import attempts_of, judge, rows_from
 from listrak_kit.core.activity_model import MAX_ZONE_SECONDS, ActivityModel
+from listrak_kit.core.delivery import delivery_of
 from listrak_kit.core.send_record import RESEND_WINDOW_SECONDS, ResendEntry, SendRecord
 from listrak_kit.errors import Conflict, Gone, NotFound
 from listrak_kit.idempotency import REPLAY_MARKER
@@ -76,6 +77,9 @@ class ResendService:
             resends=record.resends,
             attempts=record.attempts,
             failure=record.failure,
+            delivery=delivery_of(
+                record.deliverySeen, record.bounceReason, sent=record.status == "sent", sent_at=record.sentAt
+            ),
         )
 
     def resend(

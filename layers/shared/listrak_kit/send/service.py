@@ -68,9 +68,11 @@ class SendService(Reconciling):
         policy: SendPolicy | None = None,
         limits: ValueLimits | None = None,
         field_lengths: FieldLengths | None = None,
+        on_accepted: Callable[[SendRecord], None] | None = None,  # Listrak took the send (delivery's registry)
     ):
         self._limits = limits or ValueLimits()
         self._field_lengths = field_lengths
+        self._on_accepted = on_accepted or (lambda _record: None)
         self._catalog = catalog
         self._email_api = email_api
         self._records = records
@@ -280,6 +282,7 @@ class SendService(Reconciling):
                 raise
             return self._refused_again(record, n, exc)
         self._count("SendAccepted")
+        self._on_accepted(record)
         self._witness.offer_probe(record, record.payload["emailAddress"], self._clock.now())
         resend_key = receipt.resend_key
         try:
