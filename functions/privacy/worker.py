@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING, Any
 
 from listrak_kit.aws.table import DynamoRefreshLock
 from listrak_kit.observability import logger, observed
-from listrak_kit.services import privacy_worker
 from listrak_kit.settings import PrivacySettings, load_settings
+from listrak_kit.workers import privacy_worker
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext

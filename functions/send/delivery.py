@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 from listrak_kit import snapstart
 from listrak_kit.observability import observed
-from listrak_kit.services import delivery_poller
 from listrak_kit.settings import DeliverySettings, load_settings
+from listrak_kit.workers import delivery_poller
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext

@@ -38,6 +38,7 @@ RANKS: dict[str, int] = {
     "privacy": 5,
     "sms": 5,
     "services": 6,
+    "workers": 7,
 }
 KERNEL_RANK = 0  # the kernel's modules are one group: they may import each other
 

@@ -24,12 +24,10 @@ from listrak_kit.listrak.tokens import TokenMinter, TokenPolicy, TokenProvider
 from listrak_kit.observability import logger, metrics
 from listrak_kit.settings import (
     DataSettings,
-    DeliverySettings,
     EmailSettings,
     HooksSettings,
     ImportSettings,
     ListrakSettings,
-    PrivacySettings,
     ResendSettings,
     SendSettings,
     SmsSettings,
@@ -40,7 +38,6 @@ if TYPE_CHECKING:
 
     from listrak_kit.aws.dead_letters import DeadLetterQueue
     from listrak_kit.aws.tombstones import TombstoneCheck
-    from listrak_kit.delivery.poller import DeliveryPoller
     from listrak_kit.idempotency import Once
     from listrak_kit.imports.contacts import ContactSync
     from listrak_kit.imports.direct import DirectImporter
@@ -50,7 +47,6 @@ if TYPE_CHECKING:
     from listrak_kit.listrak.sms_api import SmsApi
     from listrak_kit.privacy.service import PrivacyRequests
     from listrak_kit.privacy.shopify import ComplianceTopics
-    from listrak_kit.privacy.worker import PrivacyWorker
     from listrak_kit.resend.service import ResendService
     from listrak_kit.send.hooks import HookService
     from listrak_kit.send.service import SendService
@@ -252,32 +248,6 @@ def send_path(settings: SendSettings, *, default_catalog: Path) -> SendPath:
     return SendPath(service, DeadLetterQueue(dead_letters) if dead_letters else None, sms)
 
 
-def delivery_poller(settings: DeliverySettings, *, default_catalog: Path) -> DeliveryPoller:
-    """Delivery status from Activity, told to the store on its bus (see delivery/poller.py)."""
-    from listrak_kit.aws.bus import EventBridgeBus
-    from listrak_kit.aws.delivery_records import DynamoDeliveryRecords
-    from listrak_kit.catalog.model import load_catalog
-    from listrak_kit.clock import SystemClock
-    from listrak_kit.delivery.poller import DeliveryPoller, PollPolicy
-
-    catalog = load_catalog(settings.CATALOG_PATH or default_catalog)
-    return DeliveryPoller(
-        email_api=email_api(settings),
-        records=DynamoDeliveryRecords(settings.TABLE_NAME),
-        bus=EventBridgeBus(settings.STOREFRONT_BUS_NAME),
-        names={(m.listId, m.transactionalMessageId): name for name, m in catalog.messages.items()},
-        clock=SystemClock(),
-        count=count_for_message,
-        policy=PollPolicy(
-            max_calls=settings.DELIVERY_MAX_CALLS,
-            overlap_seconds=settings.DELIVERY_OVERLAP_SECONDS,
-            first_window_seconds=settings.DELIVERY_FIRST_WINDOW_SECONDS,
-            page_size=settings.LISTRAK_ACTIVITY_PAGE_SIZE,
-            span_seconds=settings.SEND_RECONCILE_AFTER_SECONDS,
-        ),
-    )
-
-
 def hooks_path(settings: HooksSettings, *, default_catalog: Path) -> HookService:
     """The HTTPS doors: they check an event against the catalog and put it on the storefront bus."""
     from listrak_kit.aws.bus import EventBridgeBus
@@ -409,45 +379,3 @@ def compliance_topics(table_name: str) -> ComplianceTopics:
     from listrak_kit.privacy.shopify import ComplianceTopics
 
     return ComplianceTopics(privacy_requests(table_name))
-
-
-def privacy_worker(settings: PrivacySettings) -> PrivacyWorker:
-    from listrak_kit.aws.bus import EventBridgeBus
-    from listrak_kit.aws.erasure import ObjectEraser, QueueRedactor, TableEraser
-    from listrak_kit.aws.objects import S3Objects
-    from listrak_kit.aws.privacy_requests import DynamoPrivacyRequests
-    from listrak_kit.aws.secrets import SecretsManagerKey
-    from listrak_kit.aws.tombstones import DynamoTombstones
-    from listrak_kit.listrak.privacy_api import PrivacyApi
-    from listrak_kit.privacy.worker import PrivacyWorker, Stores, WorkerPolicy
-
-    def privacy_api() -> PrivacyApi:
-        return PrivacyApi(
-            authorized(
-                settings,
-                integration="privacy",
-                credentials_secret=settings.LISTRAK_PRIVACY_CREDENTIALS_SECRET,
-                cache_secret=settings.LISTRAK_PRIVACY_TOKEN_CACHE_SECRET,
-                base_url=settings.LISTRAK_PRIVACY_API_URL,
-            )
-        )
-
-    return PrivacyWorker(
-        store=DynamoPrivacyRequests(settings.TABLE_NAME),
-        privacy_api=cache(privacy_api),
-        tombstones=DynamoTombstones(settings.TABLE_NAME),
-        key=SecretsManagerKey(settings.PRIVACY_TOMBSTONE_KEY_SECRET).get,
-        stores=Stores(
-            table=TableEraser(settings.TABLE_NAME, settings.PRIVACY_ERASURE_PAGE),
-            bucket=ObjectEraser(settings.IMPORT_BUCKET, settings.PRIVACY_ERASURE_PAGE),
-            queues=QueueRedactor(settings.dead_letter_queues()),
-            objects=S3Objects(settings.IMPORT_BUCKET),
-        ),
-        bus=EventBridgeBus(settings.STOREFRONT_BUS_NAME),
-        policy=WorkerPolicy(
-            poll_seconds=settings.PRIVACY_POLL_SECONDS,
-            call_spacing_seconds=settings.PRIVACY_CALL_SPACING_SECONDS,
-            overdue_seconds=settings.PRIVACY_OVERDUE_SECONDS,
-        ),
-        count=count,
-    )
