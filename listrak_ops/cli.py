@@ -211,7 +211,7 @@ def main(argv: list[str] | None = None) -> int:
     except (TargetUnknown, QueryFailed) as exc:
         print(exc, file=sys.stderr)
     except StackNotFound as exc:
-        print(f"{exc} (name it with --stack, or use --local)", file=sys.stderr)
+        print(exc if args.local else f"{exc} (name it with --stack, or use --local)", file=sys.stderr)
     except NoCredentialsError:
         print("no AWS credentials: set AWS_PROFILE or pass --profile (or use --local)", file=sys.stderr)
     except ImportError as exc:

@@ -101,10 +101,19 @@ def _output(cfn: Any, stack_name: str, key: str) -> str:
 
 
 def local_stack() -> StackResources:
-    """The local stack a `make api` keeps running (or AWS_ENDPOINT_URL's); its functions run in this process."""
-    from local_stack.stack import LocalStack
+    """The local stack a `make api` keeps running (found through the state file it writes), or AWS_ENDPOINT_URL's;
+    its functions run in this process. Never whatever happens to listen on a default port."""
+    import os
 
-    stack = LocalStack().attach()
+    from local_stack.stack import LocalStack, running_stack
+
+    state = running_stack()
+    if state is not None:
+        stack = LocalStack(attach_to=state).start()
+    elif os.environ.get("AWS_ENDPOINT_URL"):
+        stack = LocalStack().attach()
+    else:
+        raise StackNotFound("no local stack is running: start one with `make api` (or set AWS_ENDPOINT_URL)")
     queues = {lid: url for lid, url in stack.refs.items() if url.startswith("http") and "/" in url}
 
     def invoke_async(function: str, event: dict[str, Any]) -> tuple[bool, str]:

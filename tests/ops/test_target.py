@@ -88,3 +88,13 @@ def test_the_command_uses_samconfig_s_stack_and_says_which(stack, samconfig, mon
     assert main(["--config-env", "prod", "dlq", "list"]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and err.startswith("stack shop-prod:") and "in eu-west-1" in err
+
+
+def test_local_with_no_running_stack_says_so_in_one_line_instead_of_attaching_to_a_port(monkeypatch, tmp_path, capsys):
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    monkeypatch.setenv("LOCAL_STACK_STATE", str(tmp_path / "none.json"))
+
+    assert main(["--local", "dlq", "list"]) == 2
+
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("no local stack is running: start one with `make api`") and len(err.splitlines()) == 1
