@@ -145,6 +145,9 @@ def _async_outcome(stack: LocalStack, name: str, function: str, outcome: Any) ->
                 f"parked in {queue} at once, not retried: {result['reason']}",
                 parked_in=queue,
             )
+        if result.get("channel") == "sms":  # an event that triggers only an SMS
+            said = f"SMS {result['status']} {result.get('reference') or ''} {result.get('reason') or ''}".rstrip()
+            return Outcome(name, function, result["status"], said, sms=result["status"])
         detail = f"reference={result['reference']} resendKey={_short(result)}"
         sms = result.get("sms")
         if sms:
