@@ -5,9 +5,11 @@ The send path writes it (`sending`, then `sent`, `pending` or `failed`); the res
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel
+
+from listrak_kit.errors import SendRecordUncertain
 
 RESEND_WINDOW_SECONDS = 30 * 24 * 3600  # Listrak resends a transactional email for 30 days
 
@@ -79,3 +81,30 @@ class SendRecord(BaseModel):
     senderCodeId: int | None = None
     phoneMasked: str | None = None
     segments: int | None = None
+
+
+class RecordWrites(Protocol):
+    def begin(self, record: SendRecord) -> bool: ...
+
+    def get(self, reference: str) -> SendRecord | None: ...
+
+
+def begin_once(records: RecordWrites, record: SendRecord, *, what: str, left_behind: str) -> bool:
+    """Write 1, for an email or an SMS alike. Its answer may be lost after DynamoDB applied it, so the record is
+    read back before anything is said: a record left behind is acted on later ("nothing was sent" would be false).
+    True: the record is this request's own; False: another request's; raises when nothing was written.
+    `left_behind` says what becomes of a record whose write could not be confirmed (an email's is reconciled and
+    may still go out once; an SMS's never goes)."""
+    try:
+        return records.begin(record)
+    except Exception as exc:
+        try:
+            existing = records.get(record.reference)
+        except Exception:
+            raise SendRecordUncertain(
+                f"storage did not confirm the record of {what} {record.reference!r}: {left_behind}; repeat the "
+                "request with the same reference to learn its state"
+            ) from exc
+        if existing is None:
+            raise  # not written: nothing was sent
+        return existing.attemptToken == record.attemptToken  # ours: write 1 applied

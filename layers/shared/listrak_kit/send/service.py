@@ -19,12 +19,11 @@ from listrak_kit.catalog.model import Catalog
 from listrak_kit.clock import Clock, SystemClock, from_iso, to_iso
 from listrak_kit.core.fields import as_text, reference_of
 from listrak_kit.core.limits import RECORD_MAX_BYTES, ValueLimits, dynamo_bytes
-from listrak_kit.core.send_record import RESEND_WINDOW_SECONDS, UNSETTLED, Attempt, SendRecord
+from listrak_kit.core.send_record import RESEND_WINDOW_SECONDS, UNSETTLED, Attempt, SendRecord, begin_once
 from listrak_kit.errors import (
     Conflict,
     FieldProblem,
     InvalidRequest,
-    SendRecordUncertain,
     UnknownListrakIds,
     UnknownMessage,
 )
@@ -150,21 +149,7 @@ class SendService(Reconciling):
         return self._outcome(settled, replayed=False)
 
     def _begin(self, record: SendRecord) -> bool:
-        """Write 1. Its answer may be lost after DynamoDB applied it: the record is read back before anything is
-        said, because a record left behind is sent by the reconciler (so "nothing was sent" would be false)."""
-        try:
-            return self._records.begin(record)
-        except Exception as exc:
-            try:
-                existing = self._records.get(record.reference)
-            except Exception:
-                raise SendRecordUncertain(
-                    f"storage did not confirm the record of send {record.reference!r}: it may still be sent (once, "
-                    "never twice); repeat the request with the same reference to learn its state"
-                ) from exc
-            if existing is None:
-                raise  # not written: nothing was sent
-            return existing.attemptToken == record.attemptToken  # ours: write 1 applied, the send goes now
+        return begin_once(self._records, record, what="send", left_behind="it may still be sent (once, never twice)")
 
     def prepare(self, request: SendRequest, *, idempotency_key: str | None = None) -> PreparedSend:
         """Everything that can be checked before Listrak is called; raises InvalidRequest or UnknownMessage."""

@@ -22,8 +22,8 @@ from listrak_kit.catalog.model import Catalog
 from listrak_kit.clock import Clock, SystemClock, from_iso, to_iso
 from listrak_kit.core.fields import as_text, reference_of, text_problem
 from listrak_kit.core.segments import count_segments
-from listrak_kit.core.send_record import RESEND_WINDOW_SECONDS, Attempt, SendRecord
-from listrak_kit.errors import Conflict, FieldProblem, InvalidRequest, SendRecordUncertain, UnknownMessage
+from listrak_kit.core.send_record import RESEND_WINDOW_SECONDS, Attempt, SendRecord, begin_once
+from listrak_kit.errors import Conflict, FieldProblem, InvalidRequest, UnknownMessage
 from listrak_kit.listrak.errors import ListrakOutcomeUnknown
 from listrak_kit.listrak.sms_api import SmsApi, SmsInvalidNumber, SmsNoConsent
 from listrak_kit.masking import mask_phone, phone_fingerprint
@@ -176,20 +176,7 @@ class SmsService:
     # -- the state machine -------------------------------------------------------------------------
 
     def _begin(self, record: SendRecord) -> bool:
-        """Write 1. A lost answer is read back before anything is said: a record of ours means the send goes."""
-        try:
-            return self._records.begin(record)
-        except Exception as exc:
-            try:
-                existing = self._records.get(record.reference)
-            except Exception:
-                raise SendRecordUncertain(
-                    f"storage did not confirm the record of SMS {record.reference!r}; repeat the request with the "
-                    "same reference to learn its state (it is never sent twice)"
-                ) from exc
-            if existing is None:
-                raise
-            return existing.attemptToken == record.attemptToken
+        return begin_once(self._records, record, what="SMS", left_behind="it is never sent twice")
 
     def _repeat(self, record: SendRecord, now: float) -> SmsOutcome | None:
         """What an earlier request with this reference became; None when the record is this request's own (write 1
